@@ -1,0 +1,76 @@
+"""Settings of one service process, read from the environment in one place.
+
+| variable | meaning | default |
+|---|---|---|
+| ``DATABASE_URL`` | the service's own database (SQLAlchemy URL) | ``sqlite:///data/<service>.db`` |
+| ``KAFKA_BOOTSTRAP_SERVERS`` | the brokers | ``127.0.0.1:9092`` |
+| ``TOPIC_PREFIX`` | prefix of every topic: ``<prefix>.<service>`` | ``thidua`` |
+| ``TOPIC_PARTITIONS`` | partitions of the topics the service creates | ``3`` |
+| ``KAFKA_REPLICATION_FACTOR`` | replication factor of those topics | ``1`` |
+| ``KAFKA_MAX_POLL_INTERVAL_MS`` | consumer rebalance/poll limit (small on Tansu) | ``10000`` |
+| ``JWT_SECRET`` | HMAC key that signs bearer tokens (HS256) | none: required |
+| ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of tokens | ``thidua`` / ``thidua`` |
+| ``DATA_DIR`` | folder of the SQLite files | ``data`` |
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from shared.kafka_bus import KafkaSettings
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    kafka_bootstrap: str
+    topic_prefix: str
+    partitions: int
+    replication_factor: int
+    max_poll_interval_ms: int
+    jwt_secret: str
+    jwt_issuer: str
+    jwt_audience: str
+
+    @property
+    def topic(self) -> str:
+        return topic_of(self.topic_prefix, self.service)
+
+    @property
+    def group(self) -> str:
+        return f"{self.topic_prefix}.{self.service}"
+
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(bootstrap_servers=self.kafka_bootstrap, client_id=f"thidua-{self.service}",
+                             max_poll_interval_ms=self.max_poll_interval_ms,
+                             session_timeout_ms=max(6000, self.max_poll_interval_ms),
+                             replication_factor=self.replication_factor)
+
+
+def topic_of(prefix: str, service: str) -> str:
+    return f"{prefix}.{service}"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def load(service: str, env: dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    secret = env.get("JWT_SECRET", "")
+    if len(secret) < 16:
+        raise ConfigError("JWT_SECRET must be set to at least 16 characters")
+    data_dir = env.get("DATA_DIR", "data")
+    return Settings(
+        service=service,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir}/{service}.db",
+        kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        topic_prefix=env.get("TOPIC_PREFIX", "thidua"),
+        partitions=int(env.get("TOPIC_PARTITIONS", "3")),
+        replication_factor=int(env.get("KAFKA_REPLICATION_FACTOR", "1")),
+        max_poll_interval_ms=int(env.get("KAFKA_MAX_POLL_INTERVAL_MS", "10000")),
+        jwt_secret=secret,
+        jwt_issuer=env.get("JWT_ISSUER", "thidua"),
+        jwt_audience=env.get("JWT_AUDIENCE", "thidua"),
+    )

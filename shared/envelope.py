@@ -1,0 +1,136 @@
+"""The event envelope (DESIGN §4) and its mapping onto Kafka records.
+
+Every event travels as a CloudEvents 1.0 event with the extension attributes
+``province``, ``sequence``, ``correlationid``, ``causationid``, ``actor`` and
+``schemaversion``.
+
+Kafka binding: **structured content mode**. The record value is the whole event
+as JSON (``application/cloudevents+json``), the record key is the ``subject``
+(the aggregate stream id, so one aggregate's events stay in one partition and in
+order), and the ``content-type`` header says so. Structured mode was chosen
+because the value alone is the complete event: a dead-letter record, a backup
+file and a republished record carry everything, and integrators' CloudEvents SDKs
+read it as is. W3C trace context, when present, travels in ``traceparent``.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+CONTENT_TYPE = "application/cloudevents+json"
+SPEC_VERSION = "1.0"
+
+
+class EnvelopeError(ValueError):
+    """A record that is not a valid event envelope; ``errors`` names the fields."""
+
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__(f"invalid event envelope: {errors}")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    type: str
+    source: str
+    subject: str
+    province: str
+    data: dict[str, Any]
+    actor: Actor
+    sequence: int = 0
+    correlationid: str = ""
+    causationid: str = ""
+    schemaversion: int = 1
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    specversion: str = SPEC_VERSION
+    datacontenttype: str = "application/json"
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:thidua:{self.type}:v{self.schemaversion}"
+
+    def with_sequence(self, sequence: int) -> "Envelope":
+        return replace(self, sequence=sequence)
+
+
+class ActorSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    role = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class EnvelopeSchema(Schema):
+    specversion = fields.String(required=True, validate=validate.Equal(SPEC_VERSION))
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+(\.[a-z_]+)+$"))
+    source = fields.String(required=True, validate=validate.Length(min=1))
+    subject = fields.String(required=True, validate=validate.Length(min=1))
+    time = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+    datacontenttype = fields.String(load_default="application/json")
+    dataschema = fields.String(load_default=None)
+    province = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
+    correlationid = fields.String(required=True, validate=validate.Length(min=1))
+    causationid = fields.String(required=True, validate=validate.Length(min=1))
+    actor = fields.Nested(ActorSchema, required=True)
+    schemaversion = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    data = fields.Dict(required=True)
+
+
+_schema = EnvelopeSchema()
+
+
+def to_dict(event: Envelope) -> dict[str, Any]:
+    body = asdict(event)
+    body["time"] = event.time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    body["dataschema"] = event.dataschema
+    return body
+
+
+def from_dict(body: dict[str, Any]) -> Envelope:
+    try:
+        loaded = _schema.load(body)
+    except ValidationError as exc:
+        raise EnvelopeError(exc.normalized_messages()) from exc
+    loaded.pop("dataschema", None)
+    loaded["id"] = str(loaded["id"])
+    loaded["actor"] = Actor(**loaded["actor"])
+    return Envelope(**loaded)
+
+
+def canonical_bytes(event: Envelope) -> bytes:
+    """The event as canonical JSON: sorted keys, no spaces, UTF-8. Hashed by the store."""
+    return json.dumps(to_dict(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def encode(event: Envelope) -> bytes:
+    return canonical_bytes(event)
+
+
+def decode(value: bytes) -> Envelope:
+    try:
+        body = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EnvelopeError({"_value": [f"not JSON: {exc}"]}) from exc
+    if not isinstance(body, dict):
+        raise EnvelopeError({"_value": ["not a JSON object"]})
+    return from_dict(body)
+
+
+def kafka_headers(event: Envelope, traceparent: str | None = None) -> list[tuple[str, bytes]]:
+    headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", event.type.encode()),
+               ("ce_province", event.province.encode())]
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    return headers

@@ -1,0 +1,184 @@
+"""The event store: an append-only table of events per stream, with an outbox.
+
+* ``events`` holds every event a service decided, keyed by (stream, version): a
+  second append of the same version violates the key and fails with
+  :class:`ConcurrencyError`, so two writers that read the same state cannot both
+  win. ``position`` orders all events of the store for replay.
+* Each event is chained to the one before it in its stream: ``hash`` is the
+  SHA-256 of the previous hash and the event's canonical bytes, so an edited,
+  removed, reordered or inserted row is detected by :func:`verify_stream`.
+* ``outbox`` gets one row per event **in the same transaction**; the relay
+  publishes rows whose ``sent_at`` is empty (row state, never "after id N").
+* ``processed_events`` is where consumers record what they applied (see
+  :mod:`shared.consumer`); it lives here because every service has one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import (BigInteger, Column, Connection, DateTime, ForeignKey, Index, Integer,
+                        MetaData, String, Table, Text, UniqueConstraint, func, insert, select)
+from sqlalchemy.exc import IntegrityError
+
+from shared import envelope as env
+from shared.envelope import Envelope
+
+metadata = MetaData()
+GENESIS = "0" * 64
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events", metadata,
+    Column("position", _BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(200), nullable=False),
+    Column("province", String(16), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+)
+Index("ix_events_province_position", events.c.province, events.c.position)
+Index("ix_events_correlation", events.c.correlation_id)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("position", _BigId, ForeignKey("events.position"), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_outbox_unsent", outbox.c.sent_at, outbox.c.id)
+
+processed_events = Table(
+    "processed_events", metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("outcome", String(20), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+relay_state = Table(
+    "relay_state", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("cluster_id", String(200), nullable=True),
+    Column("holder", String(200), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+)
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on since it was read: the caller must reload and decide again."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None = None):
+        detail = f", it is at {actual}" if actual is not None else ""
+        super().__init__(f"stream {stream_id!r} was expected at version {expected}{detail}")
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    event: Envelope
+    prev_hash: str
+    hash: str
+
+
+def chain_hash(prev_hash: str, body: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+
+
+class EventStore:
+    """Append, load and read events of one service's store. Needs a connection in a transaction."""
+
+    def __init__(self, topic: str):
+        self.topic = topic
+
+    def append(self, conn: Connection, stream_id: str, expected_version: int,
+               new_events: Iterable[Envelope]) -> list[Envelope]:
+        head = conn.execute(
+            select(events.c.version, events.c.hash).where(events.c.stream_id == stream_id)
+            .order_by(events.c.version.desc()).limit(1)).first()
+        actual = head.version if head else 0
+        if actual != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, actual)
+        prev = head.hash if head else GENESIS
+        now = datetime.now(timezone.utc)
+        stored, rows = [], []
+        for i, event in enumerate(new_events, start=expected_version + 1):
+            event = event.with_sequence(i)
+            body = env.canonical_bytes(event)
+            digest = chain_hash(prev, body)
+            rows.append({"event_id": event.id, "stream_id": stream_id, "version": i,
+                         "type": event.type, "province": event.province,
+                         "correlation_id": event.correlationid, "recorded_at": now,
+                         "body": body.decode(), "prev_hash": prev, "hash": digest})
+            stored.append(event)
+            prev = digest
+        if not rows:
+            return []
+        try:
+            positions = conn.execute(
+                insert(events).returning(events.c.position, sort_by_parameter_order=True), rows
+            ).scalars().all()
+        except IntegrityError as exc:
+            raise ConcurrencyError(stream_id, expected_version) from exc
+        conn.execute(insert(outbox), [{"position": p, "topic": self.topic} for p in positions])
+        return stored
+
+    def version(self, conn: Connection, stream_id: str) -> int:
+        return conn.execute(select(func.coalesce(func.max(events.c.version), 0))
+                            .where(events.c.stream_id == stream_id)).scalar_one()
+
+    def load(self, conn: Connection, stream_id: str) -> list[Envelope]:
+        rows = conn.execute(select(events.c.body).where(events.c.stream_id == stream_id)
+                            .order_by(events.c.version)).scalars()
+        return [env.from_dict(json.loads(body)) for body in rows]
+
+    def read_all(self, conn: Connection, after: int = 0, limit: int = 1000,
+                 province: str | None = None) -> list[StoredEvent]:
+        query = select(events).where(events.c.position > after)
+        if province is not None:
+            query = query.where(events.c.province == province)
+        rows = conn.execute(query.order_by(events.c.position).limit(limit))
+        return [StoredEvent(r.position, env.from_dict(json.loads(r.body)), r.prev_hash, r.hash)
+                for r in rows]
+
+    def iter_all(self, conn: Connection, batch: int = 1000, province: str | None = None
+                 ) -> Iterator[StoredEvent]:
+        after = 0
+        while chunk := self.read_all(conn, after, batch, province):
+            yield from chunk
+            after = chunk[-1].position
+
+
+def verify_stream(conn: Connection, stream_id: str) -> list[str]:
+    """Problems found in one stream's hash chain, each naming the event; empty if intact."""
+    problems, prev, expected_version = [], GENESIS, 1
+    rows = conn.execute(select(events).where(events.c.stream_id == stream_id)
+                        .order_by(events.c.position))
+    for r in rows:
+        where = f"event {r.event_id} (stream {stream_id}, version {r.version}, position {r.position})"
+        if r.version != expected_version:
+            problems.append(f"{where}: version {r.version} where {expected_version} was due "
+                            "(an event was removed, inserted or reordered)")
+        if r.prev_hash != prev:
+            problems.append(f"{where}: does not follow the event before it in the chain")
+        body = r.body.encode()
+        if chain_hash(r.prev_hash, body) != r.hash:
+            problems.append(f"{where}: its content does not match its hash (edited)")
+        try:
+            if env.decode(body).id != r.event_id:
+                problems.append(f"{where}: the stored id differs from the event's own id")
+        except env.EnvelopeError as exc:
+            problems.append(f"{where}: not a valid event any more: {exc.errors}")
+        prev, expected_version = r.hash, r.version + 1
+    return problems

@@ -8,7 +8,7 @@
 | ``TOPIC_PARTITIONS`` | partitions of the topics the service creates | ``3`` |
 | ``KAFKA_REPLICATION_FACTOR`` | replication factor of those topics | ``1`` |
 | ``KAFKA_MAX_POLL_INTERVAL_MS`` | consumer rebalance/poll limit (small on Tansu) | ``10000`` |
-| ``JWT_SECRET`` | HMAC key that signs bearer tokens (HS256) | none: required |
+| ``JWT_SECRET`` | HMAC key that signs bearer tokens (HS256), 32 characters or more | none: required |
 | ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of tokens | ``thidua`` / ``thidua`` |
 | ``DATA_DIR`` | folder of the SQLite files | ``data`` |
 """
@@ -59,8 +59,8 @@ class ConfigError(RuntimeError):
 def load(service: str, env: dict[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     secret = env.get("JWT_SECRET", "")
-    if len(secret) < 16:
-        raise ConfigError("JWT_SECRET must be set to at least 16 characters")
+    if len(secret) < 32:
+        raise ConfigError("JWT_SECRET must be set to at least 32 characters")
     data_dir = env.get("DATA_DIR", "data")
     return Settings(
         service=service,

@@ -82,8 +82,10 @@ class KafkaBus:
         return self._admin_call(lambda a: a.describe_cluster()["cluster_id"])
 
     def committed(self, group: str, topic: str) -> dict[int, int]:
-        offsets = self._admin_call(lambda a: a.list_group_offsets(group))
-        return {tp.partition: om.offset for tp, om in offsets.items() if tp.topic == topic}
+        # kafka-python 3 answers {group: {TopicPartition: OffsetAndMetadata}}; -1 means none.
+        offsets = self._admin_call(lambda a: a.list_group_offsets({group: None})).get(group, {})
+        return {tp.partition: om.offset for tp, om in offsets.items()
+                if tp.topic == topic and om.offset >= 0}
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers)

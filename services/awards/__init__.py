@@ -1,0 +1,1 @@
+"""Awards: nominations (đề nghị khen thưởng), appraisal (thẩm định) and decisions (quyết định)."""

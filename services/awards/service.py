@@ -1,0 +1,19 @@
+"""The awards service as the shared plumbing sees it."""
+from shared.service import ServiceSpec
+
+from services.awards import projections
+
+
+def _blueprints():
+    from services.awards.api import blp
+    return [blp]
+
+
+SPEC = ServiceSpec(
+    name="awards",
+    title="Khen thưởng (awards)",
+    metadata=projections.metadata,
+    follows=("registration",),
+    handlers=projections.FOLLOWED_EVENTS,
+    blueprints=_blueprints,
+)

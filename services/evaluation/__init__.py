@@ -1,0 +1,1 @@
+"""Evaluation: criteria and the review (bình xét) of registrations against them."""

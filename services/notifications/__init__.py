@@ -1,0 +1,1 @@
+"""Notifications: inboxes, e-mail, webhooks and the public list (công khai)."""

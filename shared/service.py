@@ -154,14 +154,20 @@ def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    threads = [threading.Thread(target=rt.relay().run, args=(stop,), name=f"{spec.name}-relay")]
+    # Daemon threads: a client stuck on a dead broker must not keep the process alive
+    # past its grace period; what they had not committed is redelivered anyway.
+    threads = [threading.Thread(target=rt.relay().run, args=(stop,), name=f"{spec.name}-relay",
+                                daemon=True)]
     if spec.follows:
         threads.append(threading.Thread(target=rt.consumer().run, args=(stop,),
-                                        name=f"{spec.name}-consumer"))
+                                        name=f"{spec.name}-consumer", daemon=True))
     for t in threads:
         t.start()
     log.info("worker %s started: relaying to %s, following %s", spec.name, rt.settings.topic,
              rt.followed_topics)
+    while not stop.wait(0.5):
+        if not all(t.is_alive() for t in threads):
+            log.error("worker %s: a thread ended unexpectedly; exiting", spec.name)
+            stop.set()
     for t in threads:
-        t.join()
-    rt.db.dispose()
+        t.join(timeout=5)

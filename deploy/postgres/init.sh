@@ -7,7 +7,12 @@
 # environment (docker-compose.yml passes them in); the defaults are for a local
 # trial only. Passwords are passed to psql as variables, so any character is safe
 # here; a password used in a DATABASE_URL must still be percent-encoded there.
-set -euo pipefail
+# The image's entrypoint runs this file if it is executable and sources it if
+# not (a checkout that lost the mode bit); sourced, it keeps the entrypoint's own
+# shell options (-Eeo pipefail), which already stop at the first error.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    set -euo pipefail
+fi
 
 create_service_db() {
     local name="$1" password="$2"

@@ -1,0 +1,97 @@
+"""``thidua``: the operator's command line. Every command takes ``--json``.
+
+Exit codes: 0 done; 1 the command ran and found a problem; 2 bad usage or
+configuration; 3 a dependency (database, broker) did not answer.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from shared import auth
+from shared.bus import BusUnavailable
+
+SERVICES = ("registration", "evaluation", "awards", "notifications")
+
+
+def _emit(as_json: bool, payload, text: str) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2) if as_json else text)
+
+
+def _settings(service: str):
+    from shared import config
+    env = dict(os.environ)
+    env.setdefault("JWT_SECRET", _dev_secret() or "")
+    specific = env.get(f"DATABASE_URL_{service.upper()}")
+    if specific:
+        env["DATABASE_URL"] = specific
+    try:
+        return config.load(service, env)
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _dev_secret() -> str | None:
+    path = Path(os.environ.get("DATA_DIR", "data")) / "jwt_secret"
+    return path.read_text().strip() if path.exists() else None
+
+
+@click.group()
+def main() -> None:
+    """Vận hành hệ thống thi đua, khen thưởng (operate the platform)."""
+
+
+@main.command()
+@click.option("--services", "names", default=None, help="comma list; default SETUP_SERVICES or all")
+@click.option("--topics/--no-topics", default=True, help="also create the Kafka topics")
+@click.option("--json", "as_json", is_flag=True)
+def setup(names: str | None, topics: bool, as_json: bool) -> None:
+    """Create each service's tables and (unless --no-topics) its topics."""
+    from shared.consumer import dlq_topic
+    from shared.db import Database
+    from shared.eventstore import metadata as store_metadata
+    from shared.kafka_bus import KafkaBus
+    from shared.stack import service_spec
+
+    chosen = (names or os.environ.get("SETUP_SERVICES") or ",".join(SERVICES)).split(",")
+    done = []
+    for name in chosen:
+        name = name.strip()
+        if name not in SERVICES:
+            raise click.UsageError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+        settings = _settings(name)
+        db = Database(settings.database_url)
+        db.create_all(store_metadata, service_spec(name).metadata)
+        db.dispose()
+        created = []
+        if topics:
+            created = [settings.topic, dlq_topic(settings.topic_prefix, name)]
+            try:
+                KafkaBus(settings.kafka()).ensure_topics(created, settings.partitions)
+            except BusUnavailable as exc:
+                click.echo(f"broker did not answer: {exc}", err=True)
+                sys.exit(3)
+        done.append({"service": name, "database": "ok", "topics": created})
+    _emit(as_json, done, "\n".join(f"{d['service']}: tables ok; topics {d['topics'] or '-'}" for d in done))
+
+
+@main.command()
+@click.option("--role", required=True, type=click.Choice(auth.ROLES))
+@click.option("--province", "provinces", required=True, multiple=True, help="repeat for several")
+@click.option("--subject", default="dev-user")
+@click.option("--ttl", default=8 * 3600, show_default=True, help="seconds")
+@click.option("--json", "as_json", is_flag=True)
+def token(role: str, provinces: tuple[str, ...], subject: str, ttl: int, as_json: bool) -> None:
+    """Mint a bearer token signed with JWT_SECRET (or the embedded default's key)."""
+    settings = _settings("registration")
+    value = auth.mint(settings.jwt_secret, subject, role, list(provinces), ttl,
+                      settings.jwt_issuer, settings.jwt_audience)
+    _emit(as_json, {"token": value, "role": role, "provinces": list(provinces)}, value)
+
+
+if __name__ == "__main__":
+    main()

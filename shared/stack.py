@@ -1,0 +1,177 @@
+"""The whole system on one machine: Tansu, four services under gunicorn, their workers.
+
+``make run`` runs ``python -m shared.stack``; the end-to-end tests and the
+benchmark start the same :class:`Stack`. Every child process gets its settings
+through the environment, exactly as in production.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shared.broker import TansuBroker, free_port
+
+SERVICES = ("registration", "evaluation", "awards", "notifications")
+DEFAULT_PORTS = {"registration": 8001, "evaluation": 8002, "awards": 8003, "notifications": 8004}
+
+
+def service_spec(name: str):
+    import importlib
+    return importlib.import_module(f"services.{name}.service").SPEC
+
+
+def jwt_secret(data_dir: Path) -> str:
+    """The embedded default's signing key: made once per data folder, kept beside the data."""
+    path = data_dir / "jwt_secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    broker_port: int = 9092
+    web_workers: int = 2
+    database_urls: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    broker: TansuBroker | None = None
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, **kw) -> "Stack":
+        return cls(data_dir, ports={s: free_port() for s in SERVICES}, broker_port=free_port(), **kw)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def secret(self) -> str:
+        return jwt_secret(self.data_dir)
+
+    def env(self, service: str) -> dict[str, str]:
+        env = {**os.environ, "JWT_SECRET": self.secret, "DATA_DIR": str(self.data_dir),
+               "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap if self.broker else
+               f"127.0.0.1:{self.broker_port}",
+               "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1", **self.extra_env}
+        env["DATABASE_URL"] = self.database_urls.get(service, f"sqlite:///{self.data_dir}/{service}.db")
+        return env
+
+    # -- lifecycle ----------------------------------------------------------------
+    def start(self, timeout_s: float = 60.0) -> "Stack":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        self.broker = TansuBroker(self.broker_port, self.data_dir / "logs" / "broker.log").start()
+        self.setup()
+        for service in SERVICES:
+            self.start_web(service)
+            self.start_worker(service)
+        self.wait_ready(timeout_s)
+        return self
+
+    def setup(self) -> None:
+        """Create every service's tables before any process races to do it."""
+        subprocess.run([sys.executable, "-m", "shared.cli", "setup", "--no-topics"],
+                       env={**self.env("registration"), "SETUP_SERVICES": ",".join(SERVICES),
+                            **{f"DATABASE_URL_{s.upper()}": self.env(s)["DATABASE_URL"] for s in SERVICES}},
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def _spawn(self, name: str, args: list[str], service: str) -> subprocess.Popen:
+        log = open(self.data_dir / "logs" / f"{name}.log", "ab")
+        proc = subprocess.Popen(args, env=self.env(service), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.processes[name] = proc
+        return proc
+
+    def start_web(self, service: str) -> subprocess.Popen:
+        return self._spawn(f"{service}-web", [
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
+            "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", "4",
+            "--access-logfile", "-", "--graceful-timeout", "5", f"services.{service}.app:create_app()"],
+            service)
+
+    def start_worker(self, service: str) -> subprocess.Popen:
+        return self._spawn(f"{service}-worker", [sys.executable, "-m", f"services.{service}.worker"],
+                           service)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.processes.pop(name)
+        os.killpg(proc.pid, sig)
+        proc.wait(15)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        for service in SERVICES:
+            while True:
+                try:
+                    if requests.get(self.url(service) + "/ready", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                dead = [n for n, p in self.processes.items() if p.poll() is not None]
+                if dead or time.monotonic() > deadline:
+                    raise RuntimeError(f"{service} not ready (exited: {dead}); see {self.data_dir}/logs")
+                time.sleep(0.2)
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """Services first (they may still publish), the broker last; SIGKILL after the grace."""
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for proc in self.processes.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.processes.clear()
+        if self.broker:
+            self.broker.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
+    stack = Stack(data_dir, web_workers=int(os.environ.get("WEB_WORKERS", "2")))
+    stop = {"now": False}
+    for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT explicitly: a background job ignores it
+        signal.signal(sig, lambda *_: stop.update(now=True))
+    try:
+        stack.start()
+        print("Hệ thống thi đua, khen thưởng đang chạy (the system is running):")
+        print(f"  broker (Tansu)  {stack.broker.bootstrap}")
+        for service in SERVICES:
+            print(f"  {service:<14}  {stack.url(service)}   (OpenAPI: {stack.url(service)}/openapi.json)")
+        print(f"  data and logs   {data_dir}")
+        print("  a token:        .venv/bin/thidua token --role department --province 83")
+        print("Ctrl-C stops every process.", flush=True)
+        while not stop["now"]:
+            dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+            if dead:
+                print(f"stopped unexpectedly: {dead}; see {data_dir}/logs", file=sys.stderr)
+                break
+            time.sleep(0.5)
+    finally:
+        print("\nstopping...", flush=True)
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""End to end: a registration made over HTTP reaches the three other services' projections.
+
+The real stack: Tansu, the four services under gunicorn, their worker processes.
+"""
+import time
+
+import pytest
+import requests
+
+from shared import auth
+from shared.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = Stack.on_free_ports(tmp_path_factory.mktemp("stack"))
+    s.start()
+    yield s
+    s.stop()
+
+
+def _headers(stack, province="83", role="department"):
+    return {"Authorization": "Bearer " + auth.mint(stack.secret, "e2e-user", role, [province])}
+
+
+def _until(fetch, timeout_s=30.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = fetch()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_a_registration_reaches_evaluation_awards_and_notifications(stack):
+    h = _headers(stack)
+    campaign = requests.post(stack.url("registration") + "/campaigns", headers=h, json={
+        "title": "Phong trào thi đua «Dạy tốt, học tốt» năm học 2024–2025", "kind": "yearly",
+        "issuer": "Sở GD&ĐT Bến Tre", "issuer_level": "department", "period_start": "2024-01-01",
+        "period_end": "2025-10-31", "registration_deadline": "2099-05-01"})
+    assert campaign.status_code == 201, campaign.text
+    cid = campaign.json()["id"]
+    reg = requests.post(f"{stack.url('registration')}/campaigns/{cid}/registrations", headers=h, json={
+        "participant": {"participant_id": "gv-001", "kind": "individual", "individual_kind": "teacher",
+                        "name": "Trần Thị Bích", "unit": "Trường THPT Chuyên Bến Tre"},
+        "pledges": [{"content": "Đạt danh hiệu Chiến sĩ thi đua cơ sở", "start": "2024-09-01",
+                     "end": "2025-05-31"}]})
+    assert reg.status_code == 201, reg.text
+    rid = reg.json()["id"]
+
+    candidate = _until(lambda: (r := requests.get(f"{stack.url('evaluation')}/candidates/{rid}", headers=h))
+                       .status_code == 200 and r.json())
+    assert candidate["name"] == "Trần Thị Bích" and candidate["status"] == "awaiting_evaluation"
+
+    participants = _until(lambda: requests.get(
+        f"{stack.url('awards')}/campaigns/{cid}/participants", headers=h).json())
+    assert [p["registration_id"] for p in participants] == [rid]
+
+    inbox = _until(lambda: [m for m in requests.get(f"{stack.url('notifications')}/inbox/gv-001",
+                                                    headers=h).json()
+                            if m["event_type"] == "registration.participant.registered"])
+    assert len(inbox) == 1 and "Dạy tốt, học tốt" in inbox[0]["body"]
+
+
+def test_another_province_sees_none_of_it(stack):
+    h83, h52 = _headers(stack, "83"), _headers(stack, "52")
+    cid = requests.post(stack.url("registration") + "/campaigns", headers=h83, json={
+        "title": "Thi đua riêng của Bến Tre", "kind": "thematic", "issuer": "Sở GD&ĐT Bến Tre",
+        "issuer_level": "department", "period_start": "2024-01-01", "period_end": "2024-12-31",
+        "registration_deadline": "2099-01-01"}).json()["id"]
+    assert requests.get(f"{stack.url('registration')}/campaigns/{cid}", headers=h52).status_code == 404
+    refused = requests.post(f"{stack.url('registration')}/campaigns/{cid}/registrations", headers=h52, json={
+        "participant": {"participant_id": "x", "kind": "collective", "name": "Trường X", "unit": "Trường X"},
+        "pledges": [{"content": "Tập thể lao động xuất sắc", "start": "2024-01-01", "end": "2024-12-31"}]})
+    assert refused.status_code == 404
+
+
+def test_every_service_is_healthy_ready_and_documented(stack):
+    for service in ("registration", "evaluation", "awards", "notifications"):
+        assert requests.get(stack.url(service) + "/health").json()["status"] == "ok"
+        assert requests.get(stack.url(service) + "/ready").json()["checks"] == {
+            "database": "ok", "broker": "ok"}
+        spec = requests.get(stack.url(service) + "/openapi.json").json()
+        assert spec["openapi"].startswith("3.") and spec["paths"]

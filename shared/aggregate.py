@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
@@ -45,11 +46,15 @@ def rehydrate(store: EventStore, conn: Connection, stream_id: str, aggregate: A)
 
 
 def record(store: EventStore, conn: Connection, stream_id: str, aggregate: Aggregate,
-           type_: str, data: dict[str, Any], ctx: CommandContext) -> Envelope:
-    """Append one event at the aggregate's version (optimistic) and apply it."""
+           type_: str, data: dict[str, Any], ctx: CommandContext,
+           project: dict[str, Callable[[Connection, Envelope], None]] | None = None) -> Envelope:
+    """Append one event at the aggregate's version (optimistic), apply it, and update the
+    service's own read model in the same transaction (``project``: type -> updater)."""
     event = Envelope(type=type_, source=ctx.source, subject=stream_id, province=ctx.province,
                      data=data, actor=ctx.actor, correlationid=ctx.correlation_id,
                      causationid=ctx.causation_id)
     [stored] = store.append(conn, stream_id, aggregate.version, [event])
     aggregate.apply(type_, data, ctx.province)
+    if project is not None:
+        project[type_](conn, stored)
     return stored

@@ -37,8 +37,9 @@ class ServiceSpec:
     title: str
     metadata: MetaData
     follows: tuple[str, ...]  # services whose topics this one consumes
-    handlers: dict[str, Handler]
+    handlers: dict[str, Handler]  # followed events (of other services) -> projection updater
     blueprints: Callable[[], list] = field(default=lambda: [])
+    own_events: dict[str, Handler] = field(default_factory=dict)  # this store's events -> updater
 
 
 @dataclass
@@ -129,6 +130,16 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
 
 def runtime() -> Runtime:
     return current_app.extensions["runtime"]
+
+
+def execute(handlers: dict, command, province: str, correlation_id: str):
+    """Run one command in one transaction: its events, outbox rows and read model commit together.
+
+    ``handlers`` is the service's routing table: command type -> handler(store, conn, cmd, ctx).
+    """
+    rt = runtime()
+    with rt.db.write() as conn:
+        return handlers[type(command)](rt.store, conn, command, command_context(province, correlation_id))
 
 
 def command_context(province: str, correlation_id: str) -> CommandContext:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -127,6 +129,21 @@ def fresh_pg_database(pg_databases: PostgresDatabases) -> Callable[..., str]:
 
 # -- Kafka ------------------------------------------------------------------------
 
+class TestBroker(TansuBroker):
+    """Tansu that stops at once: it exits on SIGINT, but lingers 5 s after SIGTERM."""
+
+    __test__ = False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                pass  # TansuBroker.stop terminates, then kills
+        super().stop()
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap servers of a Kafka-protocol broker that lives for the session."""
@@ -139,7 +156,7 @@ def kafka_bootstrap() -> Iterator[str]:
         with KafkaContainer() as container:
             yield container.get_bootstrap_server()
         return
-    broker = TansuBroker().start()
+    broker = TestBroker().start()
     try:
         yield broker.bootstrap
     finally:
@@ -166,7 +183,7 @@ def make_kafka_settings() -> Callable[..., KafkaSettings]:
 @pytest.fixture
 def tansu_broker() -> Iterator[TansuBroker]:
     """A broker of the test's own, free to be stopped and restarted (on the same port)."""
-    broker = TansuBroker().start()
+    broker = TestBroker().start()
     try:
         yield broker
     finally:

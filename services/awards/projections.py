@@ -1,5 +1,10 @@
-"""Awards' projection of registration's events: who takes part in which campaign."""
-from sqlalchemy import Column, Connection, MetaData, String, Table
+"""Awards' read model: what it learned from registration and evaluation, and its own
+nominations, award history, holds and province rules."""
+import json
+from datetime import date
+
+from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, delete,
+                        update)
 
 from shared.envelope import Envelope
 
@@ -10,8 +15,12 @@ campaigns = Table(
     Column("id", String(36), primary_key=True),
     Column("province", String(16), nullable=False, index=True),
     Column("title", String(500), nullable=False),
+    Column("kind", String(20), nullable=False),
     Column("issuer", String(300), nullable=False),
     Column("issuer_level", String(20), nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("deadlines", Text, nullable=False),
+    Column("award_plan", Text, nullable=False),
 )
 
 participants = Table(
@@ -21,27 +30,219 @@ participants = Table(
     Column("province", String(16), nullable=False, index=True),
     Column("participant_id", String(100), nullable=False, index=True),
     Column("participant_kind", String(20), nullable=False),
+    Column("individual_kind", String(20), nullable=True),
     Column("name", String(300), nullable=False),
     Column("unit", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
     Column("evaluation", String(30), nullable=False),
 )
 
+evaluations = Table(
+    "evaluations", metadata,
+    Column("registration_id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("metrics", Text, nullable=False),
+    Column("results", Text, nullable=False),
+)
 
+nominations = Table(
+    "nominations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("campaign_id", String(36), nullable=True, index=True),
+    Column("registration_id", String(36), nullable=True, index=True),
+    Column("participant_id", String(100), nullable=False, index=True),
+    Column("participant_kind", String(20), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("unit", String(300), nullable=False),
+    Column("award", String(100), nullable=False),
+    Column("award_name", String(300), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("target_level", String(30), nullable=False),
+    Column("proposer_unit", String(300), nullable=True),
+    Column("submitted_on", Date, nullable=True),
+    Column("dossier", Text, nullable=False),
+    Column("last_reason", Text, nullable=True),
+    Column("decision_number", String(100), nullable=True),
+    Column("decision_date", Date, nullable=True),
+)
+
+history = Table(
+    "award_history", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("participant_id", String(100), nullable=False, index=True),
+    Column("participant_kind", String(20), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("award", String(100), nullable=False),
+    Column("award_name", String(300), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("campaign_id", String(36), nullable=True, index=True),
+    Column("decision_number", String(100), nullable=False),
+    Column("decision_date", Date, nullable=False),
+    Column("issuer", String(300), nullable=False),
+    Column("level", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+)
+
+holds = Table(
+    "holds", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("participant_id", String(100), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("placed_on", Date, nullable=False),
+    Column("lifted_on", Date, nullable=True),
+)
+
+province_rules = Table(
+    "province_rules", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("section", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+
+def _j(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# -- followed events ------------------------------------------------------------------
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(campaigns.insert().values(id=d["campaign_id"], province=event.province, title=d["title"],
-                                           issuer=d["issuer"], issuer_level=d["issuer_level"]))
+    conn.execute(campaigns.insert().values(
+        id=d["campaign_id"], province=event.province, title=d["title"], kind=d["kind"], issuer=d["issuer"],
+        issuer_level=d["issuer_level"], period_end=date.fromisoformat(d["period_end"]),
+        deadlines=_j(d.get("deadlines") or {}), award_plan=_j(d.get("award_plan") or [])))
 
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
     conn.execute(participants.insert().values(
         registration_id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
-        participant_id=p["participant_id"], participant_kind=p["kind"], name=p["name"], unit=p["unit"],
+        participant_id=p["participant_id"], participant_kind=p["kind"],
+        individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"], status="registered",
         evaluation="not_evaluated"))
 
+
+def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
+    conn.execute(update(participants).where(participants.c.registration_id == event.data["registration_id"])
+                 .values(status="withdrawn"))
+
+
+def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    # Rounds may arrive out of order only across a republish; keep the latest round.
+    conn.execute(delete(evaluations).where(evaluations.c.registration_id == d["registration_id"],
+                                           evaluations.c.round < d["round"]))
+    if conn.execute(evaluations.select().where(evaluations.c.registration_id == d["registration_id"])).first():
+        return
+    conn.execute(evaluations.insert().values(
+        registration_id=d["registration_id"], province=event.province, round=d["round"], passed=d["passed"],
+        metrics=_j(d.get("metrics") or {}), results=_j(d["results"])))
+    conn.execute(update(participants).where(participants.c.registration_id == d["registration_id"])
+                 .values(evaluation="passed" if d["passed"] else "failed"))
+
+
+# -- own events -----------------------------------------------------------------------
+def on_nomination_submitted(conn: Connection, event: Envelope) -> None:
+    d, p = event.data, event.data["participant"]
+    conn.execute(nominations.insert().values(
+        id=d["nomination_id"], province=event.province, campaign_id=d["campaign_id"],
+        registration_id=d["registration_id"], participant_id=p["participant_id"],
+        participant_kind=p["participant_kind"], name=p["name"], unit=p["unit"], award=d["award"],
+        award_name=d["award_name"], kind=d["kind"], status="submitted", target_level=d["submitted_to"],
+        proposer_unit=d["proposer_unit"], submitted_on=date.fromisoformat(d["submitted_on"]),
+        dossier=_j(d["dossier"])))
+
+
+def on_nomination_escalated(conn: Connection, event: Envelope) -> None:
+    conn.execute(update(nominations).where(nominations.c.id == event.data["nomination_id"])
+                 .values(target_level=event.data["to_level"]))
+
+
+def on_nomination_appraised(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(update(nominations).where(nominations.c.id == d["nomination_id"])
+                 .values(status=d["outcome"], last_reason=d["reason"]))
+
+
+def on_nomination_resubmitted(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(update(nominations).where(nominations.c.id == d["nomination_id"])
+                 .values(status="resubmitted", dossier=_j(d["dossier"])))
+
+
+def on_award_decided(conn: Connection, event: Envelope) -> None:
+    d, p = event.data, event.data["participant"]
+    values = dict(decision_number=d["decision_number"], decision_date=date.fromisoformat(d["decision_date"]))
+    if d["kind"] == "ad_hoc":
+        conn.execute(nominations.insert().values(
+            id=d["nomination_id"], province=event.province, campaign_id=None, registration_id=None,
+            participant_id=p["participant_id"], participant_kind=p["participant_kind"], name=p["name"],
+            unit=p["unit"], award=d["award"], award_name=d["award_name"], kind="ad_hoc", status="decided",
+            target_level=d["level"], proposer_unit=None, submitted_on=None,
+            dossier=_j({"achievement": d.get("achievement")}), **values))
+    else:
+        conn.execute(update(nominations).where(nominations.c.id == d["nomination_id"])
+                     .values(status="decided", **values))
+    _add_history(conn, event.province, d["nomination_id"], d, p, d["level"])
+
+
+def on_award_recorded(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    _add_history(conn, event.province, d["record_id"], d, d["participant"], d["issuer_level"])
+
+
+def _add_history(conn, province, id_, d, p, level) -> None:
+    conn.execute(history.insert().values(
+        id=id_, province=province, participant_id=p["participant_id"], participant_kind=p["participant_kind"],
+        name=p["name"], award=d["award"], award_name=d["award_name"], kind=d["kind"], year=d["year"],
+        campaign_id=d.get("campaign_id"), decision_number=d["decision_number"],
+        decision_date=date.fromisoformat(d["decision_date"]), issuer=d["issuer"], level=level, status="valid"))
+
+
+def on_hold_placed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(holds.insert().values(id=d["hold_id"], province=event.province, participant_id=d["participant_id"],
+                                       kind=d["kind"], reason=d["reason"], status="active",
+                                       placed_on=date.fromisoformat(d["placed_on"])))
+
+
+def on_hold_lifted(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(update(holds).where(holds.c.id == d["hold_id"])
+                 .values(status="lifted", lifted_on=date.fromisoformat(d["lifted_on"])))
+
+
+def on_rule_defined(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(province_rules.insert().values(id=d["rule_id"], province=event.province, section=d["section"],
+                                                body=_j(d["rule"])))
+
+
+OWN_EVENTS = {
+    "awards.nomination.submitted": on_nomination_submitted,
+    "awards.nomination.escalated": on_nomination_escalated,
+    "awards.nomination.appraised": on_nomination_appraised,
+    "awards.nomination.resubmitted": on_nomination_resubmitted,
+    "awards.award.decided": on_award_decided,
+    "awards.award.recorded": on_award_recorded,
+    "awards.hold.placed": on_hold_placed,
+    "awards.hold.lifted": on_hold_lifted,
+    "awards.rule.defined": on_rule_defined,
+}
 
 FOLLOWED_EVENTS = {
     "registration.campaign.launched": on_campaign_launched,
     "registration.participant.registered": on_participant_registered,
+    "registration.participant.withdrawn": on_participant_withdrawn,
+    "evaluation.registration.evaluated": on_registration_evaluated,
 }

@@ -1,4 +1,191 @@
-from marshmallow import Schema, fields
+"""The HTTP edge of awards."""
+from marshmallow import Schema, fields, validate
+
+LEVELS = ("prime_minister", "minister", "province", "department", "district", "commune", "school")
+_id = validate.Length(min=1, max=100)
+_code = validate.Regexp(r"^[a-z0-9_]{2,100}$")
+
+
+class MinutesSchema(Schema):
+    members_total = fields.Integer(required=True, validate=validate.Range(min=1))
+    votes_for = fields.Integer(required=True, validate=validate.Range(min=0))
+    meeting_date = fields.Date(load_default=None)
+
+
+class DossierSchema(Schema):
+    submission_letter = fields.String(load_default=None, validate=validate.Length(max=500),
+                                      metadata={"description": "tờ trình: number or reference"})
+    achievement_report = fields.String(load_default=None, validate=validate.Length(max=20000),
+                                       metadata={"description": "báo cáo thành tích"})
+    council_minutes = fields.Nested(MinutesSchema, load_default=None,
+                                    metadata={"description": "biên bản họp hội đồng, kết quả bỏ phiếu kín"})
+    certifications = fields.List(fields.String(validate=validate.Length(max=500)), load_default=list)
+
+
+class NominateSchema(Schema):
+    campaign_id = fields.String(required=True, validate=_id)
+    registration_id = fields.String(required=True, validate=_id)
+    award = fields.String(required=True, validate=_code)
+    kind = fields.String(load_default="periodic", validate=validate.OneOf(("periodic", "thematic")))
+    proposer_unit = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    submitted_to = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    submitted_on = fields.Date(load_default=None)
+    dossier = fields.Nested(DossierSchema, required=True)
+
+
+class AppraiseSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("approved", "returned", "rejected")))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class ResubmitSchema(Schema):
+    dossier = fields.Nested(DossierSchema, required=True)
+
+
+class DecideSchema(Schema):
+    decision_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    decision_date = fields.Date(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    issuer = fields.String(required=True, validate=validate.Length(min=2, max=300))
+
+
+class ParticipantRefSchema(Schema):
+    participant_id = fields.String(required=True, validate=_id)
+    participant_kind = fields.String(required=True, validate=validate.OneOf(("collective", "individual")))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    unit = fields.String(required=True, validate=validate.Length(min=2, max=300))
+
+
+class AdHocSchema(DecideSchema):
+    participant = fields.Nested(ParticipantRefSchema, required=True)
+    award = fields.String(required=True, validate=_code)
+    achievement = fields.String(required=True, validate=validate.Length(min=5, max=5000))
+
+
+class PastAwardSchema(Schema):
+    participant = fields.Nested(ParticipantRefSchema, required=True)
+    award = fields.String(required=True, validate=_code)
+    year = fields.Integer(required=True, validate=validate.Range(min=1945, max=2100))
+    kind = fields.String(load_default="periodic", validate=validate.OneOf(("periodic", "thematic", "ad_hoc")))
+    decision_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    decision_date = fields.Date(required=True)
+    issuer = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    issuer_level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+
+
+class HoldSchema(Schema):
+    participant_id = fields.String(required=True, validate=_id)
+    kind = fields.String(required=True, validate=validate.OneOf(("discipline", "investigation", "inspection",
+                                                                 "complaint")))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    placed_on = fields.Date(load_default=None)
+
+
+class LiftSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    lifted_on = fields.Date(load_default=None)
+
+
+class RequirementSchema(Schema):
+    metric = fields.String(required=True, validate=_code)
+    comparison = fields.String(required=True, validate=validate.OneOf((">=", ">", "<=", "<", "==", "in")))
+    threshold = fields.Raw(required=True)
+
+
+class RequiresSchema(Schema):
+    all_of = fields.List(fields.Nested(RequirementSchema), load_default=list)
+    any_of = fields.List(fields.Nested(RequirementSchema), load_default=list)
+
+
+class ChainSchema(Schema):
+    award = fields.String(load_default=None, validate=_code)
+    award_any = fields.List(fields.String(validate=_code), load_default=None)
+    consecutive_years = fields.Integer(required=True, validate=validate.Range(min=1, max=20))
+
+
+class AwardRuleSchema(Schema):
+    code = fields.String(required=True, validate=_code)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    category = fields.String(required=True, validate=validate.OneOf(("title", "form")))
+    applies_to = fields.String(required=True, validate=validate.OneOf(("individual", "collective", "both")))
+    requires = fields.Nested(RequiresSchema, load_default=dict)
+    ballot_pct = fields.Float(load_default=None, validate=validate.Range(min=0, max=100))
+    chain = fields.Nested(ChainSchema, load_default=None)
+    once_per_person = fields.Boolean(load_default=False)
+    source = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    valid_from = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    valid_to = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+
+
+class AuthorityRuleSchema(Schema):
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    confers = fields.List(fields.String(validate=_code), required=True)
+    source = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    valid_from = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    valid_to = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+
+
+class DefineRuleSchema(Schema):
+    province = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
+    award = fields.Nested(AwardRuleSchema, load_default=None)
+    authority = fields.Nested(AuthorityRuleSchema, load_default=None)
+
+
+class NominationSchema(Schema):
+    id = fields.String()
+    province = fields.String()
+    campaign_id = fields.String(allow_none=True)
+    registration_id = fields.String(allow_none=True)
+    participant_id = fields.String()
+    participant_kind = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    award = fields.String()
+    award_name = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    target_level = fields.String()
+    proposer_unit = fields.String(allow_none=True)
+    submitted_on = fields.Date(allow_none=True)
+    dossier = fields.Dict()
+    last_reason = fields.String(allow_none=True)
+    decision_number = fields.String(allow_none=True)
+    decision_date = fields.Date(allow_none=True)
+
+
+class HistorySchema(Schema):
+    id = fields.String()
+    participant_id = fields.String()
+    name = fields.String()
+    award = fields.String()
+    award_name = fields.String()
+    kind = fields.String()
+    year = fields.Integer()
+    campaign_id = fields.String(allow_none=True)
+    decision_number = fields.String()
+    decision_date = fields.Date()
+    issuer = fields.String()
+    level = fields.String()
+    status = fields.String()
+
+
+class HoldViewSchema(Schema):
+    id = fields.String()
+    participant_id = fields.String()
+    kind = fields.String()
+    reason = fields.String()
+    status = fields.String()
+    placed_on = fields.Date()
+    lifted_on = fields.Date(allow_none=True)
+
+
+class QuotaSchema(Schema):
+    award = fields.String()
+    applies_to = fields.String()
+    max = fields.Integer(allow_none=True)
+    min = fields.Integer(allow_none=True)
+    used = fields.Integer()
 
 
 class ParticipantSchema(Schema):
@@ -9,4 +196,5 @@ class ParticipantSchema(Schema):
     participant_kind = fields.String()
     name = fields.String()
     unit = fields.String()
+    status = fields.String()
     evaluation = fields.String()

@@ -13,7 +13,8 @@ SPEC = ServiceSpec(
     name="awards",
     title="Khen thưởng (awards)",
     metadata=projections.metadata,
-    follows=("registration",),
+    follows=("registration", "evaluation"),
     handlers=projections.FOLLOWED_EVENTS,
+    own_events=projections.OWN_EVENTS,
     blueprints=_blueprints,
 )

@@ -1,7 +1,10 @@
-"""Evaluation's projection of what registration decided: the candidates awaiting review."""
+"""Evaluation's read model: the candidates it learned of from registration, its criteria
+sets and its evaluations (the latest per registration, and every round in history)."""
+import json
 from datetime import date
 
-from sqlalchemy import Column, Connection, Date, MetaData, String, Table, update
+from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text,
+                        update)
 
 from shared.envelope import Envelope
 
@@ -28,6 +31,32 @@ candidates = Table(
     Column("status", String(30), nullable=False),
 )
 
+criteria_sets = Table(
+    "criteria_sets", metadata,
+    Column("id", String(100), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("applies_to", Text, nullable=False),
+    Column("criteria", Text, nullable=False),
+    Column("source", String(500), nullable=False),
+)
+
+evaluations = Table(
+    "evaluations", metadata,
+    Column("registration_id", String(36), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("campaign_id", String(36), nullable=False, index=True),
+    Column("criteria_set_id", String(100), nullable=False),
+    Column("criteria_set_version", Integer, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("evaluated_on", Date, nullable=False),
+    Column("results", Text, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("event_id", String(36), nullable=False),
+)
+
 
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
@@ -44,8 +73,43 @@ def on_participant_registered(conn: Connection, event: Envelope) -> None:
         status="awaiting_evaluation"))
 
 
-# Followed events -> the updater that follows each.
+def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
+    conn.execute(update(candidates).where(candidates.c.registration_id == event.data["registration_id"])
+                 .values(status="withdrawn"))
+
+
+def on_criteria_set_defined(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    values = dict(province=event.province, version=d["set_version"], name=d["name"],
+                  applies_to=json.dumps(d["applies_to"]), criteria=json.dumps(d["criteria"], ensure_ascii=False),
+                  source=d["source"])
+    if d["set_version"] == 1:
+        conn.execute(criteria_sets.insert().values(id=d["criteria_set_id"], **values))
+    else:
+        conn.execute(update(criteria_sets).where(criteria_sets.c.id == d["criteria_set_id"]).values(**values))
+
+
+def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(evaluations.insert().values(
+        registration_id=d["registration_id"], round=d["round"], province=event.province,
+        campaign_id=d["campaign_id"], criteria_set_id=d["criteria_set_id"],
+        criteria_set_version=d["criteria_set_version"], passed=d["passed"],
+        evaluated_on=date.fromisoformat(d["evaluated_on"]),
+        results=json.dumps(d["results"], ensure_ascii=False), note=d.get("note"), event_id=event.id))
+    conn.execute(update(candidates).where(candidates.c.registration_id == d["registration_id"])
+                 .values(status="passed" if d["passed"] else "failed"))
+
+
+# Events of evaluation's own store -> updater (applied in the deciding transaction).
+OWN_EVENTS = {
+    "evaluation.criteria_set.defined": on_criteria_set_defined,
+    "evaluation.registration.evaluated": on_registration_evaluated,
+}
+
+# Followed events (other services') -> updater (applied by the consumer).
 FOLLOWED_EVENTS = {
     "registration.campaign.launched": on_campaign_launched,
     "registration.participant.registered": on_participant_registered,
+    "registration.participant.withdrawn": on_participant_withdrawn,
 }

@@ -15,5 +15,6 @@ SPEC = ServiceSpec(
     metadata=projections.metadata,
     follows=("registration",),
     handlers=projections.FOLLOWED_EVENTS,
+    own_events=projections.OWN_EVENTS,
     blueprints=_blueprints,
 )

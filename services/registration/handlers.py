@@ -1,43 +1,87 @@
-"""Command handlers: load the aggregate, let it decide, store its events and the read model together."""
-from sqlalchemy import Connection
+"""Command handlers: load the aggregate, let it decide, store its events and the read model together.
+
+The routing is the table at the bottom: one handler per command type.
+"""
+from sqlalchemy import Connection, select
 
 from shared.aggregate import CommandContext, rehydrate, record
 from shared.envelope import Envelope
 from shared.eventstore import EventStore
 
 from services.registration import domain
-from services.registration.projections import OWN_EVENTS
+from services.registration.projections import OWN_EVENTS, units
 
 
-def _record_and_project(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
-    event = record(store, conn, stream_id, aggregate, type_, data, ctx)
-    OWN_EVENTS[type_](conn, event)
-    return event
+def _record(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
+    return record(store, conn, stream_id, aggregate, type_, data, ctx, project=OWN_EVENTS)
+
+
+def _campaign(store, conn, campaign_id: str | None) -> domain.Campaign | None:
+    if not campaign_id:
+        return None
+    return rehydrate(store, conn, f"campaign-{campaign_id}", domain.Campaign(campaign_id))
 
 
 def launch_campaign(store: EventStore, conn: Connection, cmd: domain.LaunchCampaign,
                     ctx: CommandContext) -> Envelope:
-    stream = f"campaign-{cmd.campaign_id}"
-    campaign = rehydrate(store, conn, stream, domain.Campaign(cmd.campaign_id))
-    return _record_and_project(store, conn, stream, campaign, domain.CAMPAIGN_LAUNCHED,
-                               campaign.launch(cmd), ctx)
+    campaign = _campaign(store, conn, cmd.campaign_id)
+    data = campaign.launch(cmd, _campaign(store, conn, cmd.parent_campaign_id))
+    return _record(store, conn, f"campaign-{cmd.campaign_id}", campaign, domain.CAMPAIGN_LAUNCHED, data, ctx)
 
 
 def register_participant(store: EventStore, conn: Connection, cmd: domain.RegisterParticipant,
                          ctx: CommandContext) -> Envelope:
-    campaign = rehydrate(store, conn, f"campaign-{cmd.campaign_id}", domain.Campaign(cmd.campaign_id))
+    campaign = _campaign(store, conn, cmd.campaign_id)
     stream = f"registration-{cmd.registration_id}"
     registration = rehydrate(store, conn, stream, domain.Registration(cmd.registration_id))
-    return _record_and_project(store, conn, stream, registration, domain.PARTICIPANT_REGISTERED,
-                               registration.register(campaign, cmd), ctx)
+    return _record(store, conn, stream, registration, domain.PARTICIPANT_REGISTERED,
+                   registration.register(campaign, cmd), ctx)
 
 
-# The routing, in one place: command type -> handler.
+def withdraw_registration(store: EventStore, conn: Connection, cmd: domain.WithdrawRegistration,
+                          ctx: CommandContext) -> Envelope:
+    stream = f"registration-{cmd.registration_id}"
+    registration = rehydrate(store, conn, stream, domain.Registration(cmd.registration_id))
+    return _record(store, conn, stream, registration, domain.PARTICIPANT_WITHDRAWN,
+                   registration.withdraw(cmd), ctx)
+
+
+def register_unit(store: EventStore, conn: Connection, cmd: domain.RegisterUnit,
+                  ctx: CommandContext) -> Envelope:
+    unit = rehydrate(store, conn, f"unit-{cmd.unit_id}", domain.Unit(cmd.unit_id))
+    parent = rehydrate(store, conn, f"unit-{cmd.parent_id}", domain.Unit(cmd.parent_id)) \
+        if cmd.parent_id else None
+    return _record(store, conn, f"unit-{cmd.unit_id}", unit, domain.UNIT_REGISTERED,
+                   unit.register(cmd, parent), ctx)
+
+
+def add_member(store: EventStore, conn: Connection, cmd: domain.AddMember, ctx: CommandContext) -> Envelope:
+    unit = rehydrate(store, conn, f"unit-{cmd.unit_id}", domain.Unit(cmd.unit_id))
+    return _record(store, conn, f"unit-{cmd.unit_id}", unit, domain.MEMBER_ADDED, unit.add_member(cmd), ctx)
+
+
+def form_cluster(store: EventStore, conn: Connection, cmd: domain.FormCluster,
+                 ctx: CommandContext) -> Envelope:
+    cluster = rehydrate(store, conn, f"cluster-{cmd.cluster_id}", domain.Cluster(cmd.cluster_id))
+    known = set(conn.execute(select(units.c.id).where(units.c.province == cmd.province,
+                                                      units.c.id.in_(cmd.member_unit_ids))).scalars())
+    return _record(store, conn, f"cluster-{cmd.cluster_id}", cluster, domain.CLUSTER_FORMED,
+                   cluster.form(cmd, known), ctx)
+
+
+def sign_covenant(store: EventStore, conn: Connection, cmd: domain.SignCovenant,
+                  ctx: CommandContext) -> Envelope:
+    cluster = rehydrate(store, conn, f"cluster-{cmd.cluster_id}", domain.Cluster(cmd.cluster_id))
+    return _record(store, conn, f"cluster-{cmd.cluster_id}", cluster, domain.COVENANT_SIGNED,
+                   cluster.sign(cmd, _campaign(store, conn, cmd.campaign_id)), ctx)
+
+
 COMMAND_HANDLERS = {
     domain.LaunchCampaign: launch_campaign,
     domain.RegisterParticipant: register_participant,
+    domain.WithdrawRegistration: withdraw_registration,
+    domain.RegisterUnit: register_unit,
+    domain.AddMember: add_member,
+    domain.FormCluster: form_cluster,
+    domain.SignCovenant: sign_covenant,
 }
-
-
-def handle(store: EventStore, conn: Connection, command, ctx: CommandContext) -> Envelope:
-    return COMMAND_HANDLERS[type(command)](store, conn, command, ctx)

@@ -1,8 +1,9 @@
 """Registration's own read model, updated in the same transaction as each decision."""
 import json
-
-from sqlalchemy import Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, update
 from datetime import date
+
+from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint, update)
 
 from shared.envelope import Envelope
 
@@ -20,6 +21,8 @@ campaigns = Table(
     Column("period_end", Date, nullable=False),
     Column("registration_deadline", Date, nullable=False),
     Column("allow_late_registration", Boolean, nullable=False),
+    Column("parent_campaign_id", String(36), nullable=True, index=True),
+    Column("details", Text, nullable=False),  # deadlines, target groups, areas, criteria, award plan
     Column("registrations", Integer, nullable=False, default=0),
 )
 
@@ -28,14 +31,61 @@ registrations = Table(
     Column("id", String(36), primary_key=True),
     Column("campaign_id", String(36), nullable=False, index=True),
     Column("province", String(16), nullable=False, index=True),
-    Column("participant_id", String(100), nullable=False),
+    Column("participant_id", String(100), nullable=False, index=True),
     Column("participant_kind", String(20), nullable=False),
+    Column("individual_kind", String(20), nullable=True),
     Column("name", String(300), nullable=False),
     Column("unit", String(300), nullable=False),
     Column("late", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
     Column("registered_on", Date, nullable=False),
     Column("pledges", Text, nullable=False),
 )
+
+units = Table(
+    "units", metadata,
+    Column("id", String(100), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("parent_id", String(100), nullable=True, index=True),
+    Column("address", String(500), nullable=True),
+    Column("phone", String(40), nullable=True),
+)
+
+members = Table(
+    "members", metadata,
+    Column("unit_id", String(100), primary_key=True),
+    Column("person_id", String(100), primary_key=True),
+    Column("province", String(16), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("position", String(200), nullable=True),
+    Column("individual_kind", String(20), nullable=False),
+    Column("gender", String(10), nullable=True),
+)
+
+clusters = Table(
+    "clusters", metadata,
+    Column("id", String(100), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("member_unit_ids", Text, nullable=False),
+)
+
+covenants = Table(
+    "covenants", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("cluster_id", String(100), nullable=False, index=True),
+    Column("campaign_id", String(36), nullable=False),
+    Column("province", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("signed_by", Text, nullable=False),
+    Column("signed_on", Date, nullable=False),
+    UniqueConstraint("cluster_id", "campaign_id", name="uq_covenant_cluster_campaign"),
+)
+
+CAMPAIGN_DETAILS = ("deadlines", "target_groups", "content_areas", "criteria_set_ids", "award_plan")
 
 
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
@@ -45,22 +95,67 @@ def on_campaign_launched(conn: Connection, event: Envelope) -> None:
         issuer=d["issuer"], issuer_level=d["issuer_level"],
         period_start=date.fromisoformat(d["period_start"]), period_end=date.fromisoformat(d["period_end"]),
         registration_deadline=date.fromisoformat(d["registration_deadline"]),
-        allow_late_registration=d["allow_late_registration"], registrations=0))
+        allow_late_registration=d["allow_late_registration"],
+        parent_campaign_id=d.get("parent_campaign_id"),
+        details=json.dumps({k: d.get(k) for k in CAMPAIGN_DETAILS}, ensure_ascii=False), registrations=0))
 
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
     conn.execute(registrations.insert().values(
         id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
-        participant_id=p["participant_id"], participant_kind=p["kind"], name=p["name"], unit=p["unit"],
-        late=d["late"], registered_on=date.fromisoformat(d["registered_on"]),
+        participant_id=p["participant_id"], participant_kind=p["kind"],
+        individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"],
+        late=d["late"], status="registered", registered_on=date.fromisoformat(d["registered_on"]),
         pledges=json.dumps(d["pledges"], ensure_ascii=False)))
     conn.execute(update(campaigns).where(campaigns.c.id == d["campaign_id"])
                  .values(registrations=campaigns.c.registrations + 1))
+
+
+def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(update(registrations).where(registrations.c.id == d["registration_id"])
+                 .values(status="withdrawn"))
+    conn.execute(update(campaigns).where(campaigns.c.id == d["campaign_id"])
+                 .values(registrations=campaigns.c.registrations - 1))
+
+
+def on_unit_registered(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(units.insert().values(id=d["unit_id"], province=event.province, name=d["name"],
+                                       kind=d["kind"], parent_id=d.get("parent_id"),
+                                       address=d.get("address"), phone=d.get("phone")))
+
+
+def on_member_added(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(members.insert().values(unit_id=d["unit_id"], person_id=d["person_id"],
+                                         province=event.province, name=d["name"],
+                                         position=d.get("position"), individual_kind=d["individual_kind"],
+                                         gender=d.get("gender")))
+
+
+def on_cluster_formed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(clusters.insert().values(id=d["cluster_id"], province=event.province, name=d["name"],
+                                          kind=d["kind"], member_unit_ids=json.dumps(d["member_unit_ids"])))
+
+
+def on_covenant_signed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(covenants.insert().values(
+        id=d["covenant_id"], cluster_id=d["cluster_id"], campaign_id=d["campaign_id"],
+        province=event.province, content=d["content"], signed_by=json.dumps(d["signed_by"]),
+        signed_on=date.fromisoformat(d["signed_on"])))
 
 
 # The events of this service's own store, and the updater that follows each.
 OWN_EVENTS = {
     "registration.campaign.launched": on_campaign_launched,
     "registration.participant.registered": on_participant_registered,
+    "registration.participant.withdrawn": on_participant_withdrawn,
+    "registration.unit.registered": on_unit_registered,
+    "registration.unit.member_added": on_member_added,
+    "registration.cluster.formed": on_cluster_formed,
+    "registration.covenant.signed": on_covenant_signed,
 }

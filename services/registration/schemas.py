@@ -2,9 +2,30 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 CAMPAIGN_KINDS = ("yearly", "peak", "thematic")
-ISSUER_LEVELS = ("ministry", "province", "department", "office", "commune", "school")
+ISSUER_LEVELS = ("ministry", "province", "department", "office", "commune", "school", "council")
 PARTICIPANT_KINDS = ("collective", "individual")
 INDIVIDUAL_KINDS = ("manager", "teacher", "staff", "worker", "student")
+TARGET_GROUPS = ("collective",) + INDIVIDUAL_KINDS
+UNIT_KINDS = ("department", "office", "school", "kindergarten", "center", "division", "other")
+CLUSTER_KINDS = ("cluster", "block")
+
+_id = validate.Length(min=1, max=100)
+
+
+class DeadlinesSchema(Schema):
+    nominations = fields.Date(load_default=None)
+    preliminary_report = fields.Date(load_default=None)
+    final_report = fields.Date(load_default=None)
+
+
+class AwardPlanSchema(Schema):
+    award = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                          metadata={"description": "title or form code, e.g. bang_khen_chu_tich_tinh"})
+    applies_to = fields.String(load_default="both", validate=validate.OneOf(("collective", "individual", "both")))
+    max = fields.Integer(load_default=None, validate=validate.Range(min=0),
+                         metadata={"description": "quota: no more than this many decisions"})
+    min = fields.Integer(load_default=None, validate=validate.Range(min=0),
+                         metadata={"description": "target: at least this many selected"})
 
 
 class LaunchCampaignSchema(Schema):
@@ -17,6 +38,12 @@ class LaunchCampaignSchema(Schema):
     period_end = fields.Date(required=True)
     registration_deadline = fields.Date(required=True)
     allow_late_registration = fields.Boolean(load_default=False)
+    deadlines = fields.Nested(DeadlinesSchema, load_default=dict)
+    target_groups = fields.List(fields.String(validate=validate.OneOf(TARGET_GROUPS)), load_default=list)
+    content_areas = fields.List(fields.String(validate=validate.Length(min=2, max=500)), load_default=list)
+    criteria_set_ids = fields.List(fields.String(validate=_id), load_default=list)
+    award_plan = fields.List(fields.Nested(AwardPlanSchema), load_default=list)
+    parent_campaign_id = fields.String(load_default=None, validate=_id)
 
 
 class CampaignSchema(Schema):
@@ -30,15 +57,27 @@ class CampaignSchema(Schema):
     period_end = fields.Date()
     registration_deadline = fields.Date()
     allow_late_registration = fields.Boolean()
+    parent_campaign_id = fields.String(allow_none=True)
+    deadlines = fields.Dict()
+    target_groups = fields.List(fields.String())
+    content_areas = fields.List(fields.String())
+    criteria_set_ids = fields.List(fields.String())
+    award_plan = fields.List(fields.Dict())
     registrations = fields.Integer()
+    sub_campaigns = fields.List(fields.String())
 
 
 class ParticipantSchema(Schema):
-    participant_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    participant_id = fields.String(required=True, validate=_id)
     kind = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_KINDS))
     name = fields.String(required=True, validate=validate.Length(min=2, max=300))
     unit = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    unit_id = fields.String(load_default=None, validate=_id)
     individual_kind = fields.String(load_default=None, validate=validate.OneOf(INDIVIDUAL_KINDS))
+    position = fields.String(load_default=None, validate=validate.Length(max=200))
+    gender = fields.String(load_default=None, validate=validate.OneOf(("female", "male", "other")))
+    address = fields.String(load_default=None, validate=validate.Length(max=500))
+    phone = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9 +().-]{6,20}$"))
 
     @validates_schema
     def _kind_of_individual(self, data, **_):
@@ -49,6 +88,7 @@ class ParticipantSchema(Schema):
 
 class PledgeSchema(Schema):
     content = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    area = fields.String(load_default=None, validate=validate.Length(max=500))
     start = fields.Date(required=True)
     end = fields.Date(required=True)
 
@@ -59,8 +99,13 @@ class RegisterSchema(Schema):
     registered_on = fields.Date(load_default=None, metadata={"description": "defaults to today (UTC)"})
 
 
+class WithdrawSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
 class PledgeViewSchema(Schema):
     content = fields.String()
+    area = fields.String(allow_none=True)
     start = fields.String(metadata={"format": "date"})
     end = fields.String(metadata={"format": "date"})
 
@@ -71,8 +116,54 @@ class RegistrationSchema(Schema):
     province = fields.String()
     participant_id = fields.String()
     participant_kind = fields.String()
+    individual_kind = fields.String(allow_none=True)
     name = fields.String()
     unit = fields.String()
     late = fields.Boolean()
+    status = fields.String()
     registered_on = fields.Date()
     pledges = fields.List(fields.Nested(PledgeViewSchema))
+
+
+class UnitSchema(Schema):
+    id = fields.String(required=True, validate=_id)
+    province = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    kind = fields.String(required=True, validate=validate.OneOf(UNIT_KINDS))
+    parent_id = fields.String(load_default=None, validate=_id)
+    address = fields.String(load_default=None, validate=validate.Length(max=500))
+    phone = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9 +().-]{6,20}$"))
+
+
+class MemberSchema(Schema):
+    person_id = fields.String(required=True, validate=_id)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    position = fields.String(load_default=None, validate=validate.Length(max=200))
+    individual_kind = fields.String(required=True, validate=validate.OneOf(INDIVIDUAL_KINDS))
+    gender = fields.String(load_default=None, validate=validate.OneOf(("female", "male", "other")))
+
+
+class UnitViewSchema(UnitSchema):
+    members = fields.List(fields.Nested(MemberSchema))
+    children = fields.List(fields.String())
+
+
+class ClusterSchema(Schema):
+    id = fields.String(required=True, validate=_id)
+    province = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    kind = fields.String(required=True, validate=validate.OneOf(CLUSTER_KINDS))
+    member_unit_ids = fields.List(fields.String(validate=_id), required=True,
+                                  validate=validate.Length(min=2, max=200))
+
+
+class CovenantSchema(Schema):
+    campaign_id = fields.String(required=True, validate=_id)
+    content = fields.String(required=True, validate=validate.Length(min=3, max=5000))
+    signed_by = fields.List(fields.String(validate=_id), required=True, validate=validate.Length(min=1))
+    signed_on = fields.Date(required=True)
+
+
+class CovenantViewSchema(CovenantSchema):
+    id = fields.String()
+    cluster_id = fields.String()

@@ -1,0 +1,574 @@
+"""The benchmark: our system over HTTP, its raw ceilings, and the ``eventsourcing`` library.
+
+``python -m bench.run`` (``make bench``) measures, in one run on this machine:
+
+A. the whole system, started as a :class:`shared.stack.Stack` (fresh temp folder,
+   SQLite, Tansu), driven over HTTP:
+   1. sustained throughput: N registrations posted by a pool of client processes and
+      threads, counted when they reached the *last* of the three consumer projections
+      (evaluation, awards, notifications);
+   2. end-to-end latency at a fixed arrival rate (open loop): POST sent -> event applied
+      in the last projection, p50/p99, with the stages in between;
+   3. event-store append (1 and 100 events per transaction) and replay rates;
+B. raw ceilings: kafka-python produce->consume on the same Tansu broker, a bare
+   SQLAlchemy insert, a bare Flask insert endpoint under gunicorn (same worker settings);
+C. ``eventsourcing``'s SQLite recorder on the same payload; ours as ratios of theirs.
+
+Every process it starts is stopped in ``finally``; the temp folder is removed unless
+``--keep`` is given. ``--quick`` is a smoke run (under a minute).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from bench import procstat, stores
+from bench.client import Load
+from shared import auth
+from shared.broker import free_port
+from shared.stack import Stack
+
+CONSUMERS = ("evaluation", "awards", "notifications")
+PROVINCE = "83"  # Bến Tre
+TARGET_THROUGHPUT = 500.0
+TARGET_P99_MS = 250.0
+
+METHOD = """\
+Method
+  A1  closed loop: {clients} client processes x {threads} threads (http.client keep-alive), N POSTs
+      /campaigns/<id>/registrations. Rate = N / (last event applied in the last projection -
+      first POST sent). "Applied" = processed_events.processed_at, written by each consumer inside
+      the transaction that changes its projection (it precedes that commit by the rest of the batch:
+      < a few ms here). Wall clocks of one machine (time.time() vs datetime.now(utc)).
+  A2  open loop: request i is due at t0 + i/rate whatever the server does; {clients} processes x
+      {a2_threads} threads; a late send shows as "send lag" and in the latency from the due time.
+      Latency = max over the 3 consumer DBs of processed_at(event) - POST sent, the event found by
+      events.stream_id = 'registration-<id from the POST answer>' in registration.db. Stages:
+      sent -> events.recorded_at (HTTP + decision), -> outbox.sent_at (relay, acks=all), -> applied.
+  A3/C fresh SQLite files, one process, same payload ({payload} B canonical JSON of a registration
+      event); 1/txn = one stream per transaction; 100/txn = one stream of 100 events per
+      transaction. Replay = EventStore.iter_all (decodes + validates every envelope) vs
+      SQLiteApplicationRecorder.select_notifications (raw rows) in pages of 1000.
+  B   ceilings on the same machine: kafka-python producer like the relay (acks=all, idempotent,
+      linger 2 ms, flush every 500) -> a consumer-group member in another process committing after
+      every poll, on the Stack's Tansu broker after the services stopped; bare SQLAlchemy = shared.db
+      (WAL, synchronous=NORMAL, BEGIN IMMEDIATE) one row per transaction; bare Flask = gunicorn
+      {web_workers} workers x gthread 4 threads, one row per POST, driven by the A1 client.
+  CPU = utime+stime from /proc per process group during the phase, % of one core ({cores} cores)."""
+
+
+# -- small helpers -----------------------------------------------------------------------
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100.0 * len(s) + 0.5)) - 1))  # nearest rank
+    return s[k]
+
+
+def ts(value: str | None) -> float | None:
+    """A SQLite DateTime column written by SQLAlchemy (UTC, no offset) -> epoch seconds."""
+    if value is None:
+        return None
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class Projections:
+    """Reads the three consumers' processed_events directly from their SQLite files."""
+
+    def __init__(self, data_dir: Path):
+        self.conns = {s: connect(data_dir / f"{s}.db") for s in CONSUMERS}
+        self.registration = connect(data_dir / "registration.db")
+
+    def counts(self) -> dict[str, int]:
+        return {s: c.execute("SELECT count(*) FROM processed_events").fetchone()[0]
+                for s, c in self.conns.items()}
+
+    def wait_for(self, targets: dict[str, int], timeout_s: float, every_s: float = 0.1) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            counts = self.counts()
+            if all(counts[s] >= targets[s] for s in CONSUMERS):
+                return True
+            time.sleep(every_s)
+        return False
+
+    def registration_events(self) -> dict[str, tuple[str, float, float | None]]:
+        """registration id -> (event id, recorded_at, outbox sent_at)."""
+        rows = self.registration.execute(
+            "SELECT e.stream_id, e.event_id, e.recorded_at, o.sent_at FROM events e "
+            "JOIN outbox o ON o.position = e.position "
+            "WHERE e.type = 'registration.participant.registered'").fetchall()
+        return {sid.removeprefix("registration-"): (eid, ts(rec), ts(sent)) for sid, eid, rec, sent in rows}
+
+    def applied_at(self) -> dict[str, dict[str, float]]:
+        """consumer -> event id -> processed_at."""
+        return {s: {eid: ts(at) for eid, at in
+                    c.execute("SELECT event_id, processed_at FROM processed_events").fetchall()}
+                for s, c in self.conns.items()}
+
+    def close(self) -> None:
+        for c in (*self.conns.values(), self.registration):
+            c.close()
+
+
+def stack_groups(stack: Stack) -> dict[str, set[int]]:
+    groups = {name: {proc.pid} for name, proc in stack.processes.items()}  # own sessions: pgrp == pid
+    if stack.broker and stack.broker.process:
+        groups["tansu-broker"] = {stack.broker.process.pid}
+    return groups
+
+
+def journey(load_results: list[tuple], proj: Projections) -> dict:
+    """Per registration: sent, recorded, relayed, applied in each consumer."""
+    events = proj.registration_events()
+    applied = proj.applied_at()
+    rows = []
+    for (_i, due, sent, answered, status, rid) in load_results:
+        if status != 201 or rid not in events:
+            continue
+        eid, recorded, relayed = events[rid]
+        per = {s: applied[s].get(eid) for s in CONSUMERS}
+        rows.append({"due": due, "sent": sent, "answered": answered, "recorded": recorded,
+                     "relayed": relayed, "applied": per})
+    return {"rows": rows}
+
+
+# -- A: the system --------------------------------------------------------------------------
+def make_campaign(url: str, token: str) -> str:
+    resp = requests.post(url + "/campaigns", headers={"Authorization": f"Bearer {token}"}, json={
+        "province": PROVINCE, "title": "Phong trào thi đua «Dạy tốt, học tốt» năm học 2025-2026",
+        "kind": "yearly", "issuer": "Sở Giáo dục và Đào tạo Bến Tre", "issuer_level": "department",
+        "period_start": "2025-09-05", "period_end": "2099-05-31", "registration_deadline": "2099-05-01"},
+        timeout=30)
+    resp.raise_for_status()
+    return resp.json()["id"]
+
+
+def closed_load(url: str, path: str, token: str, n: int, args, prefix: str, first: int = 0) -> Load:
+    return Load(url, path, token, n, args.clients, args.threads, prefix, first_index=first).start()
+
+
+def a1_throughput(stack: Stack, proj: Projections, url: str, path: str, token: str, args) -> dict:
+    base = proj.counts()
+    n = args.count
+    before = procstat.snapshot()
+    load = closed_load(url, path, token, n, args, "a1", first=10**6)
+    try:
+        deadline = time.monotonic() + args.drain_timeout + n / 50.0
+        targets = {s: base[s] + n for s in CONSUMERS}
+        while time.monotonic() < deadline:
+            if load.done():
+                ok = sum(1 for r in load.wait(10) if r[4] == 201)
+                targets = {s: base[s] + ok for s in CONSUMERS}
+            counts = proj.counts()
+            if load.done() and all(counts[s] >= targets[s] for s in CONSUMERS):
+                break
+            time.sleep(0.1)
+        results = load.wait(30)
+    finally:
+        load.stop()
+    after = procstat.snapshot()
+    cpu = procstat.cpu_by_group(before, after, stack_groups(stack),
+                                {"bench-clients": load.pids, "bench-main": {os.getpid()}})
+    ok = [r for r in results if r[4] == 201]
+    t0 = min(r[2] for r in results)
+    t_http = max(r[3] for r in results)
+    j = journey(results, proj)["rows"]
+    last = {s: max((r["applied"][s] for r in j if r["applied"][s]), default=None) for s in CONSUMERS}
+    reached = min(sum(1 for r in j if r["applied"][s]) for s in CONSUMERS)
+    complete = reached == len(ok) and all(last.values())
+    t_end = max(v for v in last.values() if v) if any(last.values()) else t_http
+    http_ms = [1000 * (r[3] - r[2]) for r in ok]
+    return {
+        "requests": n, "ok": len(ok), "errors": n - len(ok),
+        "status_counts": {str(s): sum(1 for r in results if r[4] == s) for s in {r[4] for r in results}},
+        "clients": f"{args.clients}x{args.threads}",
+        "http_accepted_per_s": len(ok) / (t_http - t0),
+        "http_latency_ms_p50": pct(http_ms, 50), "http_latency_ms_p99": pct(http_ms, 99),
+        "reached_all_projections": reached, "complete": complete,
+        "last_projection_per_s": reached / (t_end - t0),
+        "projection_done_after_s": {s: (v - t0 if v else None) for s, v in last.items()},
+        "wall_s": t_end - t0, "cpu": cpu,
+    }
+
+
+def a2_latency(stack: Stack, proj: Projections, url: str, path: str, token: str, args) -> dict:
+    n = int(args.rate * args.duration)
+    base = proj.counts()
+    before = procstat.snapshot()
+    load = Load(url, path, token, n, args.clients, args.a2_threads, "a2", rate=args.rate,
+                first_index=2 * 10**6).start()
+    try:
+        results = load.wait(args.duration + args.drain_timeout + 30)
+    finally:
+        load.stop()
+    after = procstat.snapshot()
+    ok = sum(1 for r in results if r[4] == 201)
+    drained = proj.wait_for({s: base[s] + ok for s in CONSUMERS}, args.drain_timeout)
+    cpu = procstat.cpu_by_group(before, after, stack_groups(stack),
+                                {"bench-clients": load.pids, "bench-main": {os.getpid()}})
+    rows = journey(results, proj)["rows"]
+    e2e, e2e_due, http, decide, relay, deliver, lag = [], [], [], [], [], [], []
+    per = {s: [] for s in CONSUMERS}
+    missing = 0
+    for r in rows:
+        applied = r["applied"]
+        if not all(applied.values()):
+            missing += 1
+            continue
+        last = max(applied.values())
+        e2e.append(1000 * (last - r["sent"]))
+        e2e_due.append(1000 * (last - r["due"]))
+        for s in CONSUMERS:
+            per[s].append(1000 * (applied[s] - r["sent"]))
+        http.append(1000 * (r["answered"] - r["sent"]))
+        decide.append(1000 * (r["recorded"] - r["sent"]))
+        if r["relayed"]:
+            relay.append(1000 * (r["relayed"] - r["recorded"]))
+            deliver.append(1000 * (last - r["relayed"]))
+        lag.append(1000 * (r["sent"] - r["due"]))
+    t0 = min(r[2] for r in results)
+    t1 = max(r[2] for r in results)
+
+    def stats(v):
+        return {"p50": pct(v, 50), "p90": pct(v, 90), "p99": pct(v, 99), "max": max(v) if v else None}
+
+    return {"rate": args.rate, "duration_s": args.duration, "requests": n, "ok": ok, "errors": n - ok,
+            "offered_per_s": n / (t1 - t0) if t1 > t0 else None, "drained": drained, "missing": missing,
+            "e2e_ms": stats(e2e), "e2e_from_due_ms": stats(e2e_due), "per_projection_ms": {s: stats(v) for s, v in per.items()},
+            "http_ms": stats(http), "stage_sent_to_recorded_ms": stats(decide),
+            "stage_recorded_to_relayed_ms": stats(relay), "stage_relayed_to_last_applied_ms": stats(deliver),
+            "send_lag_ms": stats(lag), "cpu": cpu}
+
+
+def event_body_size(proj: Projections) -> float:
+    return proj.registration.execute(
+        "SELECT avg(length(CAST(body AS BLOB))) FROM events "
+        "WHERE type = 'registration.participant.registered'").fetchone()[0] or 0.0
+
+
+# -- B: bare Flask under gunicorn ---------------------------------------------------------------
+def bare_flask(folder: Path, args) -> dict:
+    from bench.bare_app import metadata
+    from shared.db import Database
+
+    url_db = f"sqlite:///{folder}/bare_flask.db"
+    db = Database(url_db)
+    db.create_all(metadata)  # before the workers race to do it
+    db.dispose()
+    port = free_port()
+    logf = open(folder / "bare_flask.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
+         "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+         "bench.bare_app:create_app()"],
+        env={**os.environ, "BARE_DATABASE_URL": url_db, "PYTHONUNBUFFERED": "1"},
+        stdout=logf, stderr=subprocess.STDOUT, start_new_session=True, cwd=str(Path(__file__).parent.parent))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"bare Flask app did not start; see {folder}/bare_flask.log")
+            time.sleep(0.1)
+        warm = closed_load(url, "/items", "-", min(200, args.bare_count), args, "bw")
+        warm.wait(120)
+        before = procstat.snapshot()
+        load = closed_load(url, "/items", "-", args.bare_count, args, "bare")
+        try:
+            results = load.wait(300)
+        finally:
+            load.stop()
+        after = procstat.snapshot()
+        ok = [r for r in results if r[4] == 201]
+        t0, t1 = min(r[2] for r in results), max(r[3] for r in results)
+        http_ms = [1000 * (r[3] - r[2]) for r in ok]
+        cpu = procstat.cpu_by_group(before, after, {"bare-gunicorn": {proc.pid}},
+                                    {"bench-clients": load.pids, "bench-main": {os.getpid()}})
+        return {"requests": args.bare_count, "ok": len(ok), "per_s": len(ok) / (t1 - t0),
+                "http_latency_ms_p50": pct(http_ms, 50), "http_latency_ms_p99": pct(http_ms, 99), "cpu": cpu}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        logf.close()
+
+
+# -- report -----------------------------------------------------------------------------------
+def mark(ok: bool | None) -> str:
+    return "" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def fmt(v, unit: str = "", digits: int = 0) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "n/a"
+    return f"{v:,.{digits}f}{unit}"
+
+
+def cpu_lines(cpu: dict, indent: str = "      ") -> list[str]:
+    parts = [f"{k} {v:.0f}%" for k, v in cpu["groups"].items() if v >= 1.0]
+    lines, line = [], ""
+    for p in parts:
+        if len(line) + len(p) > 92:
+            lines.append(line)
+            line = ""
+        line += ("; " if line else "") + p
+    if line:
+        lines.append(line)
+    hot = max(cpu["hottest_process_pct"].items(), key=lambda kv: kv[1], default=None)
+    out = [f"{indent}CPU (% of one core, machine busy {cpu['machine_busy_pct']:.0f}% of {cpu['cores']} cores):"]
+    out += [indent + "  " + x for x in lines]
+    if hot:
+        out.append(f"{indent}  hottest single process: {hot[0]} at {hot[1]:.0f}%")
+    for pid, what, p in cpu.get("other_top", []):
+        out.append(f"{indent}  other = not started by this run, e.g. pid {pid} at {p:.0f}%: {what}")
+    return out
+
+
+def report(r: dict, args) -> str:
+    a1, a2, ours, bare_sa = r.get("a1"), r.get("a2"), r.get("ours_store"), r.get("bare_sqlalchemy")
+    kafka, flask, es_def, es_norm = r.get("kafka"), r.get("bare_flask"), r.get("es_default"), r.get("es_normal")
+    L = []
+    w = L.append
+    w("=" * 100)
+    w(f"thidua benchmark — {r['when']} — {r['machine']}" + ("  [--quick]" if args.quick else ""))
+    w("=" * 100)
+    w(f"{'figure':<58}{'value':>16}   {'target':<12}{'':>5}")
+    w("-" * 100)
+    if a1:
+        w(f"A1 sustained, {a1['requests']} registrations, {a1['clients']} clients (closed loop)")
+        w(f"   {'HTTP accepted (201)':<55}{fmt(a1['http_accepted_per_s'], ' req/s', 1):>16}")
+        w(f"   {'HTTP latency under load p50 / p99':<55}"
+          f"{fmt(a1['http_latency_ms_p50'], '', 0) + ' / ' + fmt(a1['http_latency_ms_p99'], ' ms', 0):>16}")
+        w(f"   {'reaching the last projection (events/s)':<55}{fmt(a1['last_projection_per_s'], ' ev/s', 1):>16}"
+          f"   {'>= 500/s':<12}{mark(a1['last_projection_per_s'] >= TARGET_THROUGHPUT and a1['complete']):>5}")
+        done = ", ".join(f"{s} {fmt(v, 's', 1)}" for s, v in a1["projection_done_after_s"].items())
+        w(f"   projections complete after (from first POST): {done}")
+        w(f"   errors: {a1['errors']}  statuses: {a1['status_counts']}  complete: {a1['complete']}")
+        L.extend(cpu_lines(a1["cpu"]))
+    if a2:
+        e = a2["e2e_ms"]
+        w(f"A2 latency at {fmt(a2['rate'])} registrations/s for {fmt(a2['duration_s'])} s (open loop), "
+          f"offered {fmt(a2['offered_per_s'], '/s', 1)}, ok {a2['ok']}/{a2['requests']}, drained {a2['drained']}")
+        w(f"   {'POST sent -> applied in last projection p50':<55}{fmt(e['p50'], ' ms', 1):>16}")
+        w(f"   {'POST sent -> applied in last projection p90':<55}{fmt(e['p90'], ' ms', 1):>16}")
+        w(f"   {'POST sent -> applied in last projection p99':<55}{fmt(e['p99'], ' ms', 1):>16}"
+          f"   {'< 250 ms':<12}{mark(e['p99'] is not None and e['p99'] < TARGET_P99_MS and a2['missing'] == 0):>5}")
+        w(f"   {'... max':<55}{fmt(e['max'], ' ms', 1):>16}")
+        d = a2["e2e_from_due_ms"]
+        w(f"   {'same, from when the POST was due (schedule) p50 / p99':<55}"
+          f"{fmt(d['p50'], '', 0) + ' / ' + fmt(d['p99'], ' ms', 0):>16}")
+        for s, v in a2["per_projection_ms"].items():
+            w(f"   {'   ' + s + ' p50 / p99':<55}{fmt(v['p50'], '', 0) + ' / ' + fmt(v['p99'], ' ms', 0):>16}")
+        for label, key in (("stage: POST sent -> event recorded p50 / p99", "stage_sent_to_recorded_ms"),
+                           ("stage: recorded -> relayed (acks=all) p50 / p99", "stage_recorded_to_relayed_ms"),
+                           ("stage: relayed -> applied in last p50 / p99", "stage_relayed_to_last_applied_ms"),
+                           ("HTTP round trip p50 / p99", "http_ms"),
+                           ("client send lag behind schedule p50 / p99", "send_lag_ms")):
+            v = a2[key]
+            w(f"   {label:<55}{fmt(v['p50'], '', 0) + ' / ' + fmt(v['p99'], ' ms', 0):>16}")
+        L.extend(cpu_lines(a2["cpu"]))
+    if ours:
+        w(f"A3 our EventStore on SQLite ({ours['events']} events, {r['payload_bytes']} B each)")
+        w(f"   {'append, 1 event per transaction':<55}{fmt(ours['append_1_per_s'], ' ev/s', 0):>16}")
+        w(f"   {'append, 100 events per transaction':<55}{fmt(ours['append_100_per_s'], ' ev/s', 0):>16}")
+        w(f"   {'replay (iter_all, decoded + validated)':<55}{fmt(ours['replay_per_s'], ' ev/s', 0):>16}")
+        w(f"   {'   (same rows, raw SELECT without decoding)':<55}{fmt(ours['replay_raw_rows_per_s'], ' ev/s', 0):>16}")
+    w("-" * 100)
+    w("B  raw ceilings on this machine")
+    if kafka:
+        w(f"   {'kafka-python produce (acks=all, idempotent) ' + str(kafka['records']) + ' x ' + str(kafka['payload_bytes']) + ' B':<55}"
+          f"{fmt(kafka['produce_per_s'], ' rec/s', 0):>16}")
+        w(f"   {'kafka-python produce -> consumer group, end to end':<55}{fmt(kafka['end_to_end_per_s'], ' rec/s', 0):>16}")
+    if bare_sa:
+        w(f"   {'bare SQLAlchemy insert, 1 row per transaction':<55}{fmt(bare_sa['insert_1_per_s'], ' rows/s', 0):>16}")
+    if flask:
+        w(f"   {'bare Flask+gunicorn insert endpoint (same client)':<55}{fmt(flask['per_s'], ' req/s', 1):>16}")
+        w(f"   {'   HTTP latency p50 / p99':<55}"
+          f"{fmt(flask['http_latency_ms_p50'], '', 0) + ' / ' + fmt(flask['http_latency_ms_p99'], ' ms', 0):>16}")
+        L.extend(cpu_lines(flask["cpu"]))
+    if es_def and es_norm and ours:
+        w("-" * 100)
+        w("C  eventsourcing 9.5.6 SQLiteApplicationRecorder (same payload); ours as a ratio of theirs")
+        w(f"   {'':<34}{'ours':>11}{'theirs FULL*':>14}{'ratio':>8}{'theirs NORMAL':>15}{'ratio':>8}  target")
+        for label, key in (("append 1/txn (ev/s)", "append_1_per_s"), ("append 100/txn (ev/s)", "append_100_per_s"),
+                           ("replay (ev/s)", "replay_per_s")):
+            o, d, n = ours[key], es_def[key], es_norm[key]
+            w(f"   {label:<34}{fmt(o):>11}{fmt(d):>14}{o / d:>8.2f}{fmt(n):>15}{o / n:>8.2f}  >= 1.0 {mark(o >= n)}")
+        w(f"   * the library's own setting: WAL with SQLite's default synchronous={es_def['synchronous']};"
+          f" NORMAL = ours (the target compares with it)")
+    if a1 and (flask or kafka or bare_sa):
+        w("-" * 100)
+        w("Ratios: our sustained rate (A1, to the last projection) as a share of each ceiling")
+        if flask:
+            w(f"   {'vs bare Flask+gunicorn insert':<55}{a1['last_projection_per_s'] / flask['per_s']:>15.2f}x")
+        if kafka:
+            w(f"   {'vs kafka-python produce->consume':<55}{a1['last_projection_per_s'] / kafka['end_to_end_per_s']:>15.3f}x")
+        if bare_sa:
+            w(f"   {'vs bare SQLAlchemy insert':<55}{a1['last_projection_per_s'] / bare_sa['insert_1_per_s']:>15.3f}x")
+    w("-" * 100)
+    w(METHOD.format(clients=args.clients, threads=args.threads, a2_threads=args.a2_threads, payload=r["payload_bytes"],
+                    web_workers=args.web_workers, cores=os.cpu_count()))
+    if r.get("stack_event_bytes"):
+        w(f"  Registration events in the Stack's store averaged {r['stack_event_bytes']:.0f} B.")
+    w(f"  Total run time {r['total_s']:.0f} s.")
+    return "\n".join(L)
+
+
+# -- main -----------------------------------------------------------------------------------------
+def parse(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="smaller counts: a smoke run (< 1 min)")
+    p.add_argument("--count", type=int, help="A1: registrations posted (default 4000; quick 600)")
+    p.add_argument("--rate", type=float, default=100.0, help="A2: registrations/s (default 100)")
+    p.add_argument("--duration", type=float, help="A2: seconds at --rate (default 20; quick 5)")
+    p.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
+    p.add_argument("--threads", type=int, default=8, help="threads per client process (default 8)")
+    p.add_argument("--a2-threads", type=int, default=32,
+                   help="A2: threads per client process, enough to keep the schedule (default 32)")
+    p.add_argument("--warmup", type=int, help="registrations before measuring (default 200; quick 50)")
+    p.add_argument("--web-workers", type=int, default=Stack.web_workers,
+                   help="gunicorn workers per service (Stack default %(default)s)")
+    p.add_argument("--kafka-records", type=int, help="B: records for the Kafka ceiling (20000; quick 5000)")
+    p.add_argument("--bare-count", type=int, help="B: POSTs to the bare Flask app (3000; quick 600)")
+    p.add_argument("--store-single", type=int, help="A3/C: 1/txn appends (3000; quick 500)")
+    p.add_argument("--store-batches", type=int, help="A3/C: 100/txn appends (100; quick 20)")
+    p.add_argument("--drain-timeout", type=float, default=60.0, help="seconds to wait for projections")
+    p.add_argument("--only", default="a1,a2,a3,kafka,flask,es",
+                   help="comma list of parts to run: a1,a2,a3,kafka,flask,es")
+    p.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    p.add_argument("--keep", action="store_true", help="keep the temp folder (logs, databases)")
+    args = p.parse_args(argv)
+    q = args.quick
+    defaults = {"count": (4000, 600), "duration": (20.0, 5.0), "warmup": (200, 50),
+                "kafka_records": (20000, 5000), "bare_count": (3000, 600),
+                "store_single": (3000, 500), "store_batches": (100, 20)}
+    for k, (full, quick) in defaults.items():
+        if getattr(args, k) is None:
+            setattr(args, k, quick if q else full)
+    args.only = set(args.only.split(","))
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="thidua-bench-"))
+    r: dict = {"when": datetime.now().strftime("%Y-%m-%d %H:%M"),
+               "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}",
+               "payload_bytes": stores.payload_size(), "args": {k: (sorted(v) if isinstance(v, set) else v)
+                                                               for k, v in vars(args).items()}}
+    stack = broker = proj = None
+    try:
+        if args.only & {"a1", "a2", "kafka"}:
+            log(f"starting the Stack in {tmp}/stack ...")
+            stack = Stack.on_free_ports(tmp / "stack", web_workers=args.web_workers)
+            try:
+                stack.start()
+            except Exception:
+                log("the Stack did not start")
+                raise
+            log(f"Stack ready after {time.monotonic() - started:.1f}s")
+            if args.only & {"a1", "a2"}:
+                token = auth.mint(stack.secret, "bench-department", "department", [PROVINCE], ttl_s=7200)
+                url = stack.url("registration")
+                campaign = make_campaign(url, token)
+                path = f"/campaigns/{campaign}/registrations"
+                proj = Projections(stack.data_dir)
+                if not proj.wait_for({s: 1 for s in CONSUMERS}, 60):
+                    raise RuntimeError("the campaign did not reach the three projections in 60 s")
+                log(f"consumers joined; warming up with {args.warmup} registrations")
+                base = proj.counts()
+                warm = closed_load(url, path, token, args.warmup, args, "warm")
+                ok = sum(1 for x in warm.wait(120) if x[4] == 201)
+                proj.wait_for({s: base[s] + ok for s in CONSUMERS}, args.drain_timeout)
+                if "a1" in args.only:
+                    log(f"A1: {args.count} registrations, closed loop ...")
+                    r["a1"] = a1_throughput(stack, proj, url, path, token, args)
+                    log(f"A1: {r['a1']['last_projection_per_s']:.1f} ev/s to the last projection")
+                if "a2" in args.only:
+                    log(f"A2: {args.rate:g}/s for {args.duration:g}s, open loop ...")
+                    r["a2"] = a2_latency(stack, proj, url, path, token, args)
+                    log(f"A2: p99 {r['a2']['e2e_ms']['p99']:.1f} ms")
+                r["stack_event_bytes"] = event_body_size(proj)
+                proj.close()
+                proj = None
+            # The Kafka ceiling runs on the same broker, with the services stopped.
+            broker, stack.broker = stack.broker, None
+            stack.stop()
+            stack = None
+            if "kafka" in args.only:
+                log(f"B: kafka-python ceiling, {args.kafka_records} records on the same Tansu ...")
+                from bench import kafka_ceiling
+                r["kafka"] = kafka_ceiling.run(broker.bootstrap, args.kafka_records, r["payload_bytes"])
+            broker.stop()
+            broker = None
+        if "flask" in args.only:
+            log(f"B: bare Flask under gunicorn, {args.bare_count} POSTs ...")
+            r["bare_flask"] = bare_flask(tmp, args)
+        if "a3" in args.only or "es" in args.only:
+            log("A3/B/C: store rates on fresh SQLite files ...")
+            store_dir = tmp / "stores"
+            store_dir.mkdir()
+            r["ours_store"] = stores.ours(store_dir, args.store_single, args.store_batches)
+            r["bare_sqlalchemy"] = stores.bare_sqlalchemy(store_dir, args.store_single)
+            if "es" in args.only:
+                r["es_default"] = stores.theirs(store_dir, args.store_single, args.store_batches)
+                r["es_normal"] = stores.theirs(store_dir, args.store_single, args.store_batches,
+                                               synchronous="NORMAL")
+    finally:
+        if proj is not None:
+            proj.close()
+        if stack is not None:
+            log("stopping the Stack ...")
+            stack.stop()
+        if broker is not None:
+            broker.stop()
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    r["total_s"] = time.monotonic() - started
+    print(report(r, args), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, indent=2, ensure_ascii=False, default=str))
+    return 0  # a benchmark reports; the targets are marked in the table, not in the exit code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

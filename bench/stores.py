@@ -1,0 +1,170 @@
+"""Store-level rates on fresh SQLite files: our EventStore, bare SQLAlchemy, ``eventsourcing``.
+
+All three write the same payload: the canonical JSON of a registration event as the
+registration service stores it (``registration.participant.registered``, two pledges).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from shared import envelope as env
+from shared.envelope import Actor, Envelope
+
+from bench.client import PLEDGES
+
+EVENT_TYPE = "registration.participant.registered"
+
+
+def registration_event(i: int, campaign_id: str = "c0ffee00-0000-4000-8000-000000000000") -> Envelope:
+    rid = str(uuid.uuid4())
+    return Envelope(
+        type=EVENT_TYPE, source="registration", subject=f"registration-{rid}", province="83",
+        actor=Actor("bench-department", "department"), correlationid=f"registration-{rid}",
+        causationid=f"command:{uuid.uuid4()}",
+        data={"registration_id": rid, "campaign_id": campaign_id,
+              "campaign_title": "Phong trào thi đua «Dạy tốt, học tốt» năm học 2025-2026",
+              "participant": {"participant_id": f"bench-{i}", "kind": "individual",
+                              "individual_kind": "teacher", "name": f"Nguyễn Thị Giáo Viên {i}",
+                              "unit": "Trường THPT Nguyễn Đình Chiểu, Bến Tre"},
+              "late": False, "registered_on": "2025-10-01", "pledges": PLEDGES})
+
+
+def payload_size() -> int:
+    return len(env.canonical_bytes(registration_event(0).with_sequence(1)))
+
+
+def _rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds > 0 else float("inf")
+
+
+# -- ours ---------------------------------------------------------------------------
+def ours(folder: Path, n_single: int, n_batches: int, batch: int = 100) -> dict:
+    from shared.db import Database
+    from shared.eventstore import EventStore, metadata
+
+    db = Database(f"sqlite:///{folder}/ours.db")
+    db.create_all(metadata)
+    store = EventStore("bench.registration")
+    singles = [registration_event(i) for i in range(n_single)]
+    batches = [[registration_event(i) for i in range(batch)] for _ in range(n_batches)]
+    with db.write() as conn:  # warm the pool and the statement caches
+        store.append(conn, "warmup", 0, [registration_event(-1)])
+
+    t = time.perf_counter()
+    for e in singles:
+        with db.write() as conn:
+            store.append(conn, e.subject, 0, [e])
+    single_s = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for b, events in enumerate(batches):
+        with db.write() as conn:
+            store.append(conn, f"batch-{b}", 0, events)
+    batch_s = time.perf_counter() - t
+
+    total = 1 + n_single + n_batches * batch
+    t = time.perf_counter()
+    with db.read() as conn:
+        replayed = sum(1 for _ in store.iter_all(conn, batch=1000))
+    replay_s = time.perf_counter() - t
+    assert replayed == total, (replayed, total)
+
+    from sqlalchemy import select
+    from shared.eventstore import events
+    t = time.perf_counter()
+    with db.read() as conn:
+        raw = len(conn.execute(select(events.c.position, events.c.body)).all())
+    raw_s = time.perf_counter() - t
+    db.dispose()
+    return {"append_1_per_s": _rate(n_single, single_s), "append_100_per_s": _rate(n_batches * batch, batch_s),
+            "replay_per_s": _rate(replayed, replay_s), "replay_raw_rows_per_s": _rate(raw, raw_s),
+            "events": total}
+
+
+# -- bare SQLAlchemy ------------------------------------------------------------------
+def bare_sqlalchemy(folder: Path, n: int) -> dict:
+    from sqlalchemy import insert
+
+    from bench.bare_app import items, metadata
+    from shared.db import Database
+
+    db = Database(f"sqlite:///{folder}/bare.db")
+    db.create_all(metadata)
+    body = env.canonical_bytes(registration_event(0).with_sequence(1)).decode()
+    ids = [str(uuid.uuid4()) for _ in range(n)]
+    with db.write() as conn:
+        conn.execute(insert(items).values(id="warmup", body=body))
+    t = time.perf_counter()
+    for item_id in ids:
+        with db.write() as conn:
+            conn.execute(insert(items).values(id=item_id, body=body))
+    s = time.perf_counter() - t
+    db.dispose()
+    return {"insert_1_per_s": _rate(n, s), "rows": n}
+
+
+# -- eventsourcing ----------------------------------------------------------------------
+def theirs(folder: Path, n_single: int, n_batches: int, batch: int = 100,
+           synchronous: str | None = None) -> dict:
+    """``eventsourcing.sqlite``: SQLiteDatastore + SQLiteApplicationRecorder.
+
+    ``synchronous=None`` keeps the library's own setting (it only switches to WAL, so
+    SQLite's default synchronous=FULL stays); "NORMAL" sets what our Database sets.
+    """
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.sqlite import (SQLiteApplicationRecorder, SQLiteConnectionPool,
+                                      SQLiteDatastore)
+
+    name = f"theirs-{(synchronous or 'default').lower()}.db"
+    datastore = SQLiteDatastore(str(folder / name))
+    if synchronous:
+        class Pool(SQLiteConnectionPool):
+            def _create_connection(self):
+                conn = super()._create_connection()
+                conn._sqlite_conn.execute(f"PRAGMA synchronous={synchronous}")
+                return conn
+        datastore.pool.close()
+        datastore.pool = Pool(db_name=str(folder / name))
+    recorder = SQLiteApplicationRecorder(datastore)
+    recorder.create_table()
+    with datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA synchronous")
+        sync_level = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(c.fetchone()[0], "?")
+
+    def stored(e: Envelope, version: int, originator: uuid.UUID) -> StoredEvent:
+        return StoredEvent(originator_id=originator, originator_version=version, topic=e.type,
+                           state=env.canonical_bytes(e.with_sequence(version)))
+
+    singles = [stored(registration_event(i), 1, uuid.uuid4()) for i in range(n_single)]
+    batches = []
+    for _ in range(n_batches):
+        originator = uuid.uuid4()
+        batches.append([stored(registration_event(i), i + 1, originator) for i in range(batch)])
+    recorder.insert_events([stored(registration_event(-1), 1, uuid.uuid4())])  # warm-up
+
+    t = time.perf_counter()
+    for s in singles:
+        recorder.insert_events([s])
+    single_s = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for events in batches:
+        recorder.insert_events(events)
+    batch_s = time.perf_counter() - t
+
+    total = 1 + n_single + n_batches * batch
+    t = time.perf_counter()
+    replayed, start = 0, 1
+    while True:
+        page = recorder.select_notifications(start, 1000)
+        if not page:
+            break
+        replayed += len(page)
+        start = page[-1].id + 1
+    replay_s = time.perf_counter() - t
+    assert replayed == total, (replayed, total)
+    datastore.close()
+    return {"append_1_per_s": _rate(n_single, single_s), "append_100_per_s": _rate(n_batches * batch, batch_s),
+            "replay_per_s": _rate(replayed, replay_s), "events": total, "synchronous": sync_level}

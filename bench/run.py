@@ -273,6 +273,23 @@ def event_body_size(proj: Projections) -> float:
         "WHERE type = 'registration.participant.registered'").fetchone()[0] or 0.0
 
 
+def scan_logs(folder: Path) -> dict[str, dict]:
+    """Warnings and errors the services logged during the run: counts and the first few kinds."""
+    import re
+    found = {}
+    pattern = re.compile(r" (WARNING|ERROR|CRITICAL) ")
+    for path in sorted(folder.glob("*.log")):
+        kinds: dict[str, int] = {}
+        for line in path.read_text(errors="replace").splitlines():
+            if pattern.search(line):
+                text = line.split(" ", 3)[-1]
+                key = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "#", text)[:110]
+                kinds[key] = kinds.get(key, 0) + 1
+        if kinds:
+            found[path.stem] = dict(sorted(kinds.items(), key=lambda kv: -kv[1])[:4])
+    return found
+
+
 # -- B: bare Flask under gunicorn ---------------------------------------------------------------
 def bare_flask(folder: Path, args) -> dict:
     from bench.bare_app import metadata
@@ -368,8 +385,21 @@ def report(r: dict, args) -> str:
     w("=" * 100)
     w(f"thidua benchmark — {r['when']} — {r['machine']}" + ("  [--quick]" if args.quick else ""))
     w("=" * 100)
+    bg = r.get("background_cpu")
+    if bg:
+        other = bg["groups"].get("other", 0.0)
+        note = "  WARNING: the machine was not idle; figures are lowered by the other load" if other > 20 else ""
+        w(f"Before the run: machine busy {bg['machine_busy_pct']:.0f}% of {bg['cores']} cores "
+          f"(other processes {other:.0f}% of one core){note}")
+        for pid, what, p in bg.get("other_top", []):
+            w(f"   e.g. pid {pid} at {p:.0f}%: {what}")
     w(f"{'figure':<58}{'value':>16}   {'target':<12}{'':>5}")
     w("-" * 100)
+    idle = r.get("a0_idle_cpu")
+    if idle:
+        stack_idle = sum(v for k, v in idle["groups"].items() if k not in ("other", "bench-main"))
+        w(f"A0 the Stack idle for {args.idle:g} s: {stack_idle:.0f}% of one core in its own processes")
+        L.extend(cpu_lines(idle))
     if a1:
         w(f"A1 sustained, {a1['requests']} registrations, {a1['clients']} clients (closed loop)")
         w(f"   {'HTTP accepted (201)':<55}{fmt(a1['http_accepted_per_s'], ' req/s', 1):>16}")
@@ -441,6 +471,13 @@ def report(r: dict, args) -> str:
             w(f"   {'vs kafka-python produce->consume':<55}{a1['last_projection_per_s'] / kafka['end_to_end_per_s']:>15.3f}x")
         if bare_sa:
             w(f"   {'vs bare SQLAlchemy insert':<55}{a1['last_projection_per_s'] / bare_sa['insert_1_per_s']:>15.3f}x")
+    findings = r.get("stack_log_findings")
+    if findings:
+        w("-" * 100)
+        w("Warnings/errors the Stack's processes logged during A (count x message, numbers as #):")
+        for name, kinds in findings.items():
+            for text, count in kinds.items():
+                w(f"   {name:<22}{count:>5} x {text}")
     w("-" * 100)
     w(METHOD.format(clients=args.clients, threads=args.threads, a2_threads=args.a2_threads, payload=r["payload_bytes"],
                     web_workers=args.web_workers, cores=os.cpu_count()))
@@ -468,7 +505,8 @@ def parse(argv=None):
     p.add_argument("--bare-count", type=int, help="B: POSTs to the bare Flask app (3000; quick 600)")
     p.add_argument("--store-single", type=int, help="A3/C: 1/txn appends (3000; quick 500)")
     p.add_argument("--store-batches", type=int, help="A3/C: 100/txn appends (100; quick 20)")
-    p.add_argument("--drain-timeout", type=float, default=60.0, help="seconds to wait for projections")
+    p.add_argument("--drain-timeout", type=float, help="seconds to wait for projections (60; quick 20)")
+    p.add_argument("--idle", type=float, help="A0: seconds to watch the idle Stack's CPU (5; quick 2)")
     p.add_argument("--only", default="a1,a2,a3,kafka,flask,es",
                    help="comma list of parts to run: a1,a2,a3,kafka,flask,es")
     p.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
@@ -477,7 +515,8 @@ def parse(argv=None):
     q = args.quick
     defaults = {"count": (4000, 600), "duration": (20.0, 5.0), "warmup": (200, 50),
                 "kafka_records": (20000, 5000), "bare_count": (3000, 600),
-                "store_single": (3000, 500), "store_batches": (100, 20)}
+                "store_single": (3000, 500), "store_batches": (100, 20), "drain_timeout": (60.0, 20.0),
+                "idle": (5.0, 2.0)}
     for k, (full, quick) in defaults.items():
         if getattr(args, k) is None:
             setattr(args, k, quick if q else full)
@@ -494,6 +533,9 @@ def main(argv=None) -> int:
                "payload_bytes": stores.payload_size(), "args": {k: (sorted(v) if isinstance(v, set) else v)
                                                                for k, v in vars(args).items()}}
     stack = broker = proj = None
+    before = procstat.snapshot()
+    time.sleep(1.0)
+    r["background_cpu"] = procstat.cpu_by_group(before, procstat.snapshot(), {}, {"bench-main": {os.getpid()}})
     try:
         if args.only & {"a1", "a2", "kafka"}:
             log(f"starting the Stack in {tmp}/stack ...")
@@ -517,6 +559,11 @@ def main(argv=None) -> int:
                 warm = closed_load(url, path, token, args.warmup, args, "warm")
                 ok = sum(1 for x in warm.wait(120) if x[4] == 201)
                 proj.wait_for({s: base[s] + ok for s in CONSUMERS}, args.drain_timeout)
+                log(f"A0: the Stack idle for {args.idle:g}s ...")
+                before = procstat.snapshot()
+                time.sleep(args.idle)
+                r["a0_idle_cpu"] = procstat.cpu_by_group(before, procstat.snapshot(), stack_groups(stack),
+                                                         {"bench-main": {os.getpid()}})
                 if "a1" in args.only:
                     log(f"A1: {args.count} registrations, closed loop ...")
                     r["a1"] = a1_throughput(stack, proj, url, path, token, args)
@@ -531,6 +578,7 @@ def main(argv=None) -> int:
             # The Kafka ceiling runs on the same broker, with the services stopped.
             broker, stack.broker = stack.broker, None
             stack.stop()
+            r["stack_log_findings"] = scan_logs(stack.data_dir / "logs")
             stack = None
             if "kafka" in args.only:
                 log(f"B: kafka-python ceiling, {args.kafka_records} records on the same Tansu ...")

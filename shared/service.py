@@ -40,6 +40,8 @@ class ServiceSpec:
     handlers: dict[str, Handler]  # followed events (of other services) -> projection updater
     blueprints: Callable[[], list] = field(default=lambda: [])
     own_events: dict[str, Handler] = field(default_factory=dict)  # this store's events -> updater
+    # Extra loops of the worker process (e.g. e-mail, reminders): runtime -> [loop(stop)].
+    background: Callable[["Runtime"], list[Callable[[threading.Event], None]]] = field(default=lambda rt: [])
 
 
 @dataclass
@@ -172,6 +174,8 @@ def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
     if spec.follows:
         threads.append(threading.Thread(target=rt.consumer().run, args=(stop,),
                                         name=f"{spec.name}-consumer", daemon=True))
+    threads += [threading.Thread(target=loop, args=(stop,), name=f"{spec.name}-{loop.__name__}", daemon=True)
+                for loop in spec.background(rt)]
     for t in threads:
         t.start()
     log.info("worker %s started: relaying to %s, following %s", spec.name, rt.settings.topic,

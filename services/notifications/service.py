@@ -9,11 +9,18 @@ def _blueprints():
     return [blp]
 
 
+def _background(rt):
+    from services.notifications.background import loops
+    return loops(rt)
+
+
 SPEC = ServiceSpec(
     name="notifications",
     title="Thông báo (notifications)",
     metadata=projections.metadata,
-    follows=("registration",),
+    follows=("registration", "evaluation", "awards"),
     handlers=projections.FOLLOWED_EVENTS,
+    own_events=projections.OWN_EVENTS,
+    background=_background,
     blueprints=_blueprints,
 )

@@ -1,0 +1,78 @@
+"""Notifications' own decisions: the recipient directory, reminder settings and deadline reminders."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from shared.errors import RuleViolation
+
+RECIPIENT_REGISTERED = "notifications.recipient.registered"
+DEADLINE_REMINDED = "notifications.deadline.reminded"
+REMINDER_SETTINGS_DEFINED = "notifications.reminder_settings.defined"
+
+DEADLINE_NAMES = {"registration": "hạn đăng ký thi đua", "nominations": "hạn đề nghị khen thưởng",
+                  "preliminary_report": "hạn báo cáo sơ kết", "final_report": "hạn báo cáo tổng kết"}
+
+
+@dataclass(frozen=True)
+class RegisterRecipient:
+    recipient_id: str
+    province: str
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class DefineReminderDays:
+    province: str
+    days_before: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RemindDeadline:
+    key: str
+    province: str
+    campaign_id: str
+    campaign_title: str
+    deadline_kind: str
+    deadline: date
+    days_before: int
+    today: date
+
+
+@dataclass
+class Stream:
+    """A stream whose events need no state to decide on (each command stands alone)."""
+    id: str
+    version: int = 0
+
+    def apply(self, type_: str, data: dict[str, Any], province: str) -> None:
+        self.version += 1
+
+
+def register_recipient(cmd: RegisterRecipient) -> dict[str, Any]:
+    return {"recipient_id": cmd.recipient_id, "name": cmd.name, "email": cmd.email}
+
+
+def define_reminder_days(cmd: DefineReminderDays) -> dict[str, Any]:
+    if sorted(set(cmd.days_before)) != sorted(cmd.days_before):
+        raise RuleViolation("Các mốc nhắc hạn bị trùng", rule="reminders.distinct_days")
+    return {"days_before": sorted(cmd.days_before, reverse=True)}
+
+
+def remind(stream: Stream, cmd: RemindDeadline) -> dict[str, Any] | None:
+    """A reminder is sent once per campaign, deadline and bucket of days; None if already sent."""
+    if stream.version:
+        return None
+    return {"key": cmd.key, "campaign_id": cmd.campaign_id, "campaign_title": cmd.campaign_title,
+            "deadline_kind": cmd.deadline_kind, "deadline_name": DEADLINE_NAMES.get(cmd.deadline_kind,
+                                                                                 cmd.deadline_kind),
+            "deadline": cmd.deadline.isoformat(), "days_before": (cmd.deadline - cmd.today).days,
+            "sent_on": cmd.today.isoformat()}
+
+
+def due_bucket(days_left: int, buckets: list[int]) -> int | None:
+    """The reminder bucket a deadline ``days_left`` away falls in: the smallest that covers it."""
+    covering = [b for b in buckets if 0 <= days_left <= b]
+    return min(covering) if covering else None

@@ -277,7 +277,7 @@ def scan_logs(folder: Path) -> dict[str, dict]:
     """Warnings and errors the services logged during the run: counts and the first few kinds."""
     import re
     found = {}
-    pattern = re.compile(r" (WARNING|ERROR|CRITICAL) ")
+    pattern = re.compile(r"[ \[](WARNING|ERROR|CRITICAL)[ \]]")
     for path in sorted(folder.glob("*.log")):
         kinds: dict[str, int] = {}
         for line in path.read_text(errors="replace").splitlines():

@@ -17,7 +17,9 @@ from flask import Flask, current_app, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import MetaData
 
-from shared import auth, config
+from werkzeug.exceptions import BadRequest, UnprocessableEntity
+
+from shared import auth, config, i18n
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -97,6 +99,18 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return jsonify(exc.body()), exc.status
+
+    @app.errorhandler(UnprocessableEntity)
+    def _invalid(exc: UnprocessableEntity):
+        errors = (getattr(exc, "data", None) or {}).get("messages", {})
+        return jsonify({"code": 422, "status": "Unprocessable Entity",
+                        "message": "Dữ liệu gửi lên không hợp lệ: xem từng trường trong errors",
+                        "errors": i18n.translate(errors)}), 422
+
+    @app.errorhandler(BadRequest)
+    def _bad_request(exc: BadRequest):
+        return jsonify({"code": 400, "status": "Bad Request",
+                        "message": f"Yêu cầu không đọc được (JSON hỏng?): {exc.description}"}), 400
 
     @app.errorhandler(ConcurrencyError)
     def _concurrent(exc: ConcurrencyError):

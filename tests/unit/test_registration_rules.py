@@ -113,3 +113,21 @@ def test_the_other_services_project_the_registration_once_even_if_delivered_twic
     assert len(system.client("awards").get(f"/campaigns/{cid}/participants", headers=h).json) == 1
     inbox = system.client("notifications").get("/inbox/gv-1", headers=h).json
     assert [m["event_type"] for m in inbox] == ["registration.participant.registered"]
+
+
+def test_validation_errors_are_in_vietnamese_and_name_the_field(system):
+    cid = launch(system)
+    r = system.client("registration").post(f"/campaigns/{cid}/registrations", headers=token(),
+                                           json={"pledges": [{"content": "ab", "start": "2024-13-01"}]})
+    assert r.status_code == 422 and r.json["message"].startswith("Dữ liệu gửi lên không hợp lệ")
+    errors = r.json["errors"]["json"]
+    assert errors["participant"] == ["Thiếu trường bắt buộc."]
+    assert errors["pledges"]["0"] == {"content": ["Độ dài phải từ 3 đến 2000."],
+                                      "start": ["Không phải ngày hợp lệ (YYYY-MM-DD)."],
+                                      "end": ["Thiếu trường bắt buộc."]}
+
+
+def test_a_body_that_is_not_json_is_a_clear_400(system):
+    r = system.client("registration").post("/campaigns", data="{not json", headers={
+        **token(), "Content-Type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.json["message"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import multiprocessing
 import queue
 import threading
@@ -103,7 +104,9 @@ def run_job(job: Job) -> list[tuple]:
 
 def _process_main(job: Job, results: "multiprocessing.Queue") -> None:
     try:
-        results.put(("ok", run_job(job)))
+        out = run_job(job)
+        t = os.times()
+        results.put(("ok", out, t.user + t.system))
     except BaseException as exc:  # the parent must hear of it rather than wait forever
         results.put(("error", repr(exc)))
 
@@ -127,6 +130,7 @@ class Load:
                       for job in self.jobs]
         self.results: list[tuple] = []
         self.errors: list[str] = []
+        self.cpu_s = 0.0  # user+system seconds of the client processes (they exit before a snapshot)
         self._collector = threading.Thread(target=self._collect, daemon=True)
 
     def start(self) -> "Load":
@@ -141,9 +145,10 @@ class Load:
 
     def _collect(self) -> None:
         for _ in self.procs:
-            kind, payload = self.queue.get()
+            kind, payload, *cpu = self.queue.get()
             if kind == "ok":
                 self.results.extend(payload)
+                self.cpu_s += cpu[0]
             else:
                 self.errors.append(payload)
 

@@ -88,6 +88,14 @@ def cpu_by_group(before: Snapshot, after: Snapshot, groups: dict[str, set[int]],
                           if 100.0 * secs / wall >= 2.0]}
 
 
+def add_exited(cpu: dict, label: str, cpu_s: float) -> dict:
+    """Count processes that reported their own CPU time (they exited before the snapshot)."""
+    groups = dict(cpu["groups"])
+    groups[label] = groups.get(label, 0.0) + 100.0 * cpu_s / cpu["wall_s"]
+    cpu["groups"] = dict(sorted(groups.items(), key=lambda kv: -kv[1]))
+    return cpu
+
+
 def _describe(pid: int, comm: str) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:

@@ -66,7 +66,8 @@ Method
       every poll, on the Stack's Tansu broker after the services stopped; bare SQLAlchemy = shared.db
       (WAL, synchronous=NORMAL, BEGIN IMMEDIATE) one row per transaction; bare Flask = gunicorn
       {web_workers} workers x gthread 4 threads, one row per POST, driven by the A1 client.
-  CPU = utime+stime from /proc per process group during the phase, % of one core ({cores} cores)."""
+  CPU = utime+stime from /proc per process group during the phase, % of one core ({cores} cores);
+      the client processes report their own (they exit before the closing snapshot)."""
 
 
 # -- small helpers -----------------------------------------------------------------------
@@ -194,8 +195,9 @@ def a1_throughput(stack: Stack, proj: Projections, url: str, path: str, token: s
     finally:
         load.stop()
     after = procstat.snapshot()
-    cpu = procstat.cpu_by_group(before, after, stack_groups(stack),
-                                {"bench-clients": load.pids, "bench-main": {os.getpid()}})
+    cpu = procstat.add_exited(procstat.cpu_by_group(before, after, stack_groups(stack),
+                                                    {"bench-main": {os.getpid()}}),
+                              "bench-clients", load.cpu_s)
     ok = [r for r in results if r[4] == 201]
     t0 = min(r[2] for r in results)
     t_http = max(r[3] for r in results)
@@ -205,7 +207,12 @@ def a1_throughput(stack: Stack, proj: Projections, url: str, path: str, token: s
     complete = reached == len(ok) and all(last.values())
     t_end = max(v for v in last.values() if v) if any(last.values()) else t_http
     http_ms = [1000 * (r[3] - r[2]) for r in ok]
+    per_op = {k: v / 100.0 * cpu["wall_s"] * 1000.0 / max(1, len(ok)) for k, v in cpu["groups"].items()
+              if k not in ("other", "bench-main")}
+    stack_ms = sum(v for k, v in per_op.items() if k != "bench-clients")
     return {
+        "cpu_ms_per_registration": per_op, "stack_cpu_ms_per_registration": stack_ms,
+        "cpu_bound_ceiling_per_s": procstat.CORES * 1000.0 / stack_ms if stack_ms else None,
         "requests": n, "ok": len(ok), "errors": n - len(ok),
         "status_counts": {str(s): sum(1 for r in results if r[4] == s) for s in {r[4] for r in results}},
         "clients": f"{args.clients}x{args.threads}",
@@ -231,8 +238,9 @@ def a2_latency(stack: Stack, proj: Projections, url: str, path: str, token: str,
     after = procstat.snapshot()
     ok = sum(1 for r in results if r[4] == 201)
     drained = proj.wait_for({s: base[s] + ok for s in CONSUMERS}, args.drain_timeout)
-    cpu = procstat.cpu_by_group(before, after, stack_groups(stack),
-                                {"bench-clients": load.pids, "bench-main": {os.getpid()}})
+    cpu = procstat.add_exited(procstat.cpu_by_group(before, after, stack_groups(stack),
+                                                    {"bench-main": {os.getpid()}}),
+                              "bench-clients", load.cpu_s)
     rows = journey(results, proj)["rows"]
     e2e, e2e_due, http, decide, relay, deliver, lag = [], [], [], [], [], [], []
     per = {s: [] for s in CONSUMERS}
@@ -331,9 +339,12 @@ def bare_flask(folder: Path, args) -> dict:
         ok = [r for r in results if r[4] == 201]
         t0, t1 = min(r[2] for r in results), max(r[3] for r in results)
         http_ms = [1000 * (r[3] - r[2]) for r in ok]
-        cpu = procstat.cpu_by_group(before, after, {"bare-gunicorn": {proc.pid}},
-                                    {"bench-clients": load.pids, "bench-main": {os.getpid()}})
+        cpu = procstat.add_exited(procstat.cpu_by_group(before, after, {"bare-gunicorn": {proc.pid}},
+                                                        {"bench-main": {os.getpid()}}),
+                                  "bench-clients", load.cpu_s)
+        server = cpu["groups"].get("bare-gunicorn", 0.0) / 100.0 * cpu["wall_s"] * 1000.0 / max(1, len(ok))
         return {"requests": args.bare_count, "ok": len(ok), "per_s": len(ok) / (t1 - t0),
+                "server_cpu_ms_per_request": server,
                 "http_latency_ms_p50": pct(http_ms, 50), "http_latency_ms_p99": pct(http_ms, 99), "cpu": cpu}
     finally:
         if proc.poll() is None:
@@ -411,6 +422,13 @@ def report(r: dict, args) -> str:
         w(f"   projections complete after (from first POST): {done}")
         w(f"   errors: {a1['errors']}  statuses: {a1['status_counts']}  complete: {a1['complete']}")
         L.extend(cpu_lines(a1["cpu"]))
+        per = ", ".join(f"{k} {v:.1f}" for k, v in sorted(a1["cpu_ms_per_registration"].items(),
+                                                          key=lambda kv: -kv[1]) if v >= 0.05)
+        w(f"   CPU ms per registration: {per}")
+        w(f"   {'Stack CPU per registration (all its processes)':<55}"
+          f"{fmt(a1['stack_cpu_ms_per_registration'], ' ms', 1):>16}")
+        w(f"   {'=> CPU-bound ceiling on ' + str(procstat.CORES) + ' cores, clients excluded':<55}"
+          f"{fmt(a1['cpu_bound_ceiling_per_s'], ' reg/s', 0):>16}")
     if a2:
         e = a2["e2e_ms"]
         w(f"A2 latency at {fmt(a2['rate'])} registrations/s for {fmt(a2['duration_s'])} s (open loop), "
@@ -452,6 +470,8 @@ def report(r: dict, args) -> str:
         w(f"   {'   HTTP latency p50 / p99':<55}"
           f"{fmt(flask['http_latency_ms_p50'], '', 0) + ' / ' + fmt(flask['http_latency_ms_p99'], ' ms', 0):>16}")
         L.extend(cpu_lines(flask["cpu"]))
+        w(f"   {'   server CPU per request (gunicorn master + workers)':<55}"
+          f"{fmt(flask['server_cpu_ms_per_request'], ' ms', 2):>16}")
     if es_def and es_norm and ours:
         w("-" * 100)
         w("C  eventsourcing 9.5.6 SQLiteApplicationRecorder (same payload); ours as a ratio of theirs")

@@ -9,6 +9,7 @@ import requests
 
 from shared import auth
 from shared.stack import Stack
+from tests.driver import OverHttp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -84,3 +85,28 @@ def test_every_service_is_healthy_ready_and_documented(stack):
             "database": "ok", "broker": "ok"}
         spec = requests.get(stack.url(service) + "/openapi.json").json()
         assert spec["openapi"].startswith("3.") and spec["paths"]
+
+
+def test_stopping_and_starting_again_loses_nothing_and_applies_nothing_twice(stack):
+    h = _headers(stack)
+    cid = requests.post(stack.url("registration") + "/campaigns", headers=h, json={
+        "title": "Thi đua trước khi khởi động lại", "kind": "yearly", "issuer": "Sở GD&ĐT Bến Tre",
+        "issuer_level": "department", "period_start": "2024-01-01", "period_end": "2025-10-31",
+        "registration_deadline": "2099-05-01"}).json()["id"]
+    before = requests.post(f"{stack.url('registration')}/campaigns/{cid}/registrations", headers=h, json={
+        "participant": {"participant_id": "gv-restart", "kind": "individual", "individual_kind": "teacher",
+                        "name": "Lê Thị Thu", "unit": "Trường THCS Ba Tri"},
+        "pledges": [{"content": "Lao động tiên tiến", "start": "2024-09-01", "end": "2025-05-31"}]}).json()["id"]
+    assert _until(lambda: requests.get(f"{stack.url('evaluation')}/candidates/{before}", headers=h).status_code == 200)
+    stack.stop()
+    stack.start()  # same data folder, a new in-memory broker: the relays republish, consumers skip duplicates
+    after = requests.post(f"{stack.url('registration')}/campaigns/{cid}/registrations", headers=h, json={
+        "participant": {"participant_id": "gv-restart-2", "kind": "individual", "individual_kind": "teacher",
+                        "name": "Lê Văn Nam", "unit": "Trường THCS Ba Tri"},
+        "pledges": [{"content": "Lao động tiên tiến", "start": "2024-09-01", "end": "2025-05-31"}]}).json()["id"]
+    assert _until(lambda: requests.get(f"{stack.url('evaluation')}/candidates/{after}", headers=h).status_code == 200)
+    OverHttp(stack).settle()  # everything republished has been consumed again
+    candidates = requests.get(f"{stack.url('evaluation')}/campaigns/{cid}/candidates", headers=h).json()
+    assert sorted(c["registration_id"] for c in candidates) == sorted([before, after])
+    inbox = requests.get(f"{stack.url('notifications')}/inbox/gv-restart", headers=h).json()
+    assert len(inbox) == 1  # the republished registration did not notify twice

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -87,11 +88,16 @@ class PostgresDatabases:
         return self.server.set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
-        with self._admin.connect() as conn:
-            for name in reversed(self._created):
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # Every DROP DATABASE waits for a checkpoint; dropped together they share one.
+        if self._created:
+            with ThreadPoolExecutor(min(16, len(self._created))) as pool:
+                list(pool.map(self._drop, self._created))
         self._created.clear()
         self._admin.dispose()
+
+    def _drop(self, name: str) -> None:
+        with self._admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

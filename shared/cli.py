@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from shared import auth
+from shared.audit_cli import audit_command
 from shared.bus import BusUnavailable
 
 SERVICES = ("registration", "evaluation", "awards", "notifications")
@@ -91,6 +92,9 @@ def token(role: str, provinces: tuple[str, ...], subject: str, ttl: int, as_json
     value = auth.mint(settings.jwt_secret, subject, role, list(provinces), ttl,
                       settings.jwt_issuer, settings.jwt_audience)
     _emit(as_json, {"token": value, "role": role, "provinces": list(provinces)}, value)
+
+
+main.add_command(audit_command)
 
 
 if __name__ == "__main__":

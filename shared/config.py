@@ -10,6 +10,7 @@
 | ``KAFKA_MAX_POLL_INTERVAL_MS`` | consumer rebalance/poll limit (small on Tansu) | ``10000`` |
 | ``JWT_SECRET`` | HMAC key that signs bearer tokens (HS256), 32 characters or more | none: required |
 | ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of tokens | ``thidua`` / ``thidua`` |
+| ``CHAIN_KEY`` | secret key of the events' hash chain (HMAC-SHA-256); without it the chain is plain SHA-256 and proves order and integrity but not authorship | none |
 | ``DATA_DIR`` | folder of the SQLite files | ``data`` |
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Settings:
     jwt_secret: str
     jwt_issuer: str
     jwt_audience: str
+    chain_key: bytes = b""
 
     @property
     def topic(self) -> str:
@@ -73,4 +75,5 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         jwt_secret=secret,
         jwt_issuer=env.get("JWT_ISSUER", "thidua"),
         jwt_audience=env.get("JWT_AUDIENCE", "thidua"),
+        chain_key=env.get("CHAIN_KEY", "").encode(),
     )

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ outbox = Table(
     Column("position", _BigId, ForeignKey("events.position"), nullable=False),
     Column("topic", String(200), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # W3C trace context of the request that appended the event, sent as the record's header.
+    Column("traceparent", String(55), nullable=True),
 )
 Index("ix_outbox_unsent", outbox.c.sent_at, outbox.c.id)
 
@@ -92,15 +95,19 @@ class StoredEvent:
     hash: str
 
 
-def chain_hash(prev_hash: str, body: bytes) -> str:
+def chain_hash(prev_hash: str, body: bytes, key: bytes = b"") -> str:
+    """SHA-256 of the previous hash and the event's bytes; keyed (HMAC) when the installation
+    has a chain key, so that someone who can write to the database cannot forge a link."""
+    if key:
+        return hmac.new(key, prev_hash.encode() + body, hashlib.sha256).hexdigest()
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()
 
 
 class EventStore:
     """Append, load and read events of one service's store. Needs a connection in a transaction."""
 
-    def __init__(self, topic: str):
-        self.topic = topic
+    def __init__(self, topic: str, chain_key: bytes = b""):
+        self.topic, self.chain_key = topic, chain_key
 
     def append(self, conn: Connection, stream_id: str, expected_version: int,
                new_events: Iterable[Envelope]) -> list[Envelope]:
@@ -116,7 +123,7 @@ class EventStore:
         for i, event in enumerate(new_events, start=expected_version + 1):
             event = event.with_sequence(i)
             body = env.canonical_bytes(event)
-            digest = chain_hash(prev, body)
+            digest = chain_hash(prev, body, self.chain_key)
             rows.append({"event_id": event.id, "stream_id": stream_id, "version": i,
                          "type": event.type, "province": event.province,
                          "correlation_id": event.correlationid, "recorded_at": now,
@@ -160,12 +167,16 @@ class EventStore:
             after = chunk[-1].position
 
 
-def verify_stream(conn: Connection, stream_id: str) -> list[str]:
+def verify_stream(conn: Connection, stream_id: str, key: bytes = b"") -> list[str]:
     """Problems found in one stream's hash chain, each naming the event; empty if intact."""
+    rows = conn.execute(select(events).where(events.c.stream_id == stream_id).order_by(events.c.position))
+    return verify_rows(stream_id, [r._mapping for r in rows], key)
+
+
+def verify_rows(stream_id: str, rows: list, key: bytes = b"") -> list[str]:
+    """The chain checks on rows of one stream in position order (from the database or an API)."""
     problems, prev, expected_version = [], GENESIS, 1
-    rows = conn.execute(select(events).where(events.c.stream_id == stream_id)
-                        .order_by(events.c.position))
-    for r in rows:
+    for r in (_Row(row) for row in rows):
         where = f"event {r.event_id} (stream {stream_id}, version {r.version}, position {r.position})"
         if r.version != expected_version:
             problems.append(f"{where}: version {r.version} where {expected_version} was due "
@@ -173,7 +184,7 @@ def verify_stream(conn: Connection, stream_id: str) -> list[str]:
         if r.prev_hash != prev:
             problems.append(f"{where}: does not follow the event before it in the chain")
         body = r.body.encode()
-        if chain_hash(r.prev_hash, body) != r.hash:
+        if chain_hash(r.prev_hash, body, key) != r.hash:
             problems.append(f"{where}: its content does not match its hash (edited)")
         try:
             if env.decode(body).id != r.event_id:
@@ -182,3 +193,13 @@ def verify_stream(conn: Connection, stream_id: str) -> list[str]:
             problems.append(f"{where}: not a valid event any more: {exc.errors}")
         prev, expected_version = r.hash, r.version + 1
     return problems
+
+
+class _Row:
+    """Attribute access over a mapping (a database row or a JSON object)."""
+
+    def __init__(self, mapping):
+        self._m = mapping
+
+    def __getattr__(self, name):
+        return self._m[name]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
+from kafka.coordinator.base import MemberState
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
@@ -176,4 +177,11 @@ class KafkaBusConsumer:
             raise BusUnavailable(f"offsets not committed: {exc}") from exc
 
     def close(self) -> None:
+        # Tansu 0.6 never forgets a member that sends LeaveGroup while its JoinGroup is still
+        # pending: the group's next members wait for that member forever and get no partitions
+        # (a consumer reset on a broker change can hit this). A member caught mid-join therefore
+        # closes without leaving and expires by session timeout, as a killed process would.
+        coordinator = getattr(self._consumer, "_coordinator", None)
+        if getattr(coordinator, "state", None) is MemberState.REBALANCING:
+            coordinator.reset_generation()
         self._consumer.close(autocommit=False)

@@ -19,14 +19,14 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import auth, config, i18n
+from shared import audit, auth, config, i18n, migrations
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
 from shared.errors import ApiError
 from shared.aggregate import CommandContext
 from shared.envelope import Actor
-from shared.eventstore import ConcurrencyError, EventStore, metadata as store_metadata
+from shared.eventstore import ConcurrencyError, EventStore
 from shared.kafka_bus import KafkaBus
 from shared.relay import OutboxRelay
 
@@ -75,8 +75,8 @@ def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
                   bus: Bus | None = None) -> Runtime:
     settings = settings or config.load(spec.name)
     db = Database(settings.database_url)
-    db.create_all(store_metadata, spec.metadata)
-    return Runtime(spec, settings, db, EventStore(settings.topic),
+    migrations.prepare(db, spec.name)  # migrates an empty database; never alters a live one
+    return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key),
                    bus if bus is not None else KafkaBus(settings.kafka()))
 
 
@@ -141,6 +141,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
 
     for blueprint in spec.blueprints():
         api.register_blueprint(blueprint)
+    api.register_blueprint(audit.blueprint(spec.name))
     return app
 
 

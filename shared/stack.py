@@ -28,9 +28,9 @@ def service_spec(name: str):
     return importlib.import_module(f"services.{name}.service").SPEC
 
 
-def jwt_secret(data_dir: Path) -> str:
-    """The embedded default's signing key: made once per data folder, kept beside the data."""
-    path = data_dir / "jwt_secret"
+def local_secret(data_dir: Path, name: str = "jwt_secret") -> str:
+    """The embedded default's keys: made once per data folder, kept beside the data."""
+    path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -58,10 +58,11 @@ class Stack:
 
     @property
     def secret(self) -> str:
-        return jwt_secret(self.data_dir)
+        return local_secret(self.data_dir)
 
     def env(self, service: str) -> dict[str, str]:
         env = {**os.environ, "JWT_SECRET": self.secret, "DATA_DIR": str(self.data_dir),
+               "CHAIN_KEY": local_secret(self.data_dir, "chain_key"),
                "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap if self.broker else
                f"127.0.0.1:{self.broker_port}",
                "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1", **self.extra_env}

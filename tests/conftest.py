@@ -135,10 +135,8 @@ def fresh_pg_database(pg_databases: PostgresDatabases) -> Callable[..., str]:
 
 # -- Kafka ------------------------------------------------------------------------
 
-class TestBroker(TansuBroker):
+class QuickTansuBroker(TansuBroker):
     """Tansu that stops at once: it exits on SIGINT, but lingers 5 s after SIGTERM."""
-
-    __test__ = False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -162,7 +160,7 @@ def kafka_bootstrap() -> Iterator[str]:
         with KafkaContainer() as container:
             yield container.get_bootstrap_server()
         return
-    broker = TestBroker().start()
+    broker = QuickTansuBroker().start()
     try:
         yield broker.bootstrap
     finally:
@@ -189,7 +187,7 @@ def make_kafka_settings() -> Callable[..., KafkaSettings]:
 @pytest.fixture
 def tansu_broker() -> Iterator[TansuBroker]:
     """A broker of the test's own, free to be stopped and restarted (on the same port)."""
-    broker = TestBroker().start()
+    broker = QuickTansuBroker().start()
     try:
         yield broker
     finally:

@@ -327,3 +327,90 @@ def two_provinces(d: Driver) -> None:
     assert register(d, "52", a["id"], individual("teacher", "Kẻ lạ"), on="2024-04-01").status == 404
     stolen = nominate(d, "52", a["id"], ra["id"], "giay_khen", on="2024-05-01")
     assert stolen.status in (403, 404, 409) and stolen.status != 201
+
+
+# -- Bến Tre: the five-step exemplar progression (5 bước nhân rộng điển hình) -----------------------
+def audit(d: Driver, exemplar_id: str, province: str, key: bytes = b""):
+    from shared.audit import gather
+    answers = [ok(d.get(service, f"/exemplars/{exemplar_id}/audit", role="operator", province=province), 200)
+               for service in ("registration", "evaluation", "awards", "notifications")]
+    return gather(exemplar_id, answers, key)
+
+
+def exemplar_setup(d: Driver, province: str = VINH_LONG) -> dict:
+    campaign = launch(d, province, title="Cao điểm thi đua «Đồng Khởi mới» 2024–2025", kind="peak",
+                      issuer="Sở GD&ĐT Bến Tre", period_start="2024-01-01", period_end="2025-10-31",
+                      registration_deadline="2024-05-01",
+                      exemplar_targets=[{"phase": "2024–2025", "kind": "collective", "min": 2},
+                                        {"phase": "2024–2025", "kind": "individual", "min": 2}])
+    root, school, learner = uid("so"), uid("thpt"), uid("thcs")
+    ok(d.post("registration", "/units", {"id": root, "name": "Sở GD&ĐT", "kind": "department"}, province=province))
+    ok(d.post("registration", "/units", {"id": school, "name": "Trường THPT Chuyên Bến Tre", "kind": "school",
+                                         "parent_id": root}, province=province))
+    ok(d.post("registration", "/units", {"id": learner, "name": "Trường THCS Ba Tri", "kind": "school",
+                                         "parent_id": root}, province=province))
+    return {"campaign_id": campaign["id"], "root": root, "school": school, "learner": learner}
+
+
+def register_exemplar(d: Driver, province: str, setup: dict) -> str:
+    return ok(d.post("registration", "/exemplars", {
+        "campaign_id": setup["campaign_id"], "phase": "2024–2025", "kind": "collective",
+        "participant_id": setup["school"], "unit_id": setup["school"],
+        "collective": {"school": "Trường THPT Chuyên Bến Tre", "address": "Phường 6, TP Bến Tre",
+                       "phone": "0275 3822 123"},
+        "achievements": "Dẫn đầu phong trào chuyển đổi số trong dạy học"}, role="unit_head", province=province))["id"]
+
+
+STEP_CALLS = {
+    1: lambda d, p, x, s: d.post("registration", f"/exemplars/{x}/selection", {
+        "scope_unit_id": s["root"], "commendation": "Biểu dương điển hình tiên tiến", "commended_on": "2024-06-01"},
+        role="department", province=p),
+    2: lambda d, p, x, s: d.post("notifications", f"/exemplars/{x}/publicity", {
+        "message": "Tuyên truyền cách làm hay về chuyển đổi số của Trường THPT Chuyên Bến Tre"},
+        role="department", province=p),
+    3: lambda d, p, x, s: d.post("registration", f"/exemplars/{x}/learning", {
+        "unit_id": s["learner"], "held_on": "2024-09-15", "participants": 42, "form": "Hội thảo chuyên đề"},
+        role="unit_head", province=p),
+    4: lambda d, p, x, s: d.post("evaluation", f"/exemplars/{x}/review", {
+        "assessment": "Trường THCS Ba Tri đã học tập và làm theo, bắt kịp điển hình",
+        "outcomes": [{"unit_id": s["learner"], "outcome": "caught_up"}],
+        "council": {"members_total": 9, "votes_for": 8}}, role="council", province=p),
+    5: lambda d, p, x, s: d.post("awards", f"/exemplars/{x}/recognition", {
+        "influence": "Mô hình được 12 trường trong tỉnh áp dụng", "spread_units": 12, "outcome": "nominated",
+        "award": "bang_khen_chu_tich_tinh", "level": "department", "issuer": "Giám đốc Sở GD&ĐT",
+        "submitted_to": "department",
+        "dossier": {"submission_letter": "Tờ trình 45/TTr-SGDĐT", "achievement_report": "Báo cáo thành tích"}},
+        role="authority", province=p),
+}
+
+
+def ben_tre_exemplar(d: Driver, province: str = VINH_LONG, key: bytes = b"") -> dict:
+    """All five steps through the owning services, then the appraisal and decision upward, then the audit."""
+    setup = exemplar_setup(d, province)
+    exemplar_id = register_exemplar(d, province, setup)
+    for step in range(1, 6):
+        ok(STEP_CALLS[step](d, province, exemplar_id, setup))
+        d.settle()
+    recognition = audit(d, exemplar_id, province, key)
+    nomination_id = next(e["data"]["nomination_id"] for e in recognition.events
+                         if e["type"] == "awards.exemplar.recognised")
+    n = ok(d.get("awards", f"/nominations/{nomination_id}", province=province), 200)
+    assert n["target_level"] == "province" and n["kind"] == "thematic"  # trình cấp trên
+    ok(appraise(d, province, nomination_id))
+    ok(decide(d, province, nomination_id, "321/QĐ-UBND", "2025-10-20"))
+    d.settle()
+    story = audit(d, exemplar_id, province, key)
+    assert story.verified, story.problems
+    steps = [e["type"] for e in story.events]
+    for step_type in ("registration.exemplar.selected", "notifications.exemplar.publicised",
+                      "registration.exemplar.learning_organised", "evaluation.exemplar.reviewed",
+                      "awards.exemplar.recognised", "awards.nomination.submitted", "awards.award.decided"):
+        assert step_type in steps, steps
+    by_id = {e["id"]: e for e in story.events}
+    chain = [e for e in story.events if e["type"] in {
+        "registration.exemplar.selected", "notifications.exemplar.publicised",
+        "registration.exemplar.learning_organised", "evaluation.exemplar.reviewed", "awards.exemplar.recognised"}]
+    assert [by_id[e["causationid"]]["type"] for e in chain] == [
+        "registration.exemplar.registered", "registration.exemplar.selected", "notifications.exemplar.publicised",
+        "registration.exemplar.learning_organised", "evaluation.exemplar.reviewed"]
+    return {"exemplar_id": exemplar_id, "setup": setup, "story": story, "nomination_id": nomination_id}

@@ -238,8 +238,12 @@ def _campaign_province(campaign_id: str) -> str | None:
 
 
 def _correlation(nomination_id: str) -> str:
-    n = _nomination(nomination_id)
-    return f"registration-{n['registration_id']}" if n["registration_id"] else f"ad-hoc-{nomination_id}"
+    """The story a nomination belongs to: the correlation id of its first event."""
+    _nomination(nomination_id)
+    rt = runtime()
+    with rt.db.read() as conn:
+        first = rt.store.load(conn, f"nomination-{nomination_id}")[0]
+    return first.correlationid
 
 
 def _nomination(nomination_id: str) -> dict:

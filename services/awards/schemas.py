@@ -1,9 +1,22 @@
 """The HTTP edge of awards."""
-from marshmallow import Schema, fields, validate
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 LEVELS = ("prime_minister", "minister", "province", "department", "district", "commune", "school")
 _id = validate.Length(min=1, max=100)
 _code = validate.Regexp(r"^[a-z0-9_]{2,100}$")
+
+
+def _iso_date(value: str) -> None:
+    """A rule's dates stay strings in the stored rule, but must be real dates (the rulebook parses them)."""
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError("not a valid date (YYYY-MM-DD)") from exc
+
+
+_date = validate.And(validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"), _iso_date)
 
 
 class MinutesSchema(Schema):
@@ -91,6 +104,14 @@ class RequirementSchema(Schema):
     comparison = fields.String(required=True, validate=validate.OneOf((">=", ">", "<=", "<", "==", "in")))
     threshold = fields.Raw(required=True)
 
+    @validates_schema
+    def _threshold_fits_the_comparison(self, data, **_):
+        threshold = data.get("threshold")
+        if data.get("comparison") == "in" and not isinstance(threshold, list):
+            raise ValidationError({"threshold": ["must be a list when the comparison is 'in'"]})
+        if data.get("comparison") not in (None, "in") and not isinstance(threshold, (int, float, str, bool)):
+            raise ValidationError({"threshold": ["must be a number, a string or a boolean"]})
+
 
 class RequiresSchema(Schema):
     all_of = fields.List(fields.Nested(RequirementSchema), load_default=list)
@@ -113,8 +134,8 @@ class AwardRuleSchema(Schema):
     chain = fields.Nested(ChainSchema, load_default=None)
     once_per_person = fields.Boolean(load_default=False)
     source = fields.String(required=True, validate=validate.Length(min=3, max=500))
-    valid_from = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
-    valid_to = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    valid_from = fields.String(required=True, validate=_date)
+    valid_to = fields.String(load_default=None, validate=_date)
 
 
 class AuthorityRuleSchema(Schema):
@@ -122,8 +143,8 @@ class AuthorityRuleSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=300))
     confers = fields.List(fields.String(validate=_code), required=True)
     source = fields.String(required=True, validate=validate.Length(min=3, max=500))
-    valid_from = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
-    valid_to = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    valid_from = fields.String(required=True, validate=_date)
+    valid_to = fields.String(load_default=None, validate=_date)
 
 
 class DefineRuleSchema(Schema):

@@ -1,12 +1,12 @@
 """The awards service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.awards import projections
+from services.awards import exemplars, projections
 
 
 def _blueprints():
     from services.awards.api import blp
-    return [blp]
+    return [blp, exemplars.blp]
 
 
 SPEC = ServiceSpec(
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="Khen thưởng (awards)",
     metadata=projections.metadata,
     follows=("registration", "evaluation"),
-    handlers=projections.FOLLOWED_EVENTS,
-    own_events=projections.OWN_EVENTS,
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
 )

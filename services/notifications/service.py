@@ -1,12 +1,12 @@
 """The notifications service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.notifications import projections
+from services.notifications import exemplars, projections
 
 
 def _blueprints():
     from services.notifications.api import blp
-    return [blp]
+    return [blp, exemplars.blp]
 
 
 def _background(rt):
@@ -19,8 +19,8 @@ SPEC = ServiceSpec(
     title="Thông báo (notifications)",
     metadata=projections.metadata,
     follows=("registration", "evaluation", "awards"),
-    handlers=projections.FOLLOWED_EVENTS,
-    own_events=projections.OWN_EVENTS,
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     background=_background,
     blueprints=_blueprints,
 )

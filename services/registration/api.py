@@ -43,6 +43,7 @@ class Campaigns(MethodView):
             campaign_id=str(uuid.uuid4()), province=province, deadlines=deadlines,
             target_groups=tuple(body.pop("target_groups")), content_areas=tuple(body.pop("content_areas")),
             criteria_set_ids=tuple(body.pop("criteria_set_ids")), award_plan=tuple(body.pop("award_plan")),
+            exemplar_targets=tuple(body.pop("exemplar_targets")),
             **body)
         _execute(cmd, province, f"campaign-{cmd.campaign_id}")
         return _campaign(cmd.campaign_id)

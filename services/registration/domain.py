@@ -45,6 +45,7 @@ class LaunchCampaign:
     content_areas: tuple[str, ...] = ()
     criteria_set_ids: tuple[str, ...] = ()
     award_plan: tuple[dict[str, Any], ...] = ()
+    exemplar_targets: tuple[dict[str, Any], ...] = ()
     parent_campaign_id: str | None = None
 
 
@@ -146,6 +147,7 @@ class Campaign:
                 "target_groups": list(cmd.target_groups), "content_areas": list(cmd.content_areas),
                 "criteria_set_ids": list(cmd.criteria_set_ids),
                 "award_plan": [dict(p) for p in cmd.award_plan],
+                "exemplar_targets": [dict(t) for t in cmd.exemplar_targets],
                 "parent_campaign_id": cmd.parent_campaign_id}
 
     def apply(self, type_: str, data: dict[str, Any], province: str) -> None:

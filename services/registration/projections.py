@@ -85,7 +85,8 @@ covenants = Table(
     UniqueConstraint("cluster_id", "campaign_id", name="uq_covenant_cluster_campaign"),
 )
 
-CAMPAIGN_DETAILS = ("deadlines", "target_groups", "content_areas", "criteria_set_ids", "award_plan")
+CAMPAIGN_DETAILS = ("deadlines", "target_groups", "content_areas", "criteria_set_ids", "award_plan",
+                    "exemplar_targets")
 
 
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:

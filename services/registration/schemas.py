@@ -28,6 +28,13 @@ class AwardPlanSchema(Schema):
                          metadata={"description": "target: at least this many selected"})
 
 
+class ExemplarTargetSchema(Schema):
+    phase = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    kind = fields.String(required=True, validate=validate.OneOf(("collective", "individual")))
+    min = fields.Integer(required=True, validate=validate.Range(min=1),
+                         metadata={"description": "at least this many exemplars selected in the phase"})
+
+
 class LaunchCampaignSchema(Schema):
     province = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
     title = fields.String(required=True, validate=validate.Length(min=3, max=500))
@@ -43,6 +50,7 @@ class LaunchCampaignSchema(Schema):
     content_areas = fields.List(fields.String(validate=validate.Length(min=2, max=500)), load_default=list)
     criteria_set_ids = fields.List(fields.String(validate=_id), load_default=list)
     award_plan = fields.List(fields.Nested(AwardPlanSchema), load_default=list)
+    exemplar_targets = fields.List(fields.Nested(ExemplarTargetSchema), load_default=list)
     parent_campaign_id = fields.String(load_default=None, validate=_id)
 
 
@@ -63,6 +71,7 @@ class CampaignSchema(Schema):
     content_areas = fields.List(fields.String())
     criteria_set_ids = fields.List(fields.String())
     award_plan = fields.List(fields.Dict())
+    exemplar_targets = fields.List(fields.Dict())
     registrations = fields.Integer()
     sub_campaigns = fields.List(fields.String())
 

@@ -1,20 +1,20 @@
 """The registration service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.registration import projections
+from services.registration import exemplars, projections
 
 
 def _blueprints():
     from services.registration.api import blp
-    return [blp]
+    return [blp, exemplars.blp]
 
 
 SPEC = ServiceSpec(
     name="registration",
     title="Đăng ký thi đua (registration)",
     metadata=projections.metadata,
-    follows=(),
-    handlers={},
-    own_events=projections.OWN_EVENTS,
+    follows=("notifications",),
+    handlers=exemplars.FOLLOWED_EVENTS,
+    own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
 )

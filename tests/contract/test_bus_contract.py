@@ -109,9 +109,9 @@ def rig(request, make_kafka_settings):
     if request.param == "memory":
         yield memory_rig()
         return
-    rig = kafka_rig(request.getfixturevalue("kafka_settings"), make_kafka_settings)
-    yield rig
-    rig.bus.close()
+    kafka = kafka_rig(request.getfixturevalue("kafka_settings"), make_kafka_settings)
+    yield kafka
+    kafka.bus.close()
 
 
 @pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
@@ -120,9 +120,9 @@ def outage_rig(request, make_kafka_settings):
     if request.param == "memory":
         yield memory_rig()
         return
-    rig = tansu_rig(request.getfixturevalue("tansu_broker"), make_kafka_settings)
-    yield rig
-    rig.bus.close()
+    tansu = tansu_rig(request.getfixturevalue("tansu_broker"), make_kafka_settings)
+    yield tansu
+    tansu.bus.close()
 
 
 @pytest.fixture

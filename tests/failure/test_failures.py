@@ -51,8 +51,10 @@ PARTITIONS = 3
 
 # -- helpers ------------------------------------------------------------------------
 
-def wait_until(predicate: Callable[[], object], timeout_s: float, what: str, every_s: float = 0.2):
-    """The predicate's first truthy answer, or a failure naming what never happened."""
+def wait_until(predicate: Callable[[], object], timeout_s: float, what: str, every_s: float = 0.2,
+               show: Callable[[], object] | None = None):
+    """The predicate's first truthy answer, or a failure naming what never happened
+    (and what ``show()`` says then)."""
     deadline = time.monotonic() + timeout_s
     last = None
     while time.monotonic() < deadline:
@@ -60,7 +62,8 @@ def wait_until(predicate: Callable[[], object], timeout_s: float, what: str, eve
         if last:
             return last
         time.sleep(every_s)
-    pytest.fail(f"after {timeout_s:.0f}s still waiting for {what} (last answer: {last!r})")
+    state = show() if show is not None else last
+    pytest.fail(f"after {timeout_s:.0f}s still waiting for {what} (state: {state!r})")
 
 
 def drain(runner: ConsumerRunner, done: Callable[[int], bool], timeout_s: float, what: str) -> int:
@@ -356,7 +359,8 @@ def test_requests_while_the_broker_is_down_all_arrive_once_after_it_returns(stac
     for i in range(before):
         register(i)
     wait_until(lambda: projected() == (before,) * 3, 60,
-               f"the first {before} registrations in every projection before the broker stops")
+               f"the first {before} registrations in every projection before the broker stops",
+               show=projected)
 
     stack.broker.stop()
     assert not port_open("127.0.0.1", stack.broker.port)
@@ -370,7 +374,7 @@ def test_requests_while_the_broker_is_down_all_arrive_once_after_it_returns(stac
 
     stack.broker.start()
     wait_until(lambda: projected() == (n,) * 3, 60,
-               f"all {n} registrations in evaluation, awards and notifications")
+               f"all {n} registrations in evaluation, awards and notifications", show=projected)
 
     # Over HTTP, as the users see them: each registration exactly once in each service.
     evaluation = requests.get(f"{stack.url('evaluation')}/campaigns/{campaign_id}/candidates",
@@ -401,6 +405,31 @@ def test_requests_while_the_broker_is_down_all_arrive_once_after_it_returns(stac
         assert {e for e, _ in seen} == stored, service
         assert {o for _, o in seen} == {"applied"}, (service, seen)
     assert _dead_processes(stack) == []
+
+
+@pytest.mark.postgres
+def test_a_consumer_closed_while_joining_does_not_stall_its_group(make_db, kbus, prefix):
+    """What a worker does when the broker changes under it: it drops its consumer, maybe in
+    the middle of a group join. The next member of the group must still get the partitions
+    (Tansu 0.6 stalled the group for good when the dropped member sent LeaveGroup)."""
+    db = make_db("postgres", counting.metadata)
+    topic, group = f"{prefix}.registration", f"{prefix}.failuresvc"
+    kbus.ensure_topics([topic, dlq_topic(prefix, "failuresvc")], PARTITIONS)
+    event = counting.an_event("registration-join")
+    send(kbus, topic, b"registration-join", env.encode(event))
+
+    joining = kbus.consumer(group, [topic])
+    started = time.monotonic()
+    while time.monotonic() - started < 0.5:  # a join on Tansu takes ~max_poll_interval_ms
+        assert joining.poll(0.1) == []
+    joining.close()
+
+    runner = runner_for(db, kbus, prefix, topic, counting.HANDLERS)
+    try:
+        drain(runner, lambda h: h >= 1, 40, "the group's next member to get the record")
+    finally:
+        runner.reset()
+    assert times_applied(db) == {event.id: 1}
 
 
 # -- 5. poison messages --------------------------------------------------------------

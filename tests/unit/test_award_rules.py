@@ -540,6 +540,24 @@ def test_a_province_rule_overrides_the_national_number_from_its_date_in_that_pro
     assert ok(d.get("awards", "/rules", province=elsewhere), 200)["province"]["awards"] == []
 
 
+@pytest.mark.parametrize("province,wrong,field_path", [
+    ("02", {"requires": {"all_of": [{"metric": "rating", "comparison": "in", "threshold": "hoan_thanh_tot"}]}},
+     ("requires", "all_of", "0", "threshold")),
+    ("04", {"valid_from": "2024-13-45"}, ("valid_from",)),
+], ids=["in-without-a-list", "impossible-date"])
+def test_a_malformed_province_rule_is_refused_naming_the_field_and_the_province_keeps_working(
+        d, province, wrong, field_path):
+    r = d.post("awards", "/rules", {"award": {**PROVINCE_CSTDCS, **wrong}}, role="council", province=province)
+    assert r.status == 422, r
+    errors = r.body["errors"]["json"]["award"]
+    for key in field_path:
+        errors = errors[key]
+    assert errors
+    assert ok(d.get("awards", "/rules", province=province), 200)["province"]["awards"] == []
+    e = teacher(d, province)  # the province's nominations still run under the national rule
+    assert ok(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-07-01", minutes=BALLOT_8))["status"] == "submitted"
+
+
 # == withdrawn registrations, quotas ================================================================================
 def test_a_withdrawn_registration_cannot_be_nominated(d):
     e = teacher(d)

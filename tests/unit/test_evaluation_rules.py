@@ -193,6 +193,24 @@ def test_evidence_for_an_unknown_criterion_is_refused_naming_it_and_nothing_is_s
     assert ok(d.get("evaluation", f"/candidates/{rid}", province=P), 200)["status"] == "awaiting_evaluation"
 
 
+@pytest.mark.parametrize("criterion,evidence", [
+    (quantitative(code="y", threshold=2, window={"from": 2021, "to": 2025}), ["năm 2021", 2022]),
+    (quantitative(code="y", threshold=70), {"numerator": "hai mươi", "denominator": 30}),
+    (quantitative(code="y", threshold=70), {"numerator": 20}),
+    (dict(QUALITATIVE, code="y"), 5),
+    (dict(QUALITATIVE, code="y"), {"judgement": "pass", "votes_for": "nhiều", "members_total": 11}),
+    (dict(QUALITATIVE, code="y"), {"judgement": "pass", "votes_for": 12, "members_total": 11}),
+], ids=["years-not-years", "share-of-text", "share-without-denominator", "judgement-not-an-object",
+        "votes-not-a-number", "more-votes-than-members"])
+def test_malformed_evidence_is_refused_naming_its_criterion_and_nothing_is_stored(d, criterion, evidence):
+    set_id = a_set(d, [criterion, quantitative(code="khac", metric="khac", threshold=1)])
+    rid = teacher(d)
+    r = evaluate(d, P, rid, set_id, {"y": evidence, "khac": 2})
+    assert r.status == 422, r
+    assert set(r.body["errors"]) == {"evidence.y"}
+    assert rounds(d, rid).status == 404
+
+
 # -- which criteria set, which participant -------------------------------------------------------------
 def test_a_criteria_set_for_other_participants_is_refused(d):
     set_id = a_set(d, [quantitative(code="a", threshold=1)], applies_to=("student", "collective"))

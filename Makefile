@@ -22,6 +22,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+## With `make run` running elsewhere: walk a fresh exemplar through the five steps, print its audit.
+demo: $(STAMP)
+	$(PY) -m tools.demo
+
 ## Benchmark against a stack it starts itself; prints the figures.
 bench: $(STAMP)
 	$(PY) -m bench.run

@@ -12,7 +12,9 @@ the work is split over ``processes`` processes started with *spawn*; each runs
 
 Every request yields ``(index, due, sent, answered, status, id)`` with wall-clock
 times (``time.time()``), so that they can be compared with timestamps the services
-write into their databases on the same machine.
+write into their databases on the same machine. ``max_s`` bounds a run: requests not
+sent within it are skipped and come back with status -1 (a slow system must not make
+the benchmark run for ever).
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ class Job:
     threads: int
     start_at: float               # wall clock: when request 0 is due
     rate: float | None = None     # requests/s of the whole run (all processes)
+    stop_at: float | None = None  # wall clock: requests not sent by then are skipped (status -1)
     timeout_s: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +71,9 @@ def _thread(job: Job, todo: "queue.Queue[int]", out: list) -> None:
             break
         body = registration_body(job.prefix, i)
         due = job.start_at + (i / job.rate if job.rate else 0.0)
+        if job.stop_at is not None and max(due, time.time()) > job.stop_at:
+            out.append((i, due, None, None, -1, None))  # the time budget ran out: not sent
+            continue
         wait = due - time.time()
         if wait > 0:
             time.sleep(wait)
@@ -115,17 +121,19 @@ class Load:
     """``processes`` client processes sharing ``n`` requests; results come via a queue."""
 
     def __init__(self, url: str, path: str, token: str, n: int, processes: int, threads: int,
-                 prefix: str, rate: float | None = None, first_index: int = 0, lead_s: float = 1.5):
+                 prefix: str, rate: float | None = None, first_index: int = 0, lead_s: float = 1.5,
+                 max_s: float | None = None):
         host, port = url.removeprefix("http://").split(":")
         self.ctx = multiprocessing.get_context("spawn")
         self.queue = self.ctx.Queue()
         self.start_at = time.time() + lead_s  # time for the spawned interpreters to import
         indices = list(range(first_index, first_index + n))
         # request i is due at start_at + (i - first_index)/rate: shift so the first is due at start_at
+        stop_at = time.time() + lead_s + max_s if max_s else None
         if rate:
             self.start_at -= first_index / rate
         self.jobs = [Job(host, int(port), path, token, prefix, indices[p::processes], threads,
-                         self.start_at, rate) for p in range(processes)]
+                         self.start_at, rate, stop_at) for p in range(processes)]
         self.procs = [self.ctx.Process(target=_process_main, args=(job, self.queue), daemon=True)
                       for job in self.jobs]
         self.results: list[tuple] = []

@@ -171,17 +171,20 @@ def make_campaign(url: str, token: str) -> str:
     return resp.json()["id"]
 
 
-def closed_load(url: str, path: str, token: str, n: int, args, prefix: str, first: int = 0) -> Load:
-    return Load(url, path, token, n, args.clients, args.threads, prefix, first_index=first).start()
+def closed_load(url: str, path: str, token: str, n: int, args, prefix: str, first: int = 0,
+                max_s: float = 60.0) -> Load:
+    return Load(url, path, token, n, args.clients, args.threads, prefix, first_index=first,
+                max_s=max_s).start()
 
 
 def a1_throughput(stack: Stack, proj: Projections, url: str, path: str, token: str, args) -> dict:
     base = proj.counts()
     n = args.count
     before = procstat.snapshot()
-    load = closed_load(url, path, token, n, args, "a1", first=10**6)
+    load = Load(url, path, token, n, args.clients, args.threads, "a1", first_index=10**6,
+                max_s=args.a1_max_s).start()
     try:
-        deadline = time.monotonic() + args.drain_timeout + n / 50.0
+        deadline = time.monotonic() + args.a1_max_s + args.drain_timeout + 5
         targets = {s: base[s] + n for s in CONSUMERS}
         while time.monotonic() < deadline:
             if load.done():
@@ -199,8 +202,9 @@ def a1_throughput(stack: Stack, proj: Projections, url: str, path: str, token: s
                                                     {"bench-main": {os.getpid()}}),
                               "bench-clients", load.cpu_s)
     ok = [r for r in results if r[4] == 201]
-    t0 = min(r[2] for r in results)
-    t_http = max(r[3] for r in results)
+    sent = [r for r in results if r[4] != -1]
+    t0 = min(r[2] for r in sent)
+    t_http = max(r[3] for r in sent)
     j = journey(results, proj)["rows"]
     last = {s: max((r["applied"][s] for r in j if r["applied"][s]), default=None) for s in CONSUMERS}
     reached = min(sum(1 for r in j if r["applied"][s]) for s in CONSUMERS)
@@ -213,7 +217,8 @@ def a1_throughput(stack: Stack, proj: Projections, url: str, path: str, token: s
     return {
         "cpu_ms_per_registration": per_op, "stack_cpu_ms_per_registration": stack_ms,
         "cpu_bound_ceiling_per_s": procstat.CORES * 1000.0 / stack_ms if stack_ms else None,
-        "requests": n, "ok": len(ok), "errors": n - len(ok),
+        "requests": n, "sent": len(sent), "not_sent": n - len(sent), "ok": len(ok),
+        "errors": len(sent) - len(ok),
         "status_counts": {str(s): sum(1 for r in results if r[4] == s) for s in {r[4] for r in results}},
         "clients": f"{args.clients}x{args.threads}",
         "http_accepted_per_s": len(ok) / (t_http - t0),
@@ -230,13 +235,15 @@ def a2_latency(stack: Stack, proj: Projections, url: str, path: str, token: str,
     base = proj.counts()
     before = procstat.snapshot()
     load = Load(url, path, token, n, args.clients, args.a2_threads, "a2", rate=args.rate,
-                first_index=2 * 10**6).start()
+                first_index=2 * 10**6, max_s=args.duration + 5).start()
     try:
         results = load.wait(args.duration + args.drain_timeout + 30)
     finally:
         load.stop()
     after = procstat.snapshot()
     ok = sum(1 for r in results if r[4] == 201)
+    not_sent = sum(1 for r in results if r[4] == -1)
+    results = [r for r in results if r[4] != -1]
     drained = proj.wait_for({s: base[s] + ok for s in CONSUMERS}, args.drain_timeout)
     cpu = procstat.add_exited(procstat.cpu_by_group(before, after, stack_groups(stack),
                                                     {"bench-main": {os.getpid()}}),
@@ -267,7 +274,8 @@ def a2_latency(stack: Stack, proj: Projections, url: str, path: str, token: str,
     def stats(v):
         return {"p50": pct(v, 50), "p90": pct(v, 90), "p99": pct(v, 99), "max": max(v) if v else None}
 
-    return {"rate": args.rate, "duration_s": args.duration, "requests": n, "ok": ok, "errors": n - ok,
+    return {"rate": args.rate, "duration_s": args.duration, "requests": n, "ok": ok,
+            "not_sent": not_sent, "errors": n - not_sent - ok,
             "offered_per_s": n / (t1 - t0) if t1 > t0 else None, "drained": drained, "missing": missing,
             "e2e_ms": stats(e2e), "e2e_from_due_ms": stats(e2e_due), "per_projection_ms": {s: stats(v) for s, v in per.items()},
             "http_ms": stats(http), "stage_sent_to_recorded_ms": stats(decide),
@@ -291,7 +299,7 @@ def scan_logs(folder: Path) -> dict[str, dict]:
         for line in path.read_text(errors="replace").splitlines():
             if pattern.search(line):
                 text = line.split(" ", 3)[-1]
-                key = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "#", text)[:110]
+                key = re.sub(r"0x[0-9a-f]+|[0-9a-f]{8}-[0-9a-f-]{27}|\d+", "#", text)[:150]
                 kinds[key] = kinds.get(key, 0) + 1
         if kinds:
             found[path.stem] = dict(sorted(kinds.items(), key=lambda kv: -kv[1])[:4])
@@ -337,7 +345,8 @@ def bare_flask(folder: Path, args) -> dict:
             load.stop()
         after = procstat.snapshot()
         ok = [r for r in results if r[4] == 201]
-        t0, t1 = min(r[2] for r in results), max(r[3] for r in results)
+        sent = [r for r in results if r[4] != -1]
+        t0, t1 = min(r[2] for r in sent), max(r[3] for r in sent)
         http_ms = [1000 * (r[3] - r[2]) for r in ok]
         cpu = procstat.add_exited(procstat.cpu_by_group(before, after, {"bare-gunicorn": {proc.pid}},
                                                         {"bench-main": {os.getpid()}}),
@@ -412,7 +421,9 @@ def report(r: dict, args) -> str:
         w(f"A0 the Stack idle for {args.idle:g} s: {stack_idle:.0f}% of one core in its own processes")
         L.extend(cpu_lines(idle))
     if a1:
-        w(f"A1 sustained, {a1['requests']} registrations, {a1['clients']} clients (closed loop)")
+        capped = (f", only {a1['sent']} sent within the {args.a1_max_s:g} s budget"
+                  if a1["not_sent"] else "")
+        w(f"A1 sustained, {a1['requests']} registrations, {a1['clients']} clients (closed loop){capped}")
         w(f"   {'HTTP accepted (201)':<55}{fmt(a1['http_accepted_per_s'], ' req/s', 1):>16}")
         w(f"   {'HTTP latency under load p50 / p99':<55}"
           f"{fmt(a1['http_latency_ms_p50'], '', 0) + ' / ' + fmt(a1['http_latency_ms_p99'], ' ms', 0):>16}")
@@ -433,6 +444,9 @@ def report(r: dict, args) -> str:
         e = a2["e2e_ms"]
         w(f"A2 latency at {fmt(a2['rate'])} registrations/s for {fmt(a2['duration_s'])} s (open loop), "
           f"offered {fmt(a2['offered_per_s'], '/s', 1)}, ok {a2['ok']}/{a2['requests']}, drained {a2['drained']}")
+        if a2["not_sent"]:
+            w(f"   the server fell behind: {a2['not_sent']} requests were still unsent {args.duration + 5:g} s "
+              f"after the start and were skipped (see the send lag)")
         w(f"   {'POST sent -> applied in last projection p50':<55}{fmt(e['p50'], ' ms', 1):>16}")
         w(f"   {'POST sent -> applied in last projection p90':<55}{fmt(e['p90'], ' ms', 1):>16}")
         w(f"   {'POST sent -> applied in last projection p99':<55}{fmt(e['p99'], ' ms', 1):>16}"
@@ -512,6 +526,7 @@ def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="smaller counts: a smoke run (< 1 min)")
     p.add_argument("--count", type=int, help="A1: registrations posted (default 4000; quick 600)")
+    p.add_argument("--a1-max-s", type=float, help="A1: stop posting after this many seconds (60; quick 20)")
     p.add_argument("--rate", type=float, default=100.0, help="A2: registrations/s (default 100)")
     p.add_argument("--duration", type=float, help="A2: seconds at --rate (default 20; quick 5)")
     p.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
@@ -523,7 +538,7 @@ def parse(argv=None):
                    help="gunicorn workers per service (Stack default %(default)s)")
     p.add_argument("--kafka-records", type=int, help="B: records for the Kafka ceiling (20000; quick 5000)")
     p.add_argument("--bare-count", type=int, help="B: POSTs to the bare Flask app (3000; quick 600)")
-    p.add_argument("--store-single", type=int, help="A3/C: 1/txn appends (3000; quick 500)")
+    p.add_argument("--store-single", type=int, help="A3/C: 1/txn appends (2000; quick 500)")
     p.add_argument("--store-batches", type=int, help="A3/C: 100/txn appends (100; quick 20)")
     p.add_argument("--drain-timeout", type=float, help="seconds to wait for projections (60; quick 20)")
     p.add_argument("--idle", type=float, help="A0: seconds to watch the idle Stack's CPU (5; quick 2)")
@@ -535,7 +550,8 @@ def parse(argv=None):
     q = args.quick
     defaults = {"count": (4000, 600), "duration": (20.0, 5.0), "warmup": (200, 50),
                 "kafka_records": (20000, 5000), "bare_count": (3000, 600),
-                "store_single": (3000, 500), "store_batches": (100, 20), "drain_timeout": (60.0, 20.0),
+                "store_single": (2000, 500), "store_batches": (100, 20), "drain_timeout": (60.0, 20.0),
+                "a1_max_s": (60.0, 20.0),
                 "idle": (5.0, 2.0)}
     for k, (full, quick) in defaults.items():
         if getattr(args, k) is None:
@@ -563,7 +579,10 @@ def main(argv=None) -> int:
             try:
                 stack.start()
             except Exception:
-                log("the Stack did not start")
+                log("the Stack did not start; the end of its logs:")
+                for path in sorted((stack.data_dir / "logs").glob("*.log")):
+                    tail = path.read_text(errors="replace").splitlines()[-6:]
+                    print(f"--- {path.name}\n" + "\n".join(tail), file=sys.stderr)
                 raise
             log(f"Stack ready after {time.monotonic() - started:.1f}s")
             if args.only & {"a1", "a2"}:

@@ -12,6 +12,13 @@
 | ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of tokens | ``thidua`` / ``thidua`` |
 | ``CHAIN_KEY`` | secret key of the events' hash chain (HMAC-SHA-256); without it the chain is plain SHA-256 and proves order and integrity but not authorship | none |
 | ``DATA_DIR`` | folder of the SQLite files | ``data`` |
+| ``TOPIC_RETENTION_MS`` | ``retention.ms`` of the service topics (``-1``: kept for ever) | ``-1`` |
+| ``DLQ_RETENTION_MS`` | ``retention.ms`` of the dead-letter topics | ``-1`` |
+| ``WORKER_METRICS_PORT`` | port of the worker's own ``/metrics`` (none: not served) | none |
+
+Retention is unlimited by default: the store is the truth, but a consumer that falls
+further behind than the retention would silently skip events, and a dead letter that
+expired could no longer be redriven.
 """
 from __future__ import annotations
 

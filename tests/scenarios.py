@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from tests.driver import Driver, Reply
+from tools import demo
 
 HUNG_YEN, GIA_LAI, DA_NANG, QUANG_NINH, VINH_LONG = "33", "64", "48", "22", "86"
 
@@ -338,50 +339,27 @@ def audit(d: Driver, exemplar_id: str, province: str, key: bytes = b""):
 
 
 def exemplar_setup(d: Driver, province: str = VINH_LONG) -> dict:
-    campaign = launch(d, province, title="Cao điểm thi đua «Đồng Khởi mới» 2024–2025", kind="peak",
-                      issuer="Sở GD&ĐT Bến Tre", period_start="2024-01-01", period_end="2025-10-31",
-                      registration_deadline="2024-05-01",
-                      exemplar_targets=[{"phase": "2024–2025", "kind": "collective", "min": 2},
-                                        {"phase": "2024–2025", "kind": "individual", "min": 2}])
-    root, school, learner = uid("so"), uid("thpt"), uid("thcs")
-    ok(d.post("registration", "/units", {"id": root, "name": "Sở GD&ĐT", "kind": "department"}, province=province))
-    ok(d.post("registration", "/units", {"id": school, "name": "Trường THPT Chuyên Bến Tre", "kind": "school",
-                                         "parent_id": root}, province=province))
-    ok(d.post("registration", "/units", {"id": learner, "name": "Trường THCS Ba Tri", "kind": "school",
-                                         "parent_id": root}, province=province))
-    return {"campaign_id": campaign["id"], "root": root, "school": school, "learner": learner}
+    """The campaign with its exemplar targets and three units (the demo's own requests)."""
+    units = demo.new_units()
+    [(service, path, role, body)] = demo.setup_requests(None, units)
+    campaign = ok(d.post(service, path, body, role=role, province=province))
+    units_only = demo.setup_requests(campaign["id"], units)[:-1]
+    for service, path, role, body in units_only:
+        ok(d.post(service, path, body, role=role, province=province))
+    return {"campaign_id": campaign["id"], **units}
 
 
 def register_exemplar(d: Driver, province: str, setup: dict) -> str:
-    return ok(d.post("registration", "/exemplars", {
-        "campaign_id": setup["campaign_id"], "phase": "2024–2025", "kind": "collective",
-        "participant_id": setup["school"], "unit_id": setup["school"],
-        "collective": {"school": "Trường THPT Chuyên Bến Tre", "address": "Phường 6, TP Bến Tre",
-                       "phone": "0275 3822 123"},
-        "achievements": "Dẫn đầu phong trào chuyển đổi số trong dạy học"}, role="unit_head", province=province))["id"]
+    service, path, role, body = demo.setup_requests(setup["campaign_id"], setup)[-1]
+    return ok(d.post(service, path, body, role=role, province=province))["id"]
 
 
-STEP_CALLS = {
-    1: lambda d, p, x, s: d.post("registration", f"/exemplars/{x}/selection", {
-        "scope_unit_id": s["root"], "commendation": "Biểu dương điển hình tiên tiến", "commended_on": "2024-06-01"},
-        role="department", province=p),
-    2: lambda d, p, x, s: d.post("notifications", f"/exemplars/{x}/publicity", {
-        "message": "Tuyên truyền cách làm hay về chuyển đổi số của Trường THPT Chuyên Bến Tre"},
-        role="department", province=p),
-    3: lambda d, p, x, s: d.post("registration", f"/exemplars/{x}/learning", {
-        "unit_id": s["learner"], "held_on": "2024-09-15", "participants": 42, "form": "Hội thảo chuyên đề"},
-        role="unit_head", province=p),
-    4: lambda d, p, x, s: d.post("evaluation", f"/exemplars/{x}/review", {
-        "assessment": "Trường THCS Ba Tri đã học tập và làm theo, bắt kịp điển hình",
-        "outcomes": [{"unit_id": s["learner"], "outcome": "caught_up"}],
-        "council": {"members_total": 9, "votes_for": 8}}, role="council", province=p),
-    5: lambda d, p, x, s: d.post("awards", f"/exemplars/{x}/recognition", {
-        "influence": "Mô hình được 12 trường trong tỉnh áp dụng", "spread_units": 12, "outcome": "nominated",
-        "award": "bang_khen_chu_tich_tinh", "level": "department", "issuer": "Giám đốc Sở GD&ĐT",
-        "submitted_to": "department",
-        "dossier": {"submission_letter": "Tờ trình 45/TTr-SGDĐT", "achievement_report": "Báo cáo thành tích"}},
-        role="authority", province=p),
-}
+def step(d: Driver, number: int, province: str, exemplar_id: str, setup: dict) -> Reply:
+    _, service, path, role, body = demo.step_requests(exemplar_id, setup)[number - 1]
+    return d.post(service, path, body, role=role, province=province)
+
+
+STEP_CALLS = {n: (lambda n: lambda d, p, x, s: step(d, n, p, x, s))(n) for n in range(1, 6)}
 
 
 def ben_tre_exemplar(d: Driver, province: str = VINH_LONG, key: bytes = b"") -> dict:

@@ -96,7 +96,7 @@ class Evaluation:
         if candidate["status"] == "withdrawn":
             raise RuleViolation("Đăng ký thi đua đã được rút: không bình xét", rule="evaluation.withdrawn")
         unknown = sorted(set(cmd.evidence) - {c["code"] for c in criteria_set.criteria})
-        if False:
+        if unknown:
             raise Invalid("Minh chứng cho tiêu chí không có trong bộ tiêu chí",
                           errors={f"evidence.{code}": ["không có tiêu chí này"] for code in unknown})
         malformed = {f"evidence.{c['code']}": errors for c in criteria_set.criteria

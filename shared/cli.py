@@ -14,6 +14,7 @@ import click
 
 from shared import auth
 from shared.audit_cli import audit_command
+from shared.ops import commands as ops
 from shared.bus import BusUnavailable
 
 SERVICES = ("registration", "evaluation", "awards", "notifications")
@@ -50,34 +51,25 @@ def main() -> None:
 @click.option("--services", "names", default=None, help="comma list; default SETUP_SERVICES or all")
 @click.option("--topics/--no-topics", default=True, help="also create the Kafka topics")
 @click.option("--json", "as_json", is_flag=True)
+@ops.operation
 def setup(names: str | None, topics: bool, as_json: bool) -> None:
-    """Create each service's tables and (unless --no-topics) its topics."""
-    from shared.consumer import dlq_topic
-    from shared.db import Database
-    from shared.eventstore import metadata as store_metadata
-    from shared.kafka_bus import KafkaBus
-    from shared.stack import service_spec
+    """Migrate each service's database to head and (unless --no-topics) create its topics."""
+    from shared.ops import topics as topic_ops
 
-    chosen = (names or os.environ.get("SETUP_SERVICES") or ",".join(SERVICES)).split(",")
-    done = []
+    chosen = [n.strip() for n in (names or os.environ.get("SETUP_SERVICES") or ",".join(SERVICES)).split(",")]
     for name in chosen:
-        name = name.strip()
         if name not in SERVICES:
             raise click.UsageError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
-        settings = _settings(name)
-        db = Database(settings.database_url)
-        db.create_all(store_metadata, service_spec(name).metadata)
-        db.dispose()
-        created = []
-        if topics:
-            created = [settings.topic, dlq_topic(settings.topic_prefix, name)]
-            try:
-                KafkaBus(settings.kafka()).ensure_topics(created, settings.partitions)
-            except BusUnavailable as exc:
-                click.echo(f"broker did not answer: {exc}", err=True)
-                sys.exit(3)
-        done.append({"service": name, "database": "ok", "topics": created})
-    _emit(as_json, done, "\n".join(f"{d['service']}: tables ok; topics {d['topics'] or '-'}" for d in done))
+    done = [{"service": r["service"], "database": r["to"], "topics": []} for r in ops.migrate_services(chosen)]
+    if topics:
+        client = ops.kafka()
+        try:
+            for d in done:
+                d["topics"] = [r["topic"] for r in topic_ops.create(client, topic_ops.wanted(ops.settings(d["service"])))]
+        finally:
+            client.close()
+    _emit(as_json, done, "\n".join(f"{d['service']}: schema at {d['database']}; topics {d['topics'] or '-'}"
+                                   for d in done))
 
 
 @main.command()
@@ -95,6 +87,8 @@ def token(role: str, provinces: tuple[str, ...], subject: str, ttl: int, as_json
 
 
 main.add_command(audit_command)
+for _command in ops.COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,7 @@ class OutboxRelay:
             known = conn.execute(select(relay_state.c.cluster_id)
                                  .where(relay_state.c.name == self.name)).scalar_one_or_none()
             if known != cluster:
+                self._drop_producer()  # its idempotent producer id belongs to the old broker
                 reset = conn.execute(update(outbox).where(outbox.c.sent_at.is_not(None))
                                      .values(sent_at=None)).rowcount
                 conn.execute(update(relay_state).where(relay_state.c.name == self.name)

@@ -44,6 +44,9 @@ class ServiceSpec:
     own_events: dict[str, Handler] = field(default_factory=dict)  # this store's events -> updater
     # Extra loops of the worker process (e.g. e-mail, reminders): runtime -> [loop(stop)].
     background: Callable[["Runtime"], list[Callable[[threading.Event], None]]] = field(default=lambda rt: [])
+    # Projection tables that hold state of the service's own processes rather than what events
+    # say (e.g. e-mail deliveries): `thidua rebuild` leaves them as they are.
+    operational_tables: tuple[str, ...] = ()
 
 
 @dataclass

@@ -18,7 +18,7 @@ from services.evaluation.schemas import (CandidateSchema, CriteriaSetSchema, Cri
 blp = Blueprint("evaluation", __name__, description="Bình xét thi đua")
 
 DEFINERS = ("department", "council", "authority")
-EVALUATORS = ("council", "unit_head")
+EVALUATORS = ("council",)
 
 
 @blp.route("/criteria-sets")

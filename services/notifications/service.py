@@ -22,5 +22,6 @@ SPEC = ServiceSpec(
     handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     background=_background,
+    operational_tables=("deliveries",),  # the mailer's state: a rebuild must not send again
     blueprints=_blueprints,
 )

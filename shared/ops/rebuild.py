@@ -112,7 +112,9 @@ class Rebuild:
     def _apply_batch(self, items: list[Item]) -> None:
         if not items:
             return
-        with self.db.write() as conn:
+        # SQLite: the reader engine's deferred BEGIN locks only the shadow file it writes, not
+        # the live database (BEGIN IMMEDIATE would reserve every attached database).
+        with (self.db.reader if not self.postgres else self.db.writer).begin() as conn:
             shadow = conn.execution_options(schema_translate_map={None: SHADOW})
             for item in items:
                 self._apply(shadow, item)

@@ -2,8 +2,12 @@
 
 Each test breaks one thing the design promises to survive (DESIGN §3, §5) and checks
 the promise by counting: concurrent writers, a duplicated record, a worker killed
-between its projection commit and its offset commit, the broker stopped under
-load, poison messages, and one stream's order. Every wait has a deadline.
+between its projection commit and its offset commit, a consumer dropped in the
+middle of a group join, the broker stopped under load, poison messages, and one
+stream's order. Every wait has a deadline.
+
+The consumer killed by SIGKILL runs ``counting.py`` in a subprocess; its counting
+projection (one more per application) is what proves nothing was applied twice.
 """
 from __future__ import annotations
 

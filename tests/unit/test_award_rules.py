@@ -210,9 +210,10 @@ def test_cstd_cap_tinh_with_three_consecutive_years_of_cstdcs_is_accepted(d):
     assert n["status"] == "submitted" and n["target_level"] == "province"  # department -> province
 
 
-def test_three_years_with_a_gap_are_not_consecutive(d):
+@pytest.mark.parametrize("years", [(2021, 2022, 2024), (2020, 2021, 2022)], ids=["with-a-gap", "long-ago"])
+def test_three_years_with_a_gap_or_that_ended_long_ago_do_not_make_the_chain(d, years):
     e = teacher(d, year=2024)
-    cstdcs_years(d, e, 2021, 2022, 2024)
+    cstdcs_years(d, e, *years)
     refused(nominate_(d, e, "chien_si_thi_dua_cap_tinh", "2024-12-20", minutes=BALLOT_9), "award.chain")
 
 

@@ -12,6 +12,10 @@ Evidence values:
   (e.g. years of *Tập thể lao động xuất sắc* within 2021–2025);
 * for a qualitative criterion ``{"judgement": "pass"|"fail", "votes_for": v,
   "members_total": m, "note": "..."}``.
+
+Missing evidence fails its criterion with a reason; evidence of the wrong shape (a share
+without numbers, a list that is not years, more votes than members...) is refused, naming
+``evidence.<code>``.
 """
 from __future__ import annotations
 

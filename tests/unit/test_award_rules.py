@@ -559,6 +559,37 @@ def test_a_malformed_province_rule_is_refused_naming_the_field_and_the_province_
     assert ok(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-07-01", minutes=BALLOT_8))["status"] == "submitted"
 
 
+# == what awards has not heard of yet ===============================================================================
+def test_a_nomination_before_awards_has_heard_of_the_registration_or_its_evaluation_is_retryable(d):
+    cid = campaign(d)
+    set_id = uid("tieu-chi")
+    criteria_set(d, P, set_id, "Tiêu chí bình xét", ["teacher"], TEACHER_CRITERIA, "Kế hoạch thi đua")
+    who = individual("teacher", "Lê Thị Hoa")
+    rid = ok(register(d, P, cid, who, on="2024-03-01"))["id"]
+    e = Entry(P, cid, rid, {"participant_id": who["participant_id"]})
+    unseen = refused(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8), "nomination.known")
+    assert unseen["retryable"] is True
+    d.settle()
+    unevaluated = refused(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8),
+                          "nomination.requires_evaluation", "chưa được bình xét")
+    assert unevaluated["details"]["retryable"] is True
+    ok(evaluate(d, P, rid, set_id, TEACHER_EVIDENCE, on="2024-11-20"))
+    d.settle()
+    assert ok(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8))["status"] == "submitted"
+
+
+def test_a_participant_whose_evaluation_failed_cannot_be_nominated_and_is_told_which_criterion_failed(d):
+    e = teacher(d)
+    set_id = uid("tieu-chi")
+    criteria_set(d, P, set_id, "Tiêu chí bình xét", ["teacher"], TEACHER_CRITERIA, "Kế hoạch thi đua")
+    assert not ok(evaluate(d, P, e.registration_id, set_id, {**TEACHER_EVIDENCE, "sang_kien": 0},
+                           on="2024-11-25"))["passed"]
+    d.settle()
+    with Unchanged(d, e):
+        refused(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8),
+                "nomination.requires_evaluation", "Có sáng kiến được công nhận")
+
+
 # == withdrawn registrations, quotas ================================================================================
 def test_a_withdrawn_registration_cannot_be_nominated(d):
     e = teacher(d)

@@ -13,7 +13,7 @@ from shared.service import execute, runtime
 
 from services.awards import domain, handlers
 from services.awards.projections import campaigns, history, holds, nominations, participants
-from services.awards.rules import national
+from services.awards.rules import lineage, national
 from services.awards.schemas import (AdHocSchema, AppraiseSchema, DecideSchema, DefineRuleSchema,
                                      HistorySchema, HoldSchema, HoldViewSchema, LiftSchema, NominateSchema,
                                      NominationSchema, ParticipantSchema, PastAwardSchema, QuotaSchema,
@@ -161,9 +161,10 @@ class History(MethodView):
     def get(self, participant_id):
         """Tra cứu khen thưởng: mọi danh hiệu, hình thức đã nhận, theo quyết định nào, ngày nào."""
         with runtime().db.read() as conn:
+            # as it is now: a successor province also sees what its predecessors awarded
+            provinces = {p for visible in auth.provinces_visible() for p in lineage(visible)}
             return conn.execute(select(history).where(
-                history.c.participant_id == participant_id,
-                history.c.province.in_(auth.provinces_visible()))
+                history.c.participant_id == participant_id, history.c.province.in_(provinces))
                 .order_by(history.c.decision_date, history.c.award)).mappings().all()
 
 

@@ -14,7 +14,7 @@ from shared.eventstore import EventStore
 from services.awards import domain
 from services.awards.projections import (OWN_EVENTS, campaigns, evaluations, history, holds, nominations,
                                          participants, province_rules)
-from services.awards.rules import Rulebook
+from services.awards.rules import Rulebook, lineage
 
 
 def _record(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
@@ -53,8 +53,9 @@ def _case(conn, province, participant_id, campaign_id=None, registration_id=None
                           ).mappings().first()
         if ev:
             evaluation = {**ev, "metrics": json.loads(ev["metrics"]), "results": json.loads(ev["results"])}
+    # a person's identity survives the 2025 mergers: awards made under a predecessor province count
     past = conn.execute(select(history).where(history.c.participant_id == participant_id,
-                                              history.c.province == province)).mappings().all()
+                                              history.c.province.in_(lineage(province)))).mappings().all()
     held = conn.execute(select(holds).where(holds.c.participant_id == participant_id,
                                             holds.c.province == province)).mappings().all()
     same = conn.execute(select(nominations).where(nominations.c.registration_id == registration_id,

@@ -71,5 +71,17 @@ class Rulebook:
         return path
 
 
+def lineage(province: str) -> list[str]:
+    """The province and every province merged into it, at any depth (closed codes are never reused,
+    so a code always means the same province)."""
+    found, frontier = [province], [province]
+    while frontier:
+        merged = [m["from"] for m in national()["succession"]["merges"] if m["into"] in frontier
+                  and m["from"] not in found]
+        found += merged
+        frontier = merged
+    return found
+
+
 def source_of(section: str) -> str:
     return national()[section]["source"]

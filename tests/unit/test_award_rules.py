@@ -620,3 +620,26 @@ def test_a_quota_for_collectives_counts_only_collectives(d):
     quotas = ok(d.get("awards", f"/campaigns/{cid}/quotas", province=P), 200)
     assert [(q["award"], q["applies_to"], q["max"], q["used"]) for q in quotas] == [
         ("giay_khen", "collective", 1, 1)]
+
+
+def test_a_chain_begun_in_ben_tre_continues_in_vinh_long_after_the_merger(d):
+    """Bến Tre (83) became part of Vĩnh Long (86) on 01/07/2025: the person keeps their awards."""
+    e = teacher(d, province="86", year=2025, evidence=None)
+    ben_tre = Entry("83", e.campaign_id, e.registration_id, e.participant)
+    record(d, ben_tre, "chien_si_thi_dua_co_so", 2023, level="district", on="2023-12-15")
+    record(d, ben_tre, "chien_si_thi_dua_co_so", 2024, level="district", on="2024-12-15")
+    record(d, e, "chien_si_thi_dua_co_so", 2025, level="commune", on="2025-12-10")
+    assert [(h["year"], h["level"]) for h in history(d, e)] == [(2023, "district"), (2024, "district"),
+                                                                  (2025, "commune")]
+    assert [h["year"] for h in history(d, ben_tre)] == [2023, 2024]  # the closed province sees its own only
+    n = ok(nominate_(d, e, "chien_si_thi_dua_cap_tinh", "2025-12-20", minutes=BALLOT_9))
+    assert n["status"] == "submitted"
+
+
+def test_awards_of_an_unrelated_province_do_not_count(d):
+    e = teacher(d, province="33", year=2025)
+    elsewhere = Entry("83", e.campaign_id, e.registration_id, e.participant)
+    for year in (2023, 2024):
+        record(d, elsewhere, "chien_si_thi_dua_co_so", year, level="district", on=f"{year}-12-15")
+    record(d, e, "chien_si_thi_dua_co_so", 2025, level="commune", on="2025-12-10")
+    refused(nominate_(d, e, "chien_si_thi_dua_cap_tinh", "2025-12-20", minutes=BALLOT_9), "award.chain")

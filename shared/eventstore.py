@@ -26,6 +26,7 @@ from sqlalchemy import (BigInteger, Column, Connection, DateTime, ForeignKey, In
 from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
+from shared import metrics, tracing
 from shared.envelope import Envelope
 
 metadata = MetaData()
@@ -138,7 +139,10 @@ class EventStore:
             ).scalars().all()
         except IntegrityError as exc:
             raise ConcurrencyError(stream_id, expected_version) from exc
-        conn.execute(insert(outbox), [{"position": p, "topic": self.topic} for p in positions])
+        traceparent = tracing.current_traceparent()
+        conn.execute(insert(outbox), [{"position": p, "topic": self.topic, "traceparent": traceparent}
+                                      for p in positions])
+        metrics.events_appended(stored)
         return stored
 
     def version(self, conn: Connection, stream_id: str) -> int:
@@ -177,20 +181,21 @@ def verify_rows(stream_id: str, rows: list, key: bytes = b"") -> list[str]:
     """The chain checks on rows of one stream in position order (from the database or an API)."""
     problems, prev, expected_version = [], GENESIS, 1
     for r in (_Row(row) for row in rows):
-        where = f"event {r.event_id} (stream {stream_id}, version {r.version}, position {r.position})"
+        where = f"sự kiện {r.event_id} (luồng {stream_id}, phiên bản {r.version}, vị trí {r.position})"
         if r.version != expected_version:
-            problems.append(f"{where}: version {r.version} where {expected_version} was due "
-                            "(an event was removed, inserted or reordered)")
+            problems.append(f"{where}: phiên bản {r.version} đứng ở chỗ của phiên bản {expected_version} — "
+                            "có sự kiện bị xóa, chèn thêm hoặc đảo thứ tự (removed, inserted or reordered)")
         if r.prev_hash != prev:
-            problems.append(f"{where}: does not follow the event before it in the chain")
+            problems.append(f"{where}: không nối tiếp sự kiện đứng trước trong chuỗi băm "
+                            "(does not follow the event before it)")
         body = r.body.encode()
         if chain_hash(r.prev_hash, body, key) != r.hash:
-            problems.append(f"{where}: its content does not match its hash (edited)")
+            problems.append(f"{where}: nội dung không khớp mã băm — đã bị sửa (edited)")
         try:
             if env.decode(body).id != r.event_id:
-                problems.append(f"{where}: the stored id differs from the event's own id")
+                problems.append(f"{where}: mã lưu khác mã của chính sự kiện (stored id differs)")
         except env.EnvelopeError as exc:
-            problems.append(f"{where}: not a valid event any more: {exc.errors}")
+            problems.append(f"{where}: không còn là sự kiện hợp lệ (not a valid event): {exc.errors}")
         prev, expected_version = r.hash, r.version + 1
     return problems
 

@@ -291,7 +291,7 @@ def test_a_deleted_event_is_reported_naming_the_event_after_the_gap(db, chained)
     problems = verify(db, "exemplar-1")
 
     assert problems and all(chained[2] in p for p in problems), problems
-    assert any("version 3 where 2 was due" in p for p in problems)
+    assert any("phiên bản 3 đứng ở chỗ của phiên bản 2" in p for p in problems)
 
 
 def test_two_swapped_events_are_reported_naming_both(db, chained):

@@ -217,13 +217,22 @@ def problems_commands(objs: list[dict]) -> list[str]:
             if cmd[:1] != ["gunicorn"] or f"services.{svc}.app:create_app()" not in cmd \
                     or "0.0.0.0:8000" not in cmd or "--workers" not in cmd:
                 problems.append(f"{svc}-web: command {shlex.join(cmd)}")
+            if "python:shared.gunicorn_conf" not in cmd:
+                problems.append(f"{svc}-web: gunicorn without shared.gunicorn_conf (logs, metrics)")
             if [p.get("containerPort") for p in c.get("ports", [])] != [8000]:
                 problems.append(f"{svc}-web: ports {c.get('ports')}, expected 8000 only")
+            if (web["spec"]["template"]["metadata"].get("annotations") or {}).get("prometheus.io/port") != "8000":
+                problems.append(f"{svc}-web: /metrics is not announced on 8000")
         if worker:
             (c,) = pod_spec(worker)["containers"]
             cmd = [*c.get("command", []), *c.get("args", [])]
             if cmd != ["python", "-m", f"services.{svc}.worker"]:
                 problems.append(f"{svc}-worker: command {shlex.join(cmd)}")
+            port = container_env(objs, c).get("WORKER_METRICS_PORT")
+            announced = (worker["spec"]["template"]["metadata"].get("annotations") or {}).get("prometheus.io/port")
+            if not port or [str(p.get("containerPort")) for p in c.get("ports", [])] != [port] or announced != port:
+                problems.append(f"{svc}-worker: metrics port {port!r}, container ports {c.get('ports')}, "
+                                f"announced {announced!r} disagree")
     for obj in workloads(objs):
         for c in containers(obj):
             env = container_env(objs, c)
@@ -345,6 +354,34 @@ def problems_setup_job(objs: list[dict]) -> list[str]:
     return problems
 
 
+def problems_ops_toolbox(objs: list[dict]) -> list[str]:
+    """The operator's toolbox: one Deployment at 0 replicas that waits, holds every service's
+    database URL and the chain key, and that no Service, PDB or probe reaches."""
+    toolboxes = [d for d in of_kind(objs, "Deployment") if component_of(d) == "ops"]
+    if len(toolboxes) != 1:
+        return [f"{len(toolboxes)} ops Deployments, expected 1"]
+    (ops,) = toolboxes
+    problems = []
+    if ops["spec"].get("replicas") != 0:
+        problems.append(f"{ident(ops)}: {ops['spec'].get('replicas')} replicas; it is scaled up only to operate")
+    (c,) = pod_spec(ops)["containers"]
+    if [*c.get("command", []), *c.get("args", [])] != ["sleep", "infinity"]:
+        problems.append(f"{ident(ops)}: does something besides waiting")
+    env = container_env(objs, c)
+    for key in [f"DATABASE_URL_{svc.upper()}" for svc in SERVICES] + ["CHAIN_KEY", "KAFKA_BOOTSTRAP_SERVERS"]:
+        if not env.get(key):
+            problems.append(f"{ident(ops)}: no {key}")
+    if "DATABASE_URL" in env:
+        problems.append(f"{ident(ops)}: DATABASE_URL would stand for one service only")
+    labels = ops["spec"]["template"]["metadata"]["labels"]
+    for other in of_kind(objs, "Service") + of_kind(objs, "PodDisruptionBudget"):
+        if selects(other["spec"].get("selector") or {}, labels):
+            problems.append(f"{ident(other)} selects the toolbox")
+    if any(k in c for k in ("livenessProbe", "readinessProbe", "ports")):
+        problems.append(f"{ident(ops)}: has probes or ports")
+    return problems
+
+
 def _database_keys(objs: list[dict]) -> set[tuple[str, str]]:
     return {(s["metadata"]["name"], k) for s in of_kind(objs, "Secret") for k in data_of(s)
             if k.startswith("DATABASE_URL")}
@@ -356,8 +393,8 @@ def problems_isolation(objs: list[dict]) -> list[str]:
     problems = []
     db_secrets = {name for name, _ in _database_keys(objs)}
     for obj in workloads(objs):
-        if obj["kind"] == "Job":
-            continue  # the setup Job creates every schema: checked by problems_setup_job
+        if obj["kind"] == "Job" or component_of(obj) == "ops":
+            continue  # the setup Job and the operator's toolbox hold every URL: checked on their own
         svc = service_of(obj)
         own = f"DATABASE_URL_{(svc or '?').upper()}"
         for vol in pod_spec(obj).get("volumes", []):
@@ -413,7 +450,29 @@ def problems_security(objs: list[dict]) -> list[str]:
                 problems.append(f"{where}: seccompProfile {seccomp}")
             if sc.get("privileged"):
                 problems.append(f"{where}: privileged")
+            problems += [f"{where}: {path} is on the read-only root filesystem"
+                         for path in written_paths(objs, c) if not on_volume(c, path)]
     return problems
+
+
+def written_paths(objs: list[dict], container: dict) -> list[str]:
+    """Where the process writes: /tmp (tempfile, gunicorn heartbeats), gunicorn's control
+    socket, prometheus-client's multiprocess folder."""
+    cmd = [*container.get("command", []), *container.get("args", [])]
+    paths = ["/tmp/"]
+    if "--control-socket" in cmd:
+        paths.append(cmd[cmd.index("--control-socket") + 1])
+    elif cmd[:1] == ["gunicorn"] and "--no-control-socket" not in cmd:
+        paths.append("/app/.gunicorn/gunicorn.ctl")  # the default: ~/.gunicorn of the image's user
+    folder = container_env(objs, container).get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        paths.append(folder.rstrip("/") + "/")
+    return paths
+
+
+def on_volume(container: dict, path: str) -> bool:
+    return any(path.startswith(m["mountPath"].rstrip("/") + "/") and not m.get("readOnly")
+               for m in container.get("volumeMounts", []))
 
 
 def problems_references(objs: list[dict]) -> list[str]:
@@ -506,7 +565,7 @@ def problems_installation(objs: list[dict]) -> list[str]:
 
 CHECKS = (problems_inventory, problems_commands, problems_probes, problems_resources, problems_pdbs,
           problems_worker_replicas, problems_setup_job, problems_isolation, problems_security,
-          problems_references, problems_settings)
+          problems_references, problems_settings, problems_ops_toolbox)
 
 
 # --------------------------------------------------------------------------- #
@@ -706,6 +765,38 @@ def _break_chain_key(objs):
     env[:] = [v for v in env if v["name"] != "CHAIN_KEY"]
 
 
+def _break_ops_replicas(objs):
+    next(d for d in of_kind(objs, "Deployment") if component_of(d) == "ops")["spec"]["replicas"] = 1
+
+
+def _break_ops_database(objs):
+    ops = next(d for d in of_kind(objs, "Deployment") if component_of(d) == "ops")
+    env = pod_spec(ops)["containers"][0]["env"]
+    env[:] = [v for v in env if v["name"] != "DATABASE_URL_EVALUATION"]
+
+
+def _break_control_socket(objs):
+    cmd = _c(objs, "registration", "web")["command"]
+    del cmd[cmd.index("--control-socket"):cmd.index("--control-socket") + 2]
+
+
+def _break_metrics_dir(objs):
+    for var in _c(objs, "awards", "web")["env"]:
+        if var["name"] == "PROMETHEUS_MULTIPROC_DIR":
+            var["value"] = "/app/metrics"
+
+
+def _break_worker_metrics_port(objs):
+    for var in _c(objs, "evaluation", "worker")["env"]:
+        if var["name"] == "WORKER_METRICS_PORT":
+            var["value"] = "9200"
+
+
+def _break_gunicorn_conf(objs):
+    cmd = _c(objs, "awards", "web")["command"]
+    del cmd[cmd.index("-c"):cmd.index("-c") + 2]
+
+
 BREAKS = [
     (problems_probes, _break_probe), (problems_probes, _break_liveness_path),
     (problems_resources, _break_limits), (problems_resources, _break_job_limits),
@@ -723,6 +814,9 @@ BREAKS = [
     (problems_commands, _break_web_command), (problems_commands, _break_command_variable),
     (problems_settings, _break_short_jwt), (problems_settings, _break_isolation_key),
     (problems_settings, _break_chain_key),
+    (problems_ops_toolbox, _break_ops_replicas), (problems_ops_toolbox, _break_ops_database),
+    (problems_security, _break_control_socket), (problems_security, _break_metrics_dir),
+    (problems_commands, _break_worker_metrics_port), (problems_commands, _break_gunicorn_conf),
 ]
 
 

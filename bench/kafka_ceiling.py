@@ -12,6 +12,8 @@ import uuid
 
 
 def _consume(bootstrap: str, topic: str, group: str, n: int, ready, results) -> None:
+    import os
+
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
@@ -33,13 +35,18 @@ def _consume(bootstrap: str, topic: str, group: str, n: int, ready, results) -> 
                 first = first or now
                 got, last = got + count, now
                 consumer.commit()
-        results.put((got, first, last))
+        t = os.times()
+        results.put((got, first, last, t.user + t.system))
     finally:
         consumer.close(autocommit=False)
 
 
-def run(bootstrap: str, n: int, payload_size: int, partitions: int = 3) -> dict:
+def run(bootstrap: str, n: int, payload_size: int, partitions: int = 3, broker_pid: int | None = None) -> dict:
+    import os
+
     from kafka import KafkaProducer
+
+    from bench import procstat
 
     from shared.kafka_bus import KafkaBus, KafkaSettings
 
@@ -63,6 +70,7 @@ def run(bootstrap: str, n: int, payload_size: int, partitions: int = 3) -> dict:
                                  delivery_timeout_ms=10_000)
         value = b"x" * payload_size
         keys = [f"registration-{uuid.uuid4()}".encode() for _ in range(1000)]
+        before = procstat.snapshot()
         t0 = time.time()
         for i in range(n):
             producer.send(topic, key=keys[i % 1000], value=value)
@@ -70,12 +78,18 @@ def run(bootstrap: str, n: int, payload_size: int, partitions: int = 3) -> dict:
                 producer.flush()
         producer.flush()
         t_produced = time.time()
-        got, _first, last = results.get(timeout=300)
+        got, _first, last, consumer_cpu_s = results.get(timeout=300)
+        cpu = procstat.cpu_by_group(before, procstat.snapshot(),
+                                    {"tansu-broker": {broker_pid}} if broker_pid else {},
+                                    {"producer (bench main)": {os.getpid()}, "consumer": {proc.pid}})
+        cpu["groups"].pop("consumer", None)  # counted from its own report: it may have exited
+        # (its CPU includes the group join before the timed part: an upper bound)
+        procstat.add_exited(cpu, "consumer process", consumer_cpu_s)
         proc.join(10)
         return {"records": n, "consumed": got, "payload_bytes": payload_size, "partitions": partitions,
                 "group_join_s": join_s,
                 "produce_per_s": n / (t_produced - t0),
-                "end_to_end_per_s": got / (last - t0) if last else 0.0}
+                "end_to_end_per_s": got / (last - t0) if last else 0.0, "cpu": cpu}
     finally:
         if producer is not None:
             producer.close(timeout=2)

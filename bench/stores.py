@@ -52,34 +52,37 @@ def ours(folder: Path, n_single: int, n_batches: int, batch: int = 100) -> dict:
     with db.write() as conn:  # warm the pool and the statement caches
         store.append(conn, "warmup", 0, [registration_event(-1)])
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for e in singles:
         with db.write() as conn:
             store.append(conn, e.subject, 0, [e])
-    single_s = time.perf_counter() - t
+    single_s, single_s_cpu = time.perf_counter() - t, time.process_time() - c
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for b, events in enumerate(batches):
         with db.write() as conn:
             store.append(conn, f"batch-{b}", 0, events)
-    batch_s = time.perf_counter() - t
+    batch_s, batch_s_cpu = time.perf_counter() - t, time.process_time() - c
 
     total = 1 + n_single + n_batches * batch
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     with db.read() as conn:
         replayed = sum(1 for _ in store.iter_all(conn, batch=1000))
-    replay_s = time.perf_counter() - t
+    replay_s, replay_s_cpu = time.perf_counter() - t, time.process_time() - c
     assert replayed == total, (replayed, total)
 
     from sqlalchemy import select
     from shared.eventstore import events
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     with db.read() as conn:
         raw = len(conn.execute(select(events.c.position, events.c.body)).all())
-    raw_s = time.perf_counter() - t
+    raw_s, raw_s_cpu = time.perf_counter() - t, time.process_time() - c
     db.dispose()
     return {"append_1_per_s": _rate(n_single, single_s), "append_100_per_s": _rate(n_batches * batch, batch_s),
             "replay_per_s": _rate(replayed, replay_s), "replay_raw_rows_per_s": _rate(raw, raw_s),
+            "cpu": {"append_1_per_s": _rate(n_single, single_s_cpu),
+                    "append_100_per_s": _rate(n_batches * batch, batch_s_cpu),
+                    "replay_per_s": _rate(replayed, replay_s_cpu)},
             "events": total}
 
 
@@ -96,13 +99,13 @@ def bare_sqlalchemy(folder: Path, n: int) -> dict:
     ids = [str(uuid.uuid4()) for _ in range(n)]
     with db.write() as conn:
         conn.execute(insert(items).values(id="warmup", body=body))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for item_id in ids:
         with db.write() as conn:
             conn.execute(insert(items).values(id=item_id, body=body))
-    s = time.perf_counter() - t
+    s, s_cpu = time.perf_counter() - t, time.process_time() - c
     db.dispose()
-    return {"insert_1_per_s": _rate(n, s), "rows": n}
+    return {"insert_1_per_s": _rate(n, s), "cpu": {"insert_1_per_s": _rate(n, s_cpu)}, "rows": n}
 
 
 # -- eventsourcing ----------------------------------------------------------------------
@@ -144,18 +147,18 @@ def theirs(folder: Path, n_single: int, n_batches: int, batch: int = 100,
         batches.append([stored(registration_event(i), i + 1, originator) for i in range(batch)])
     recorder.insert_events([stored(registration_event(-1), 1, uuid.uuid4())])  # warm-up
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for s in singles:
         recorder.insert_events([s])
-    single_s = time.perf_counter() - t
+    single_s, single_s_cpu = time.perf_counter() - t, time.process_time() - c
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for events in batches:
         recorder.insert_events(events)
-    batch_s = time.perf_counter() - t
+    batch_s, batch_s_cpu = time.perf_counter() - t, time.process_time() - c
 
     total = 1 + n_single + n_batches * batch
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     replayed, start = 0, 1
     while True:
         page = recorder.select_notifications(start, 1000)
@@ -163,8 +166,12 @@ def theirs(folder: Path, n_single: int, n_batches: int, batch: int = 100,
             break
         replayed += len(page)
         start = page[-1].id + 1
-    replay_s = time.perf_counter() - t
+    replay_s, replay_s_cpu = time.perf_counter() - t, time.process_time() - c
     assert replayed == total, (replayed, total)
     datastore.close()
     return {"append_1_per_s": _rate(n_single, single_s), "append_100_per_s": _rate(n_batches * batch, batch_s),
-            "replay_per_s": _rate(replayed, replay_s), "events": total, "synchronous": sync_level}
+            "replay_per_s": _rate(replayed, replay_s),
+            "cpu": {"append_1_per_s": _rate(n_single, single_s_cpu),
+                    "append_100_per_s": _rate(n_batches * batch, batch_s_cpu),
+                    "replay_per_s": _rate(replayed, replay_s_cpu)},
+            "events": total, "synchronous": sync_level}

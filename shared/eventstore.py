@@ -152,7 +152,7 @@ class EventStore:
     def load(self, conn: Connection, stream_id: str) -> list[Envelope]:
         rows = conn.execute(select(events.c.body).where(events.c.stream_id == stream_id)
                             .order_by(events.c.version)).scalars()
-        return [env.from_dict(json.loads(body)) for body in rows]
+        return [env.from_stored(body) for body in rows]
 
     def read_all(self, conn: Connection, after: int = 0, limit: int = 1000,
                  province: str | None = None) -> list[StoredEvent]:
@@ -160,7 +160,7 @@ class EventStore:
         if province is not None:
             query = query.where(events.c.province == province)
         rows = conn.execute(query.order_by(events.c.position).limit(limit))
-        return [StoredEvent(r.position, env.from_dict(json.loads(r.body)), r.prev_hash, r.hash)
+        return [StoredEvent(r.position, env.from_stored(r.body), r.prev_hash, r.hash)
                 for r in rows]
 
     def iter_all(self, conn: Connection, batch: int = 1000, province: str | None = None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import (BigInteger, Column, Connection, DateTime, ForeignKey, Index, Integer,
-                        MetaData, String, Table, Text, UniqueConstraint, func, insert, select)
+                        MetaData, String, Table, Text, UniqueConstraint, bindparam, func, insert, select)
 from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
@@ -79,6 +79,19 @@ relay_state = Table(
 )
 
 
+# Built once: constructing a statement costs more than running it on SQLite.
+_HEAD = (select(events.c.version, events.c.hash).where(events.c.stream_id == bindparam("stream"))
+         .order_by(events.c.version.desc()).limit(1))
+_RAW = (select(events.c.position, events.c.stream_id, events.c.version, events.c.type, events.c.body)
+        .where(events.c.position > bindparam("after")).order_by(events.c.position).limit(bindparam("limit")))
+_INSERT_EVENTS = insert(events)
+_INSERT_OUTBOX = insert(outbox).from_select(
+    ["position", "topic", "traceparent"],
+    select(events.c.position, bindparam("topic"), bindparam("traceparent"))
+    .where(events.c.stream_id == bindparam("stream"), events.c.version > bindparam("after"))
+    .order_by(events.c.position))
+
+
 class ConcurrencyError(Exception):
     """The stream moved on since it was read: the caller must reload and decide again."""
 
@@ -112,9 +125,7 @@ class EventStore:
 
     def append(self, conn: Connection, stream_id: str, expected_version: int,
                new_events: Iterable[Envelope]) -> list[Envelope]:
-        head = conn.execute(
-            select(events.c.version, events.c.hash).where(events.c.stream_id == stream_id)
-            .order_by(events.c.version.desc()).limit(1)).first()
+        head = conn.execute(_HEAD, {"stream": stream_id}).first()
         actual = head.version if head else 0
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
@@ -134,14 +145,12 @@ class EventStore:
         if not rows:
             return []
         try:
-            positions = conn.execute(
-                insert(events).returning(events.c.position, sort_by_parameter_order=True), rows
-            ).scalars().all()
+            conn.execute(_INSERT_EVENTS, rows)
         except IntegrityError as exc:
             raise ConcurrencyError(stream_id, expected_version) from exc
-        traceparent = tracing.current_traceparent()
-        conn.execute(insert(outbox), [{"position": p, "topic": self.topic, "traceparent": traceparent}
-                                      for p in positions])
+        # one outbox row per new event, in one statement, without reading the positions back
+        conn.execute(_INSERT_OUTBOX, {"topic": self.topic, "traceparent": tracing.current_traceparent(),
+                                      "stream": stream_id, "after": expected_version})
         metrics.events_appended(stored)
         return stored
 
@@ -153,6 +162,11 @@ class EventStore:
         rows = conn.execute(select(events.c.body).where(events.c.stream_id == stream_id)
                             .order_by(events.c.version)).scalars()
         return [env.from_stored(body) for body in rows]
+
+    def read_raw(self, conn: Connection, after: int = 0, limit: int = 1000) -> list:
+        """Rows in position order as stored (position, stream, version, type, body): for replays that
+        pass the bytes on (republish, export, benchmarks) without decoding them."""
+        return conn.execute(_RAW, {"after": after, "limit": limit}).all()
 
     def read_all(self, conn: Connection, after: int = 0, limit: int = 1000,
                  province: str | None = None) -> list[StoredEvent]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -15,7 +14,6 @@ import click
 from shared import auth
 from shared.audit_cli import audit_command
 from shared.ops import commands as ops
-from shared.bus import BusUnavailable
 
 SERVICES = ("registration", "evaluation", "awards", "notifications")
 

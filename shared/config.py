@@ -41,6 +41,9 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     chain_key: bytes = b""
+    topic_retention_ms: int = -1
+    dlq_retention_ms: int = -1
+    worker_metrics_port: int | None = None
 
     @property
     def topic(self) -> str:
@@ -83,4 +86,7 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         jwt_issuer=env.get("JWT_ISSUER", "thidua"),
         jwt_audience=env.get("JWT_AUDIENCE", "thidua"),
         chain_key=env.get("CHAIN_KEY", "").encode(),
+        topic_retention_ms=int(env.get("TOPIC_RETENTION_MS", "-1")),
+        dlq_retention_ms=int(env.get("DLQ_RETENTION_MS", "-1")),
+        worker_metrics_port=int(env["WORKER_METRICS_PORT"]) if env.get("WORKER_METRICS_PORT") else None,
     )

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
+from shared import tracing
 from shared.bus import Bus, BusUnavailable, Consumer, Producer, Record, next_offsets
 from shared.db import Database
 from shared.eventstore import processed_events
@@ -49,8 +50,13 @@ class ConsumerRunner:
     def __init__(self, db: Database, bus: Bus, name: str, group: str, topics: list[str],
                  handlers: dict[str, Handler], dlq: str, max_attempts: int = 3,
                  retry_backoff_s: float = 0.05,
-                 after_apply: Callable[[list[Record]], None] | None = None):
+                 after_apply: Callable[[list[Record]], None] | None = None,
+                 partitions: int | None = None):
         self.db, self.bus, self.name, self.group = db, bus, name, group
+        # When given, the followed topics are created (if missing) before subscribing: a group
+        # that joins before its topics exist gets no partitions, and on Tansu 0.6 the quick
+        # rejoin that follows may be answered with that stale, empty assignment for good.
+        self.partitions = partitions
         self.topics, self.handlers, self.dlq = topics, handlers, dlq
         self.max_attempts, self.retry_backoff_s = max_attempts, retry_backoff_s
         self.after_apply = after_apply  # runs between the projection commit and the offset commit
@@ -110,10 +116,11 @@ class ConsumerRunner:
         try:
             with self.db.write() as conn:
                 seen = self._seen(conn, [e.id for e in decoded])
-                for event in decoded:
+                for record, event in zip(records, decoded):
                     if event.id in seen:
                         continue
-                    self._apply(conn, event)
+                    with tracing.consuming(self.name, record, event):
+                        self._apply(conn, event)
                     seen.add(event.id)
         except Exception:
             log.info("consumer %s: batch of %d failed, applying one by one", self.name, len(records))
@@ -129,7 +136,7 @@ class ConsumerRunner:
         reason = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with self.db.write() as conn:
+                with self.db.write() as conn, tracing.consuming(self.name, record, event):
                     if not self._seen(conn, [event.id]):
                         self._apply(conn, event)
                 return
@@ -197,6 +204,8 @@ class ConsumerRunner:
 
     def _consumer_or_new(self) -> Consumer:
         if self._consumer is None:
+            if self.partitions is not None:
+                self.bus.ensure_topics(self.topics, self.partitions)
             self._consumer = self.bus.consumer(self.group, self.topics)
         return self._consumer
 

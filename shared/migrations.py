@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import io
 import logging
 import shutil
 import tempfile
@@ -72,7 +73,7 @@ def target_metadata(service: str) -> list[MetaData]:
 
 def alembic_config(service: str, connection: Connection | None = None) -> Config:
     """A programmatic Alembic config (no alembic.ini): ``thidua migrate`` and ``thidua revision`` use it."""
-    cfg = Config()
+    cfg = Config(stdout=io.StringIO())  # the commands report for themselves
     cfg.set_main_option("script_location", str(script_location(service)))
     cfg.set_main_option("revision_environment", "false")
     cfg.attributes["service"] = service

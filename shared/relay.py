@@ -43,6 +43,7 @@ class OutboxRelay:
         self._lease_until = datetime.min.replace(tzinfo=timezone.utc)
         self._cluster_checked = 0.0
         self.backoff_s = 0.0
+        self.published = 0  # records acknowledged (read by the worker's metrics)
 
     # -- one step -------------------------------------------------------------
     def run_once(self) -> int:
@@ -58,7 +59,7 @@ class OutboxRelay:
             for row in batch:
                 event = env.decode(row.body.encode())
                 producer.send(row.topic, row.stream_id.encode(), row.body.encode(),
-                              env.kafka_headers(event))
+                              env.kafka_headers(event, row.traceparent))
             producer.flush()
         except BusUnavailable as exc:
             self._drop_producer()
@@ -67,6 +68,7 @@ class OutboxRelay:
                         self.name, self.backoff_s, exc)
             return 0
         self.backoff_s = 0.0
+        self.published += len(batch)
         with self.db.write() as conn:
             conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in batch]))
                          .values(sent_at=datetime.now(timezone.utc)))
@@ -93,7 +95,7 @@ class OutboxRelay:
     def _unsent(self):
         with self.db.read() as conn:
             return conn.execute(
-                select(outbox.c.id, outbox.c.topic, events.c.stream_id, events.c.body)
+                select(outbox.c.id, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.body)
                 .join(events, events.c.position == outbox.c.position)
                 .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(self.batch_size)
             ).all()

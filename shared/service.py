@@ -19,7 +19,7 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import audit, auth, config, i18n, migrations
+from shared import audit, auth, config, i18n, logs, metrics, migrations, tracing
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -71,7 +71,8 @@ class Runtime:
 
     def consumer(self) -> ConsumerRunner:
         return ConsumerRunner(self.db, self.bus, name=self.spec.name, group=self.settings.group,
-                              topics=self.followed_topics, handlers=self.spec.handlers, dlq=self.dlq)
+                              topics=self.followed_topics, handlers=self.spec.handlers, dlq=self.dlq,
+                              partitions=self.settings.partitions)
 
 
 def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
@@ -95,6 +96,11 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
             "security": [{"bearer": []}]})
     app.json.ensure_ascii = False
     app.extensions["runtime"] = runtime
+    # Before auth, so that refused requests are traced, logged and counted too.
+    logs.configure(spec.name)
+    tracing.init_app(app, spec.name)
+    logs.init_app(app, spec.name)
+    metrics.init_app(app, spec.name)
     api = Api(app)
     auth.init_app(app, runtime.settings.jwt_secret, runtime.settings.jwt_issuer,
                   runtime.settings.jwt_audience)
@@ -169,17 +175,20 @@ def command_context(province: str, correlation_id: str) -> CommandContext:
     ``X-Request-ID`` (or a fresh id) is the command that caused the events.
     """
     principal = auth.current()
+    correlation_id = request.headers.get("X-Correlation-ID") or correlation_id
+    logs.bind(province=province, correlation_id=correlation_id)
     return CommandContext(
         source=runtime().spec.name, province=province,
         actor=Actor(principal.subject, principal.role),
-        correlation_id=request.headers.get("X-Correlation-ID") or correlation_id,
+        correlation_id=correlation_id,
         causation_id=request.headers.get("X-Request-ID") or f"command:{CommandContext.new_id()}")
 
 
 def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
                bus: Bus | None = None, stop: threading.Event | None = None) -> None:
     """The worker process: one thread relays the outbox, one consumes the followed topics."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(spec.name)
+    tracing.setup(spec.name)
     rt = build_runtime(spec, settings, bus)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -187,11 +196,13 @@ def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
             signal.signal(sig, lambda *_: stop.set())
     # Daemon threads: a client stuck on a dead broker must not keep the process alive
     # past its grace period; what they had not committed is redelivered anyway.
-    threads = [threading.Thread(target=rt.relay().run, args=(stop,), name=f"{spec.name}-relay",
-                                daemon=True)]
-    if spec.follows:
-        threads.append(threading.Thread(target=rt.consumer().run, args=(stop,),
+    relay, consumer = rt.relay(), rt.consumer() if spec.follows else None
+    threads = [threading.Thread(target=relay.run, args=(stop,), name=f"{spec.name}-relay", daemon=True)]
+    if consumer is not None:
+        threads.append(threading.Thread(target=consumer.run, args=(stop,),
                                         name=f"{spec.name}-consumer", daemon=True))
+    threads += [threading.Thread(target=loop, args=(stop,), name=f"{spec.name}-metrics", daemon=True)
+                for loop in metrics.worker_loops(rt, relay, consumer)]
     threads += [threading.Thread(target=loop, args=(stop,), name=f"{spec.name}-{loop.__name__}", daemon=True)
                 for loop in spec.background(rt)]
     for t in threads:

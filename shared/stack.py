@@ -21,6 +21,7 @@ from shared.broker import TansuBroker, free_port
 
 SERVICES = ("registration", "evaluation", "awards", "notifications")
 DEFAULT_PORTS = {"registration": 8001, "evaluation": 8002, "awards": 8003, "notifications": 8004}
+WORKER_METRICS_PORTS = {"registration": 9101, "evaluation": 9102, "awards": 9103, "notifications": 9104}
 
 
 def service_spec(name: str):
@@ -46,6 +47,7 @@ class Stack:
     web_workers: int = 2
     database_urls: dict[str, str] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    worker_metrics_ports: dict[str, int] = field(default_factory=dict)  # none: workers serve no metrics
     broker: TansuBroker | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -67,6 +69,7 @@ class Stack:
                f"127.0.0.1:{self.broker_port}",
                "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1", **self.extra_env}
         env["DATABASE_URL"] = self.database_urls.get(service, f"sqlite:///{self.data_dir}/{service}.db")
+        env["THIDUA_SERVICE"] = service  # names the service on gunicorn's own log lines
         return env
 
     # -- lifecycle ----------------------------------------------------------------
@@ -74,23 +77,29 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         self.broker = TansuBroker(self.broker_port, self.data_dir / "logs" / "broker.log").start()
-        self.setup()
-        for service in SERVICES:
-            self.start_web(service)
-            self.start_worker(service)
-        self.wait_ready(timeout_s)
+        try:
+            self.setup()
+            for service in SERVICES:
+                self.start_web(service)
+                self.start_worker(service)
+            self.wait_ready(timeout_s)
+        except BaseException:
+            self.stop()  # a stack that did not come up leaves no process behind
+            raise
         return self
 
     def setup(self) -> None:
-        """Create every service's tables before any process races to do it."""
+        """Migrate every service's database before any process starts (`thidua setup`)."""
         subprocess.run([sys.executable, "-m", "shared.cli", "setup", "--no-topics"],
                        env={**self.env("registration"), "SETUP_SERVICES": ",".join(SERVICES),
                             **{f"DATABASE_URL_{s.upper()}": self.env(s)["DATABASE_URL"] for s in SERVICES}},
                        check=True, stdout=subprocess.DEVNULL)
 
-    def _spawn(self, name: str, args: list[str], service: str) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], service: str,
+               extra: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.data_dir / "logs" / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, env=self.env(service), stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(args, env={**self.env(service), **(extra or {})}, stdout=log,
+                                stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.processes[name] = proc
         return proc
@@ -99,12 +108,14 @@ class Stack:
         return self._spawn(f"{service}-web", [
             sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
             "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", "4",
-            "--access-logfile", "-", "--graceful-timeout", "5", f"services.{service}.app:create_app()"],
-            service)
+            "-c", "python:shared.gunicorn_conf", "--graceful-timeout", "5",
+            f"services.{service}.app:create_app()"],
+            service, {"PROMETHEUS_MULTIPROC_DIR": str(self.data_dir / "metrics" / service)})
 
     def start_worker(self, service: str) -> subprocess.Popen:
+        port = self.worker_metrics_ports.get(service)
         return self._spawn(f"{service}-worker", [sys.executable, "-m", f"services.{service}.worker"],
-                           service)
+                           service, {"WORKER_METRICS_PORT": str(port)} if port else {})
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.processes.pop(name)
@@ -150,7 +161,8 @@ class Stack:
 
 def main() -> None:
     data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
-    stack = Stack(data_dir, web_workers=int(os.environ.get("WEB_WORKERS", "2")))
+    stack = Stack(data_dir, web_workers=int(os.environ.get("WEB_WORKERS", "2")),
+                  worker_metrics_ports=dict(WORKER_METRICS_PORTS))
     stop = {"now": False}
     for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT explicitly: a background job ignores it
         signal.signal(sig, lambda *_: stop.update(now=True))
@@ -160,6 +172,8 @@ def main() -> None:
         print(f"  broker (Tansu)  {stack.broker.bootstrap}")
         for service in SERVICES:
             print(f"  {service:<14}  {stack.url(service)}   (OpenAPI: {stack.url(service)}/openapi.json)")
+        print(f"  metrics         {stack.url('registration')}/metrics (each service); workers on ports "
+              f"{', '.join(str(p) for p in WORKER_METRICS_PORTS.values())}")
         print(f"  data and logs   {data_dir}")
         print("  a token:        .venv/bin/thidua token --role department --province 83")
         print("Ctrl-C stops every process.", flush=True)

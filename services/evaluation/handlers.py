@@ -28,7 +28,7 @@ def evaluate_registration(store: EventStore, conn: Connection, cmd: domain.Evalu
         candidates.c.registration_id == cmd.registration_id,
         candidates.c.province == cmd.province)).mappings().first()
     if candidate is None:
-        raise RuntimeError(f"Bình xét chưa nhận được đăng ký thi đua {cmd.registration_id}: nếu vừa đăng ký, "
+        raise NotYetSeen(f"Bình xét chưa nhận được đăng ký thi đua {cmd.registration_id}: nếu vừa đăng ký, "
                          "hãy thử lại sau giây lát", rule="evaluation.registration_known")
     criteria_set = rehydrate(store, conn, f"criteria-{cmd.criteria_set_id}",
                              domain.CriteriaSet(cmd.criteria_set_id))

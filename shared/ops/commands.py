@@ -2,8 +2,9 @@
 
 Every command takes ``--json`` and exits 0 when done, 1 when it ran and found a problem,
 2 on bad usage or configuration (including a database not migrated yet), 3 when the
-database or the broker did not answer. With ``--json`` an error is printed as
-``{"error": ..., "exit_code": ...}`` on standard output too, so scripts read one stream.
+database or the broker did not answer. With ``--json`` an error that ends a command
+before its report is printed as ``{"error": ..., "exit_code": ...}`` on standard output,
+so that a script always reads one JSON document; the message goes to stderr as well.
 
 A service's database is ``DATABASE_URL_<SERVICE>`` or else ``DATABASE_URL`` (or the
 embedded default's SQLite file); a command that touches several services' databases
@@ -42,7 +43,11 @@ def problem(message: str) -> Failure:
     return Failure(message, 1)
 
 
+_emitted = {"yes": False}
+
+
 def emit(as_json: bool, payload, text: str) -> None:
+    _emitted["yes"] = True
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str) if as_json else text)
 
 
@@ -53,6 +58,7 @@ def operation(fn):
     @functools.wraps(fn)
     def run(*args, **kwargs):
         as_json = kwargs.get("as_json", False)
+        _emitted["yes"] = False
         try:
             return fn(*args, **kwargs)
         except BusUnavailable as exc:
@@ -63,7 +69,7 @@ def operation(fn):
             failure = _database_failure(exc)
         except Failure as exc:
             failure = exc
-        if as_json:
+        if as_json and not _emitted["yes"]:  # a report already printed is the output; the code says the rest
             click.echo(json.dumps({"error": failure.message, "exit_code": failure.exit_code}, ensure_ascii=False))
         raise failure
     return run
@@ -147,6 +153,7 @@ def migrate_services(names: list[str]) -> list[dict]:
 @operation
 def revision(service, message, as_json):
     """Write a new migration of SERVICE from what its tables in the code say (autogenerate)."""
+    import shutil
     import tempfile
 
     from alembic import command
@@ -155,11 +162,18 @@ def revision(service, message, as_json):
     from shared.db import Database
     folder = tempfile.mkdtemp(prefix="thidua-revision-")
     db = Database(f"sqlite:///{folder}/head.db")
-    migrations.upgrade(db, service)
-    with db.write() as conn:
-        script = command.revision(migrations.alembic_config(service, conn), message=message, autogenerate=True,
-                                  rev_id=f"{int(migrations.head(service)) + 1:04d}")
-    db.dispose()
+    try:
+        migrations.upgrade(db, service)
+        with db.read() as conn:
+            if not migrations.differences(conn, service):
+                raise problem(f"the {service} tables in the code are those of revision "
+                              f"{migrations.head(service)}: nothing to write")
+        with db.write() as conn:
+            script = command.revision(migrations.alembic_config(service, conn), message=message,
+                                      autogenerate=True, rev_id=f"{int(migrations.head(service)) + 1:04d}")
+    finally:
+        db.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     emit(as_json, {"service": service, "revision": script.revision, "path": script.path}, script.path)
 
 
@@ -239,14 +253,25 @@ def dlq():
     """Dead letters of a service's consumer: list, show, redrive."""
 
 
-def _letters(service):
+def _letters(service, keep_open: bool = False):
+    """The DLQ topic of SERVICE, its dead letters and their states (and the clients, if kept open)."""
     from shared.consumer import dlq_topic
     from shared.ops import dlq as ops
     s = settings(service)
     topic = dlq_topic(s.topic_prefix, service)
     client, db = kafka(service), database(service)
-    letters = ops.read(client, topic)
-    return topic, client, db, letters, ops.states(db, letters)
+    try:
+        letters = ops.read(client, topic)
+        found = topic, letters, ops.states(db, letters)
+    except BaseException:
+        client.close()
+        db.dispose()
+        raise
+    if keep_open:
+        return (*found, client, db)
+    client.close()
+    db.dispose()
+    return found
 
 
 @dlq.command("list")
@@ -256,8 +281,7 @@ def _letters(service):
 @operation
 def dlq_list(service, parked, as_json):
     """Every dead letter of SERVICE with its reason and state (parked, pending, applied, ignored)."""
-    topic, client, db, letters, state = _letters(service)
-    client.close(), db.dispose()
+    topic, letters, state = _letters(service)
     rows = [dl.summary(state[dl.id]) for dl in letters if not parked or state[dl.id] == "parked"]
     emit(as_json, rows, "\n".join(f"{r['id']:<8} {r['state']:<8} {r['type'] or '?':<40} {r['event_id'] or '-'}\n"
                                   f"         {r['reason']}" for r in rows) or f"{topic}: no dead letters")
@@ -271,8 +295,7 @@ def dlq_list(service, parked, as_json):
 def dlq_show(service, ident, as_json):
     """One dead letter, by partition:offset or event id: headers, reason and the whole event."""
     from shared.ops import dlq as ops
-    topic, client, db, letters, state = _letters(service)
-    client.close(), db.dispose()
+    topic, letters, state = _letters(service)
     letter = ops.find(letters, ident)
     if letter is None:
         raise problem(f"{topic} has no dead letter {ident}")
@@ -291,7 +314,7 @@ def dlq_redrive(service, ident, everything, as_json):
     from shared.ops import dlq as ops
     if bool(ident) == everything:
         raise click.UsageError("name one dead letter (partition:offset or event id), or --all")
-    topic, client, db, letters, state = _letters(service)
+    topic, letters, state, client, db = _letters(service, keep_open=True)
     try:
         if everything:
             todo = ops.parked(letters, state)
@@ -302,7 +325,8 @@ def dlq_redrive(service, ident, everything, as_json):
             todo = [letter]
         report = [ops.redrive(db, client, topic, dl) for dl in todo]
     finally:
-        client.close(), db.dispose()
+        client.close()
+        db.dispose()
     emit(as_json, report, "\n".join(
         f"{r['id']} {r['event_id']}: " + (f"redriven to {r['to']}" if r["redriven"] else f"not redriven: {r['why']}")
         for r in report) or "nothing to redrive")

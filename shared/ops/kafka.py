@@ -78,7 +78,7 @@ class KafkaOps:
         if not names:
             return {}
         answer = _call(lambda: self.admin().describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, n) for n in names], config_filter=None))
+            [ConfigResource(ConfigResourceType.TOPIC, n) for n in names], config_filter="all"))
         out: dict[str, dict[str, str]] = {}
         for name, entries in (answer.get("topic") or {}).items():
             out[name] = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (entries or {}).items()}
@@ -94,11 +94,40 @@ class KafkaOps:
         reader = self._reader()
         try:
             tps = [TopicPartition(topic, p) for p in self.partitions(topic)]
-            begin = _call(lambda: reader.beginning_offsets(tps))
-            end = _call(lambda: reader.end_offsets(tps))
-            return ({tp.partition: o for tp, o in begin.items()}, {tp.partition: o for tp, o in end.items()})
+            begin = {tp.partition: o for tp, o in _call(lambda: reader.beginning_offsets(tps)).items()}
+            end = {tp.partition: o for tp, o in _call(lambda: reader.end_offsets(tps)).items()}
         finally:
             reader.close()
+        return begin, self._true_ends(topic, begin, end)
+
+    def _true_ends(self, topic: str, begin: dict[int, int], end: dict[int, int]) -> dict[int, int]:
+        """The offset after each partition's last record, read from the last record itself.
+
+        Apache Kafka answers the high watermark, and this changes nothing. Tansu answers the
+        last *batch*'s base offset plus one (3 records produced in one batch at 0..2: "1"),
+        which would hide lag; fetching from that offset returns the whole last batch."""
+        wanted = {p: e - 1 for p, e in end.items() if e > begin.get(p, 0)}
+        if not wanted:
+            return dict(end)
+        reader = self._reader()
+        last: dict[int, int] = {}
+        try:
+            reader.assign([TopicPartition(topic, p) for p in wanted])
+            for p, offset in wanted.items():
+                reader.seek(TopicPartition(topic, p), offset)
+            deadline = time.monotonic() + 10
+            quiet_until = None
+            while time.monotonic() < deadline:
+                got = _call(lambda: reader.poll(timeout_ms=100))
+                for tp, records in got.items():
+                    last[tp.partition] = max([last.get(tp.partition, -1)] + [r.offset for r in records])
+                if len(last) == len(wanted):
+                    quiet_until = quiet_until or time.monotonic() + 0.2
+                    if not got and time.monotonic() > quiet_until:
+                        break
+        finally:
+            reader.close()
+        return {p: max(e, last.get(p, -1) + 1) for p, e in end.items()}
 
     def committed(self, group: str) -> dict[tuple[str, int], int]:
         answer = _call(lambda: self.admin().list_group_offsets({group: None})).get(group, {})

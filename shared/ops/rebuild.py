@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Connection, MetaData, Table, delete, event, func, insert, select, text
+from sqlalchemy import Connection, MetaData, delete, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -147,7 +147,6 @@ class Rebuild:
     def _swap(self, watermark: int) -> None:
         with self.db.write() as conn:
             self._hold_writers_off(conn)
-            shadow = conn.execution_options(schema_translate_map={None: SHADOW})
             late = [Item(self.spec.name, p, e) for p, e in _events_after(conn, watermark)]
             live = dict(conn.execute(select(processed_events.c.event_id, processed_events.c.outcome)
                                      .where(processed_events.c.consumer == self.spec.name)).all())
@@ -155,8 +154,11 @@ class Rebuild:
             built = set(conn.execute(select(self.shadow_processed.c.event_id)
                                      .where(self.shadow_processed.c.consumer == self.spec.name)).scalars())
             late += self._followed_by_id(set(live) - built)
+            # execution_options changes the connection itself: the shadow while catching up, then live again
+            shadow = conn.execution_options(schema_translate_map={None: SHADOW})
             for item in late:
                 self._apply(shadow, item)
+            conn.execution_options(schema_translate_map={})
             self.counts["caught_up"] = len(late)
             for table in reversed(self.tables):
                 conn.execute(delete(table))

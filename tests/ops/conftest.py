@@ -1,0 +1,87 @@
+"""Fixtures of the operator tests: an installation of four PostgreSQL databases (populated by the
+seed scenarios through the services' own APIs), the session's broker, and ``thidua`` run by
+click's CliRunner with the environment an operator would give it."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from click.testing import CliRunner
+
+from shared import config
+from shared.bus import InMemoryBus
+from shared.cli import main
+from shared.service import create_web_app
+from shared.stack import SERVICES, service_spec
+from tests.driver import InProcess
+from tests.unit.conftest import System, system  # noqa: F401  (the in-process system, as a fixture here too)
+
+SECRET = "ops-test-secret-that-is-long-enough-0123456"
+
+
+@dataclass
+class Installation:
+    """Four service databases and the environment ``thidua`` is given for them."""
+    urls: dict[str, str]
+    prefix: str
+    bootstrap: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.env = {"JWT_SECRET": SECRET, "TOPIC_PREFIX": self.prefix, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                    "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "DATABASE_URL": None,
+                    **{f"DATABASE_URL_{s.upper()}": url for s, url in self.urls.items()}}
+
+    def settings(self, service: str) -> config.Settings:
+        env = {k: v for k, v in self.env.items() if v is not None}
+        return config.load(service, {**env, "DATABASE_URL": self.urls[service]})
+
+    def thidua(self, *args: str, **env):
+        result = CliRunner().invoke(main, list(args), env={**self.env, **env}, catch_exceptions=False)
+        return result
+
+    def json(self, *args: str, **env):
+        result = self.thidua(*args, "--json", **env)
+        return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else None
+
+    def system(self) -> System:
+        """The four services in process on an in-memory bus, on these databases."""
+        bus = InMemoryBus()
+        apps, relays, consumers = {}, [], {}
+        for name in SERVICES:
+            app = create_web_app(service_spec(name), self.settings(name), bus)
+            apps[name] = app
+            rt = app.extensions["runtime"]
+            relays.append(rt.relay())
+            if rt.spec.follows:
+                consumers[name] = rt.consumer()
+        return System(bus, apps, relays, consumers)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"ops-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def installation(fresh_pg_database, kafka_bootstrap, prefix) -> Installation:
+    """Four empty PostgreSQL databases, not migrated yet."""
+    return Installation({s: fresh_pg_database(f"ops_{s[:5]}") for s in SERVICES}, prefix, kafka_bootstrap)
+
+
+@pytest.fixture(scope="module")
+def populated(pg_databases, kafka_bootstrap) -> tuple[Installation, System]:
+    """An installation after the seed plans of Hưng Yên (Mỹ Hòa) and Vĩnh Long (ad hoc) ran; shared by
+    a module's tests (they leave it as equal as they found it, or only add to it)."""
+    from tests import scenarios
+    installation = Installation({s: pg_databases.create(f"ops_{s[:5]}") for s in SERVICES},
+                                f"ops-{uuid.uuid4().hex[:10]}", kafka_bootstrap)
+    assert installation.thidua("migrate").exit_code == 0
+    system = installation.system()
+    driver = InProcess(system, SECRET)
+    scenarios.my_hoa(driver)
+    scenarios.ad_hoc(driver)
+    driver.settle()
+    return installation, system

@@ -123,7 +123,9 @@ def vn_date(iso: str) -> str:
 
 def deliver(conn: Connection, event: Envelope, recipient: str, title: str, body: str) -> None:
     """One inbox item, and an e-mail if the recipient has an address."""
-    conn.execute(inbox.insert().values(id=str(uuid.uuid4()), province=event.province, recipient=recipient,
+    # the id follows from the event and the recipient, so a rebuilt inbox is the same inbox
+    item_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"thidua:inbox:{event.id}:{recipient}"))
+    conn.execute(inbox.insert().values(id=item_id, province=event.province, recipient=recipient,
                                        event_id=event.id, event_type=event.type, title=title, body=body,
                                        created_at=event.time))
     email = conn.execute(select(recipients.c.email).where(recipients.c.id == recipient,

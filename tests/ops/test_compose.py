@@ -33,8 +33,9 @@ SERVICES = ("registration", "evaluation", "awards", "notifications")
 WEB_PORTS = {"registration": 8001, "evaluation": 8002, "awards": 8003, "notifications": 8004}
 APP_CONTAINERS = {f"{svc}-{kind}": svc for svc in SERVICES for kind in ("web", "worker")}
 COMMON_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "TOPIC_PARTITIONS", "KAFKA_REPLICATION_FACTOR",
-              "KAFKA_MAX_POLL_INTERVAL_MS", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE")
-TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz"}
+              "KAFKA_MAX_POLL_INTERVAL_MS", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "CHAIN_KEY",
+              "PROMETHEUS_MULTIPROC_DIR", "WORKER_METRICS_PORT")
+TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x"}
 
 
 # --------------------------------------------------------------------------- #
@@ -463,7 +464,8 @@ def test_app_containers_share_the_common_env(raw, model):
     first = env_map(model["services"]["registration-web"])
     for container in APP_CONTAINERS:
         env = env_map(model["services"][container])
-        assert set(env) == {*COMMON_ENV, "DATABASE_URL"}, container
+        assert set(env) == {*COMMON_ENV, "DATABASE_URL", "THIDUA_SERVICE"}, container
+        assert env["THIDUA_SERVICE"] == APP_CONTAINERS[container], container
         for key in COMMON_ENV:
             assert env[key] == first[key], (container, key)
     setup_env = env_map(model["services"]["setup"])
@@ -476,8 +478,9 @@ def test_configuration_comes_from_the_environment(raw, model):
     for key in ("TOPIC_PREFIX", "TOPIC_PARTITIONS", "KAFKA_REPLICATION_FACTOR",
                 "KAFKA_MAX_POLL_INTERVAL_MS", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE"):
         assert re.fullmatch(r"\$\{" + key + r"(:?[-?].*)?\}", env[key]), (key, env[key])
-    # the secret has no default: without it, compose refuses to start
+    # the secrets have no default: without them, compose refuses to start
     assert re.fullmatch(r"\$\{JWT_SECRET:\?.+\}", env["JWT_SECRET"])
+    assert re.fullmatch(r"\$\{CHAIN_KEY:\?.+\}", env["CHAIN_KEY"])
     with pytest.raises(MissingVariable):
         resolve(raw, {})
     custom = resolve(raw, {**TEST_ENV, "TOPIC_PREFIX": "tinh", "KAFKA_MAX_POLL_INTERVAL_MS": "5000"})

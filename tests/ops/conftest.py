@@ -11,12 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from shared import config
-from shared.bus import InMemoryBus
 from shared.cli import main
-from shared.service import create_web_app
-from shared.stack import SERVICES, service_spec
+from shared.stack import SERVICES
 from tests.driver import InProcess
-from tests.unit.conftest import System, system  # noqa: F401  (the in-process system, as a fixture here too)
+from tests.unit.conftest import System, build_system, system  # noqa: F401  (system: a fixture here too)
 
 SECRET = "ops-test-secret-that-is-long-enough-0123456"
 
@@ -48,16 +46,7 @@ class Installation:
 
     def system(self) -> System:
         """The four services in process on an in-memory bus, on these databases."""
-        bus = InMemoryBus()
-        apps, relays, consumers = {}, [], {}
-        for name in SERVICES:
-            app = create_web_app(service_spec(name), self.settings(name), bus)
-            apps[name] = app
-            rt = app.extensions["runtime"]
-            relays.append(rt.relay())
-            if rt.spec.follows:
-                consumers[name] = rt.consumer()
-        return System(bus, apps, relays, consumers)
+        return build_system(settings_for=self.settings)
 
 
 @pytest.fixture

@@ -31,19 +31,31 @@ class System:
         raise AssertionError("the system did not settle")
 
 
-@pytest.fixture
-def system(tmp_path):
+def build_system(data_dir=None, settings_for=None) -> System:
+    """The four services in this process on an in-memory bus: with their SQLite files in
+    ``data_dir``, or with the settings ``settings_for(service)`` gives."""
+    settings_for = settings_for or (lambda name: config.load(name, {"JWT_SECRET": SECRET,
+                                                                    "DATA_DIR": str(data_dir)}))
     bus = InMemoryBus()
     apps, relays, consumers = {}, [], {}
     for name in SERVICES:
-        settings = config.load(name, {"JWT_SECRET": SECRET, "DATA_DIR": str(tmp_path)})
-        app = create_web_app(service_spec(name), settings, bus)
+        app = create_web_app(service_spec(name), settings_for(name), bus)
         apps[name] = app
         rt = app.extensions["runtime"]
         relays.append(rt.relay())
         if rt.spec.follows:
             consumers[name] = rt.consumer()
     return System(bus, apps, relays, consumers)
+
+
+def close_system(system: System) -> None:
+    for app in system.apps.values():
+        app.extensions["runtime"].db.dispose()
+
+
+@pytest.fixture
+def system(tmp_path):
+    return build_system(tmp_path)
 
 
 def token(role="department", provinces=("83",), subject="u-1"):

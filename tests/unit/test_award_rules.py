@@ -14,14 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from shared import config
-from shared.bus import InMemoryBus
-from shared.service import create_web_app
-from shared.stack import SERVICES, service_spec
 from tests.driver import InProcess
 from tests.scenarios import (appraise, collective, criteria_set, decide, evaluate, individual, launch, nominate,
                              ok, register, uid)
-from tests.unit.conftest import SECRET, System
+from tests.unit.conftest import SECRET, build_system, close_system
 
 P = "86"  # Vĩnh Long (Bến Tre merged into it on 01/07/2025)
 
@@ -31,20 +27,9 @@ def system(tmp_path_factory):
     shm = Path("/dev/shm")  # SQLite files in memory when the host has it: same code, no disk waits
     data_dir = Path(tempfile.mkdtemp(prefix="award-rules-", dir=shm)) if shm.is_dir() \
         else tmp_path_factory.mktemp("award-rules")
-    bus, apps, relays, consumers = InMemoryBus(), {}, [], {}
-    for name in SERVICES:
-        settings = config.load(name, {"JWT_SECRET": SECRET, "DATA_DIR": str(data_dir)})
-        app = create_web_app(service_spec(name), settings, bus)
-        apps[name] = app
-        rt = app.extensions["runtime"]
-        relays.append(rt.relay())
-        if rt.spec.follows:
-            consumers[name] = rt.consumer()
-    yield System(bus, apps, relays, consumers)
-    for app in apps.values():
-        db = app.extensions["runtime"].db
-        db.writer.dispose()
-        db.reader.dispose()
+    system = build_system(data_dir)
+    yield system
+    close_system(system)
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

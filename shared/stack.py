@@ -109,6 +109,7 @@ class Stack:
             sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
             "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", "4",
             "-c", "python:shared.gunicorn_conf", "--graceful-timeout", "5",
+            "--no-control-socket",  # four masters on one machine would fight over ~/.gunicorn/gunicorn.ctl
             f"services.{service}.app:create_app()"],
             service, {"PROMETHEUS_MULTIPROC_DIR": str(self.data_dir / "metrics" / service)})
 

@@ -74,15 +74,21 @@ class OutboxRelay:
                          .values(sent_at=datetime.now(timezone.utc)))
         return len(batch)
 
-    def run(self, stop: threading.Event, idle_s: float = 0.01) -> None:
+    def run(self, stop: threading.Event, idle_s: float = 0.01, idle_max_s: float = 0.05) -> None:
+        """Relay until stopped. When idle the pause grows from ``idle_s`` to ``idle_max_s``, so an
+        idle service does not query its outbox a hundred times a second; any work resets it."""
+        pause = idle_s
         while not stop.is_set():
             try:
                 sent = self.run_once()
             except Exception:  # a database hiccup must not kill the relay
                 log.exception("relay %s failed; retrying", self.name)
                 sent, self.backoff_s = 0, 1.0
-            if not sent:
-                stop.wait(self.backoff_s or idle_s)
+            if sent:
+                pause = idle_s
+            else:
+                stop.wait(self.backoff_s or pause)
+                pause = min(pause * 1.5, idle_max_s)
         self._drop_producer()
 
     def backlog(self) -> int:

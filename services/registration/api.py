@@ -72,7 +72,7 @@ class CampaignRegistrations(MethodView):
     def post(self, body, campaign_id):
         """Đăng ký thi đua (register a collective or an individual with its emulation content)."""
         auth.require_role(*REGISTRANTS)
-        province = auth.province_for(_campaign(campaign_id)["province"])
+        province = auth.province_for(_campaign_province(campaign_id))
         cmd = domain.RegisterParticipant(
             registration_id=str(uuid.uuid4()), campaign_id=campaign_id, province=province,
             participant=body["participant"], pledges=tuple(body["pledges"]),
@@ -200,6 +200,16 @@ def _one(table, key_col, key, what: str) -> dict:
     if row is None:
         raise NotFound(f"Không tìm thấy {what} {key}")
     return dict(row)
+
+
+def _campaign_province(campaign_id: str) -> str:
+    """The campaign's province, if the caller may see it (the hot path: one small read)."""
+    with runtime().db.read() as conn:
+        province = conn.execute(select(campaigns.c.province).where(
+            campaigns.c.id == campaign_id, campaigns.c.province.in_(auth.provinces_visible()))).scalar()
+    if province is None:
+        raise NotFound(f"Không tìm thấy phong trào thi đua {campaign_id}")
+    return province
 
 
 def _campaign(campaign_id: str) -> dict:

@@ -6,7 +6,7 @@ the domain stays free of SQLAlchemy, Kafka and Flask.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -38,6 +38,20 @@ class CommandContext:
     def new_id() -> str:
         return str(uuid.uuid4())
 
+    def caused_by(self, event_id: str) -> "CommandContext":
+        """The same command, for an event caused by an earlier event rather than by the request."""
+        return replace(self, causation_id=event_id)
+
+
+@dataclass
+class Stream:
+    """An aggregate that needs no state to decide: only its version (each command stands alone)."""
+    id: str
+    version: int = 0
+
+    def apply(self, type_: str, data: dict[str, Any], province: str) -> None:
+        self.version += 1
+
 
 def rehydrate(store: EventStore, conn: Connection, stream_id: str, aggregate: A) -> A:
     for event in store.load(conn, stream_id):
@@ -58,3 +72,14 @@ def record(store: EventStore, conn: Connection, stream_id: str, aggregate: Aggre
     if project is not None:
         project[type_](conn, stored)
     return stored
+
+
+def record_all(store: EventStore, conn: Connection, stream_id: str, aggregate: Aggregate,
+               decided: list[tuple[str, dict[str, Any]]], ctx: CommandContext,
+               project: dict[str, Callable[[Connection, Envelope], None]] | None = None) -> Envelope:
+    """Record several events a decision made, each caused by the one before it; returns the last."""
+    last = None
+    for type_, data in decided:
+        last = record(store, conn, stream_id, aggregate, type_, data, ctx, project)
+        ctx = ctx.caused_by(last.id)
+    return last

@@ -320,14 +320,8 @@ class Nomination:
                      "kind": cmd.kind, "year": year, "proposer_unit": cmd.proposer_unit,
                      "submitted_to": cmd.submitted_to, "submitted_on": cmd.submitted_on.isoformat(),
                      "dossier": cmd.dossier, "evaluation_round": evaluation["round"]}
-        events = [(NOMINATION_SUBMITTED, submitted)]
-        level = cmd.submitted_to
-        for higher in path:
-            events.append((NOMINATION_ESCALATED, {"nomination_id": self.id, "from_level": level,
-                                                  "to_level": higher, "award": cmd.award,
-                                                  "participant": submitted["participant"]}))
-            level = higher
-        return events
+        return [(NOMINATION_SUBMITTED, submitted),
+                *escalations(self.id, cmd.submitted_to, path, cmd.award, submitted["participant"])]
 
     def appraise(self, cmd: Appraise) -> dict[str, Any]:
         self._exists(cmd.province)
@@ -446,11 +440,12 @@ class Hold:
         self.version += 1
 
 
-@dataclass
-class Record:
-    """One event stream per past award recorded as issued, or per province rule."""
-    id: str
-    version: int = 0
-
-    def apply(self, type_: str, data: dict[str, Any], province: str) -> None:
-        self.version += 1
+def escalations(nomination_id: str, level: str, path: list[str], award: str,
+                participant: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Trình cấp trên: one event per level a proposal climbs from ``level`` along ``path``."""
+    events = []
+    for higher in path:
+        events.append((NOMINATION_ESCALATED, {"nomination_id": nomination_id, "from_level": level,
+                                              "to_level": higher, "award": award, "participant": participant}))
+        level = higher
+    return events

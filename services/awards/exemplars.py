@@ -20,7 +20,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import Column, Connection, String, Table, Text, select
 
 from shared import auth, progression
-from shared.aggregate import CommandContext, rehydrate, record
+from shared.aggregate import CommandContext, rehydrate, record, record_all
 from shared.envelope import Envelope
 from shared.errors import RuleViolation
 from shared.eventstore import EventStore
@@ -117,11 +117,10 @@ def recognise(store: EventStore, conn: Connection, cmd: RecogniseExemplar, ctx: 
                           summary["kind"])
     stream = f"exemplar-{cmd.exemplar_id}"
     recognition = rehydrate(store, conn, stream, Recognition(cmd.exemplar_id))
-    caused = CommandContext(ctx.source, ctx.province, ctx.actor, ctx.correlation_id, cmd.review_event_id)
-    step = record(store, conn, stream, recognition, RECOGNISED, recognition.recognise(cmd, summary, case), caused,
-                  project=PROJECT)
+    step = record(store, conn, stream, recognition, RECOGNISED, recognition.recognise(cmd, summary, case),
+                  ctx.caused_by(cmd.review_event_id), project=PROJECT)
     nomination = domain.Nomination(cmd.nomination_id)
-    follow = CommandContext(ctx.source, ctx.province, ctx.actor, ctx.correlation_id, step.id)
+    follow = ctx.caused_by(step.id)
     n_stream, participant = f"nomination-{cmd.nomination_id}", _participant(summary)
     if cmd.outcome == "commended":
         data = domain._decided(cmd.nomination_id, cmd.award, step.data["award_name"], participant,
@@ -138,14 +137,10 @@ def recognise(store: EventStore, conn: Connection, cmd: RecogniseExemplar, ctx: 
                  "kind": "thematic", "year": cmd.on.year, "proposer_unit": cmd.issuer,
                  "submitted_to": cmd.submitted_to, "submitted_on": cmd.on.isoformat(), "dossier": cmd.dossier,
                  "evaluation_round": None}
-    last = record(store, conn, n_stream, nomination, domain.NOMINATION_SUBMITTED, submitted, follow, project=PROJECT)
-    level = cmd.submitted_to
-    for higher in path:
-        after = CommandContext(ctx.source, ctx.province, ctx.actor, ctx.correlation_id, last.id)
-        last = record(store, conn, n_stream, nomination, domain.NOMINATION_ESCALATED,
-                      {"nomination_id": cmd.nomination_id, "from_level": level, "to_level": higher,
-                       "award": cmd.award, "participant": participant}, after, project=PROJECT)
-        level = higher
+    record_all(store, conn, n_stream, nomination,
+               [(domain.NOMINATION_SUBMITTED, submitted),
+                *domain.escalations(cmd.nomination_id, cmd.submitted_to, path, cmd.award, participant)],
+               follow, project=PROJECT)
     return step
 
 

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import Connection, func, select
 
-from shared.aggregate import CommandContext, rehydrate, record
+from shared.aggregate import CommandContext, Stream, rehydrate, record, record_all
 from shared.envelope import Envelope
 from shared.errors import NotYetSeen
 from shared.eventstore import EventStore
@@ -87,10 +87,8 @@ def nominate(store: EventStore, conn: Connection, cmd: domain.Nominate, ctx: Com
         raise NotYetSeen(f"Khen thưởng chưa nhận được {missing} này: nếu vừa gửi, hãy thử lại sau giây lát",
                          rule="nomination.known")
     nomination = _nomination(store, conn, cmd.nomination_id)
-    stream, last = f"nomination-{cmd.nomination_id}", None
-    for type_, data in nomination.nominate(cmd, case):
-        last = _record(store, conn, stream, nomination, type_, data, ctx)
-    return last
+    return record_all(store, conn, f"nomination-{cmd.nomination_id}", nomination, nomination.nominate(cmd, case),
+                      ctx, project=OWN_EVENTS)
 
 
 def appraise(store: EventStore, conn: Connection, cmd: domain.Appraise, ctx: CommandContext) -> Envelope:
@@ -130,7 +128,7 @@ def record_past_award(store: EventStore, conn: Connection, cmd: domain.RecordPas
             "decision_number": cmd.decision_number, "decision_date": cmd.decision_date.isoformat(),
             "issuer": cmd.issuer, "issuer_level": cmd.issuer_level}
     stream = f"record-{cmd.record_id}"
-    return _record(store, conn, stream, rehydrate(store, conn, stream, domain.Record(cmd.record_id)),
+    return _record(store, conn, stream, rehydrate(store, conn, stream, Stream(stream)),
                    domain.AWARD_RECORDED, data, ctx)
 
 
@@ -148,7 +146,7 @@ def lift_hold(store: EventStore, conn: Connection, cmd: domain.LiftHold, ctx: Co
 
 def define_rule(store: EventStore, conn: Connection, cmd: domain.DefineRule, ctx: CommandContext) -> Envelope:
     stream = f"rule-{cmd.rule_id}"
-    return _record(store, conn, stream, rehydrate(store, conn, stream, domain.Record(cmd.rule_id)),
+    return _record(store, conn, stream, rehydrate(store, conn, stream, Stream(stream)),
                    domain.RULE_DEFINED, {"rule_id": cmd.rule_id, "section": cmd.section, "rule": cmd.rule}, ctx)
 
 

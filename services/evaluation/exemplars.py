@@ -110,9 +110,8 @@ def review_exemplar(store: EventStore, conn: Connection, cmd: ReviewExemplar, ct
     rows = conn.execute(select(learning).where(learning.c.exemplar_id == cmd.exemplar_id,
                                                learning.c.province == cmd.province)).mappings().all()
     summary = json.loads(rows[0]["summary"])
-    ctx = CommandContext(ctx.source, ctx.province, ctx.actor, ctx.correlation_id, cmd.learning_event_id)
     return record(store, conn, stream, review, REVIEWED, review.review(cmd, summary, {r["unit_id"] for r in rows}),
-                  ctx, project=OWN_EVENTS)
+                  ctx.caused_by(cmd.learning_event_id), project=OWN_EVENTS)
 
 
 COMMAND_HANDLERS = {ReviewExemplar: review_exemplar}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from shared.aggregate import Stream
 from shared.errors import RuleViolation
 
 RECIPIENT_REGISTERED = "notifications.recipient.registered"
@@ -39,16 +40,6 @@ class RemindDeadline:
     deadline: date
     days_before: int
     today: date
-
-
-@dataclass
-class Stream:
-    """A stream whose events need no state to decide on (each command stands alone)."""
-    id: str
-    version: int = 0
-
-    def apply(self, type_: str, data: dict[str, Any], province: str) -> None:
-        self.version += 1
 
 
 def register_recipient(cmd: RegisterRecipient) -> dict[str, Any]:

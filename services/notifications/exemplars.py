@@ -101,9 +101,8 @@ def publicise(store: EventStore, conn: Connection, cmd: PublicizeExemplar, ctx: 
     summary = json.loads(conn.execute(select(exemplars.c.summary).where(exemplars.c.id == cmd.exemplar_id)).scalar())
     unit_ids = conn.execute(select(units.c.id).where(units.c.province == cmd.province)
                             .order_by(units.c.id)).scalars().all()
-    ctx = CommandContext(ctx.source, ctx.province, ctx.actor, ctx.correlation_id, cmd.selection_event_id)
     return record(store, conn, stream, publicity, PUBLICISED, publicity.publicise(cmd, summary, list(unit_ids)),
-                  ctx, project=OWN_EVENTS)
+                  ctx.caused_by(cmd.selection_event_id), project=OWN_EVENTS)
 
 
 COMMAND_HANDLERS = {PublicizeExemplar: publicise}

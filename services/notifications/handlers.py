@@ -1,7 +1,7 @@
 """Command handlers of notifications; the routing table is at the bottom."""
 from sqlalchemy import Connection
 
-from shared.aggregate import CommandContext, rehydrate, record
+from shared.aggregate import CommandContext, Stream, rehydrate, record
 from shared.envelope import Envelope
 from shared.eventstore import EventStore
 
@@ -13,8 +13,8 @@ def _record(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
     return record(store, conn, stream_id, aggregate, type_, data, ctx, project=OWN_EVENTS)
 
 
-def _stream(store, conn, stream_id) -> domain.Stream:
-    return rehydrate(store, conn, stream_id, domain.Stream(stream_id))
+def _stream(store, conn, stream_id) -> Stream:
+    return rehydrate(store, conn, stream_id, Stream(stream_id))
 
 
 def register_recipient(store: EventStore, conn: Connection, cmd: domain.RegisterRecipient,

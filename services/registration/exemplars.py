@@ -181,10 +181,6 @@ def _load(store, conn, exemplar_id) -> Exemplar:
     return rehydrate(store, conn, f"exemplar-{exemplar_id}", Exemplar(exemplar_id))
 
 
-def _caused_by(ctx: CommandContext, event_id: str) -> CommandContext:
-    return CommandContext(ctx.source, ctx.province, ctx.actor, ctx.correlation_id, event_id)
-
-
 def register_exemplar(store: EventStore, conn: Connection, cmd: RegisterExemplar, ctx: CommandContext) -> Envelope:
     exemplar = _load(store, conn, cmd.exemplar_id)
     known = conn.execute(select(campaigns.c.id).where(campaigns.c.id == cmd.campaign_id,
@@ -198,14 +194,14 @@ def select_exemplar(store: EventStore, conn: Connection, cmd: SelectExemplar, ct
     registered = store.load(conn, f"exemplar-{cmd.exemplar_id}")
     data = exemplar.select(cmd, _scope(conn, cmd.province, cmd.scope_unit_id))
     return record(store, conn, f"exemplar-{cmd.exemplar_id}", exemplar, EXEMPLAR_SELECTED, data,
-                  _caused_by(ctx, registered[0].id), project=OWN_EVENTS)
+                  ctx.caused_by(registered[0].id), project=OWN_EVENTS)
 
 
 def organise_learning(store: EventStore, conn: Connection, cmd: OrganiseLearning, ctx: CommandContext) -> Envelope:
     exemplar = _load(store, conn, cmd.exemplar_id)
     data = exemplar.organise_learning(cmd)
     return record(store, conn, f"exemplar-{cmd.exemplar_id}", exemplar, LEARNING_ORGANISED, data,
-                  _caused_by(ctx, cmd.publicity_event_id), project=OWN_EVENTS)
+                  ctx.caused_by(cmd.publicity_event_id), project=OWN_EVENTS)
 
 
 COMMAND_HANDLERS = {RegisterExemplar: register_exemplar, SelectExemplar: select_exemplar,

@@ -3,32 +3,19 @@
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from shared.broker import free_port
 from shared.stack import Stack
 from tests import scenarios
 from tests.driver import OverHttp
+from tests.smtp import smtp_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
 
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, box
-    controller.stop()
+    with smtp_server() as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ import email
 import email.policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from shared.broker import free_port
 from tests import scenarios as s
 from tests.driver import InProcess
+from tests.smtp import smtp_server
 from tests.unit.conftest import SECRET
 
 from services.notifications.background import MailSettings, Mailer, Reminders
@@ -28,22 +28,10 @@ def notifications_rt(system):
     return system.apps["notifications"].extensions["runtime"]
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
+@pytest.fixture(name="smtp_server")
+def a_real_smtp_server():
+    with smtp_server() as served:
+        yield served
 
 
 def titles(d, recipient, province="83"):

@@ -5,10 +5,21 @@ and consumes), so write transactions start with ``BEGIN IMMEDIATE``: a deferred
 transaction that later upgrades to a write lock can deadlock with another writer
 and fail at once, whatever the busy timeout. Reads use a second engine whose
 transactions stay deferred so that they never queue behind writers (WAL mode).
+
+SQLite itself lets a blocked writer poll: its busy handler sleeps 1, 2, 5, 10 … 100 ms
+between tries, so under contention a write waits far longer than the lock is held.
+Writers of one database file therefore queue on a lock of their own first — a
+``threading.Lock`` inside the process and ``flock`` on ``<database>.writelock``
+across processes — which wakes the next writer the moment the last one commits.
+SQLite's locking stays underneath, so a process that does not take the lock (the
+``sqlite3`` shell, an operator's script) is still safe, only slower to get in.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +47,38 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+class _WriterLock:
+    """One writer at a time on one SQLite file: threads of this process, then processes."""
+
+    def __init__(self, path: str | None):
+        self._threads = threading.RLock()  # re-entrant: a nested write must fail in SQLite, not hang here
+        self._depth = 0
+        self._path = f"{path}.writelock" if path else None
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self._fd
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            fd = self._file() if self._depth == 0 else None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 class Database:
     """Engines for one service's database, created by the composition root."""
 
@@ -48,16 +91,23 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.writer = _sqlite_engine(url, immediate=True)
             self.reader = _sqlite_engine(url, immediate=False)
+            on_disk = parsed.database and parsed.database != ":memory:"
+            self._lock = _WriterLock(str(Path(parsed.database).resolve()) if on_disk else None)
         else:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
             self.writer = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
             self.reader = self.writer
+            self._lock = None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction: commits when the block ends, rolls back on any error."""
-        with self.writer.begin() as conn:
+        if self._lock is None:
+            with self.writer.begin() as conn:
+                yield conn
+            return
+        with self._lock.held(), self.writer.begin() as conn:
             yield conn
 
     @contextlib.contextmanager

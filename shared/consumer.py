@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
@@ -40,6 +40,13 @@ from shared.eventstore import processed_events
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, env.Envelope], None]
+
+
+# Built once: building a statement per event costs more than running it.
+_SEEN = (select(processed_events.c.event_id)
+         .where(processed_events.c.consumer == bindparam("consumer"),
+                processed_events.c.event_id.in_(bindparam("ids", expanding=True))))
+_MARK = processed_events.insert()
 
 
 def dlq_topic(prefix: str, service: str) -> str:
@@ -161,10 +168,7 @@ class ConsumerRunner:
         _mark(conn, self.name, event.id, outcome)
 
     def _seen(self, conn: Connection, ids: list[str]) -> set[str]:
-        rows = conn.execute(select(processed_events.c.event_id)
-                            .where(processed_events.c.consumer == self.name,
-                                   processed_events.c.event_id.in_(ids)))
-        return set(rows.scalars())
+        return set(conn.execute(_SEEN, {"consumer": self.name, "ids": ids}).scalars())
 
     def _already_processed(self, event_id: str) -> bool:
         with self.db.read() as conn:
@@ -211,9 +215,8 @@ class ConsumerRunner:
 
 
 def _mark(conn: Connection, consumer: str, event_id: str, outcome: str) -> None:
-    conn.execute(processed_events.insert().values(
-        consumer=consumer, event_id=event_id, outcome=outcome,
-        processed_at=datetime.now(timezone.utc)))
+    conn.execute(_MARK, {"consumer": consumer, "event_id": event_id, "outcome": outcome,
+                         "processed_at": datetime.now(timezone.utc)})
 
 
 def _reason(exc: BaseException) -> str:

@@ -24,6 +24,7 @@ import orjson
 from marshmallow import Schema, ValidationError, fields, validate
 
 CONTENT_TYPE = "application/cloudevents+json"
+_CONTENT_TYPE = CONTENT_TYPE.encode()
 SPEC_VERSION = "1.0"
 
 
@@ -153,8 +154,12 @@ def decode(value: bytes) -> Envelope:
 
 
 def kafka_headers(event: Envelope, traceparent: str | None = None) -> list[tuple[str, bytes]]:
-    headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", event.type.encode()),
-               ("ce_province", event.province.encode())]
+    return record_headers(event.type, event.province, traceparent)
+
+
+def record_headers(type_: str, province: str, traceparent: str | None = None) -> list[tuple[str, bytes]]:
+    """The record's headers from the event's type and province (the relay has them as columns)."""
+    headers = [("content-type", _CONTENT_TYPE), ("ce_type", type_.encode()), ("ce_province", province.encode())]
     if traceparent:
         headers.append(("traceparent", traceparent.encode()))
     return headers

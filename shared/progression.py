@@ -55,7 +55,7 @@ def correlation(exemplar_id: str) -> str:
 def record_step(conn: Connection, event: Envelope) -> None:
     """Remember that this service has seen a step of an exemplar (own or consumed)."""
     step = BY_TYPE[event.type]
-    conn.execute(exemplar_steps.insert().values(
+    conn.execute(exemplar_steps.insert(), dict(
         exemplar_id=event.data["exemplar_id"], event_id=event.id, step=step.number, event_type=event.type,
         province=event.province, occurred_at=event.time, recorded_at=datetime.now(timezone.utc)))
 

@@ -21,7 +21,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from shared import envelope as env
 from shared.bus import Bus, BusUnavailable
@@ -30,6 +30,13 @@ from shared.eventstore import events, outbox, relay_state
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=10)
+
+_UNSENT = (select(outbox.c.id, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.type,
+                  events.c.province, events.c.body)
+           .join(events, events.c.position == outbox.c.position)
+           .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(bindparam("limit")))
+_MARK_SENT = (update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+              .values(sent_at=bindparam("sent_at")))
 
 
 class OutboxRelay:
@@ -56,10 +63,9 @@ class OutboxRelay:
             if not batch:
                 return 0
             producer = self._producer_or_new()
-            for row in batch:
-                event = env.decode(row.body.encode())
+            for row in batch:  # the stored bytes as they are: validated when they were appended
                 producer.send(row.topic, row.stream_id.encode(), row.body.encode(),
-                              env.kafka_headers(event, row.traceparent))
+                              env.record_headers(row.type, row.province, row.traceparent))
             producer.flush()
         except BusUnavailable as exc:
             self._drop_producer()
@@ -70,8 +76,7 @@ class OutboxRelay:
         self.backoff_s = 0.0
         self.published += len(batch)
         with self.db.write() as conn:
-            conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in batch]))
-                         .values(sent_at=datetime.now(timezone.utc)))
+            conn.execute(_MARK_SENT, {"ids": [r.id for r in batch], "sent_at": datetime.now(timezone.utc)})
         return len(batch)
 
     def run(self, stop: threading.Event, idle_s: float = 0.01, idle_max_s: float = 0.05) -> None:
@@ -100,11 +105,7 @@ class OutboxRelay:
     # -- parts ------------------------------------------------------------------
     def _unsent(self):
         with self.db.read() as conn:
-            return conn.execute(
-                select(outbox.c.id, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.body)
-                .join(events, events.c.position == outbox.c.position)
-                .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(self.batch_size)
-            ).all()
+            return conn.execute(_UNSENT, {"limit": self.batch_size}).all()
 
     def _producer_or_new(self):
         if self._producer is None:
@@ -147,7 +148,7 @@ class OutboxRelay:
         with self.db.write() as conn:
             row = conn.execute(select(relay_state).where(relay_state.c.name == self.name)).first()
             if row is None:
-                conn.execute(relay_state.insert().values(name=self.name, holder=self.holder,
+                conn.execute(relay_state.insert(), dict(name=self.name, holder=self.holder,
                                                          lease_until=now + LEASE))
             elif row.holder == self.holder or _aware(row.lease_until) < now:
                 conn.execute(update(relay_state).where(relay_state.c.name == self.name)

@@ -89,7 +89,7 @@ def on_reviewed(conn: Connection, event: Envelope) -> None:
     progression.record_step(conn, event)
     summary = {k: event.data[k] for k in ("exemplar_id", "campaign_id", "phase", "kind", "name", "participant_id",
                                           "unit_id")}
-    conn.execute(reviewed.insert().values(exemplar_id=event.data["exemplar_id"], province=event.province,
+    conn.execute(reviewed.insert(), dict(exemplar_id=event.data["exemplar_id"], province=event.province,
                                           summary=json.dumps(summary, ensure_ascii=False)))
 
 

@@ -117,7 +117,7 @@ def _j(value) -> str:
 # -- followed events ------------------------------------------------------------------
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(campaigns.insert().values(
+    conn.execute(campaigns.insert(), dict(
         id=d["campaign_id"], province=event.province, title=d["title"], kind=d["kind"], issuer=d["issuer"],
         issuer_level=d["issuer_level"], period_end=date.fromisoformat(d["period_end"]),
         deadlines=_j(d.get("deadlines") or {}), award_plan=_j(d.get("award_plan") or [])))
@@ -125,7 +125,7 @@ def on_campaign_launched(conn: Connection, event: Envelope) -> None:
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
-    conn.execute(participants.insert().values(
+    conn.execute(participants.insert(), dict(
         registration_id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
         participant_id=p["participant_id"], participant_kind=p["kind"],
         individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"], status="registered",
@@ -144,7 +144,7 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
                                            evaluations.c.round < d["round"]))
     if conn.execute(evaluations.select().where(evaluations.c.registration_id == d["registration_id"])).first():
         return
-    conn.execute(evaluations.insert().values(
+    conn.execute(evaluations.insert(), dict(
         registration_id=d["registration_id"], province=event.province, round=d["round"], passed=d["passed"],
         metrics=_j(d.get("metrics") or {}), results=_j(d["results"])))
     conn.execute(update(participants).where(participants.c.registration_id == d["registration_id"])
@@ -154,7 +154,7 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
 # -- own events -----------------------------------------------------------------------
 def on_nomination_submitted(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
-    conn.execute(nominations.insert().values(
+    conn.execute(nominations.insert(), dict(
         id=d["nomination_id"], province=event.province, campaign_id=d["campaign_id"],
         registration_id=d["registration_id"], participant_id=p["participant_id"],
         participant_kind=p["participant_kind"], name=p["name"], unit=p["unit"], award=d["award"],
@@ -184,7 +184,7 @@ def on_award_decided(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
     values = dict(decision_number=d["decision_number"], decision_date=date.fromisoformat(d["decision_date"]))
     if d["kind"] == "ad_hoc":
-        conn.execute(nominations.insert().values(
+        conn.execute(nominations.insert(), dict(
             id=d["nomination_id"], province=event.province, campaign_id=None, registration_id=None,
             participant_id=p["participant_id"], participant_kind=p["participant_kind"], name=p["name"],
             unit=p["unit"], award=d["award"], award_name=d["award_name"], kind="ad_hoc", status="decided",
@@ -202,7 +202,7 @@ def on_award_recorded(conn: Connection, event: Envelope) -> None:
 
 
 def _add_history(conn, province, id_, d, p, level) -> None:
-    conn.execute(history.insert().values(
+    conn.execute(history.insert(), dict(
         id=id_, province=province, participant_id=p["participant_id"], participant_kind=p["participant_kind"],
         name=p["name"], award=d["award"], award_name=d["award_name"], kind=d["kind"], year=d["year"],
         campaign_id=d.get("campaign_id"), decision_number=d["decision_number"],
@@ -211,7 +211,7 @@ def _add_history(conn, province, id_, d, p, level) -> None:
 
 def on_hold_placed(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(holds.insert().values(id=d["hold_id"], province=event.province, participant_id=d["participant_id"],
+    conn.execute(holds.insert(), dict(id=d["hold_id"], province=event.province, participant_id=d["participant_id"],
                                        kind=d["kind"], reason=d["reason"], status="active",
                                        placed_on=date.fromisoformat(d["placed_on"])))
 
@@ -224,7 +224,7 @@ def on_hold_lifted(conn: Connection, event: Envelope) -> None:
 
 def on_rule_defined(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(province_rules.insert().values(id=d["rule_id"], province=event.province, section=d["section"],
+    conn.execute(province_rules.insert(), dict(id=d["rule_id"], province=event.province, section=d["section"],
                                                 body=_j(d["rule"])))
 
 

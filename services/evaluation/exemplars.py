@@ -86,7 +86,7 @@ def on_learning_organised(conn: Connection, event: Envelope) -> None:
     d = event.data
     progression.record_step(conn, event)
     summary = {k: d[k] for k in ("exemplar_id", "campaign_id", "phase", "kind", "name", "participant_id", "unit_id")}
-    conn.execute(learning.insert().values(
+    conn.execute(learning.insert(), dict(
         learning_id=d["learning_id"], exemplar_id=d["exemplar_id"], province=event.province,
         unit_id=d["learning_unit_id"], held_on=date.fromisoformat(d["held_on"]), participants=d["participants"],
         form=d["form"], summary=json.dumps(summary, ensure_ascii=False)))
@@ -95,7 +95,7 @@ def on_learning_organised(conn: Connection, event: Envelope) -> None:
 def on_reviewed(conn: Connection, event: Envelope) -> None:
     d = event.data
     progression.record_step(conn, event)
-    conn.execute(reviews.insert().values(exemplar_id=d["exemplar_id"], province=event.province,
+    conn.execute(reviews.insert(), dict(exemplar_id=d["exemplar_id"], province=event.province,
                                          assessment=d["assessment"], outcomes=json.dumps(d["outcomes"]),
                                          reviewed_on=date.fromisoformat(d["reviewed_on"])))
 

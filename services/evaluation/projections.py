@@ -60,13 +60,13 @@ evaluations = Table(
 
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(campaigns.insert().values(id=d["campaign_id"], province=event.province, title=d["title"],
+    conn.execute(campaigns.insert(), dict(id=d["campaign_id"], province=event.province, title=d["title"],
                                            period_end=date.fromisoformat(d["period_end"])))
 
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
-    conn.execute(candidates.insert().values(
+    conn.execute(candidates.insert(), dict(
         registration_id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
         participant_id=p["participant_id"], participant_kind=p["kind"],
         individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"],
@@ -84,14 +84,14 @@ def on_criteria_set_defined(conn: Connection, event: Envelope) -> None:
                   applies_to=json.dumps(d["applies_to"]), criteria=json.dumps(d["criteria"], ensure_ascii=False),
                   source=d["source"])
     if d["set_version"] == 1:
-        conn.execute(criteria_sets.insert().values(id=d["criteria_set_id"], **values))
+        conn.execute(criteria_sets.insert(), dict(id=d["criteria_set_id"], **values))
     else:
         conn.execute(update(criteria_sets).where(criteria_sets.c.id == d["criteria_set_id"]).values(**values))
 
 
 def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(evaluations.insert().values(
+    conn.execute(evaluations.insert(), dict(
         registration_id=d["registration_id"], round=d["round"], province=event.province,
         campaign_id=d["campaign_id"], criteria_set_id=d["criteria_set_id"],
         criteria_set_version=d["criteria_set_version"], passed=d["passed"],

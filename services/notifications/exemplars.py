@@ -71,12 +71,12 @@ def on_exemplar_selected(conn: Connection, event: Envelope) -> None:
     progression.record_step(conn, event)
     summary = {k: event.data[k] for k in ("exemplar_id", "campaign_id", "phase", "kind", "name", "participant_id",
                                           "unit_id")}
-    conn.execute(exemplars.insert().values(id=event.data["exemplar_id"], province=event.province,
+    conn.execute(exemplars.insert(), dict(id=event.data["exemplar_id"], province=event.province,
                                            summary=json.dumps(summary, ensure_ascii=False)))
 
 
 def on_unit_registered(conn: Connection, event: Envelope) -> None:
-    conn.execute(units.insert().values(id=event.data["unit_id"], province=event.province, name=event.data["name"]))
+    conn.execute(units.insert(), dict(id=event.data["unit_id"], province=event.province, name=event.data["name"]))
 
 
 def on_publicised(conn: Connection, event: Envelope) -> None:

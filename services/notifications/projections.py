@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (Column, Connection, Date, DateTime, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, select, update)
+                        UniqueConstraint, bindparam, select, update)
 
 from shared.envelope import Envelope
 
@@ -121,17 +121,20 @@ def vn_date(iso: str) -> str:
     return f"{d}/{m}/{y}"
 
 
+_EMAIL_OF = select(recipients.c.email).where(recipients.c.id == bindparam("id"),
+                                             recipients.c.province == bindparam("province"))
+
+
 def deliver(conn: Connection, event: Envelope, recipient: str, title: str, body: str) -> None:
     """One inbox item, and an e-mail if the recipient has an address."""
     # the id follows from the event and the recipient, so a rebuilt inbox is the same inbox
     item_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"thidua:inbox:{event.id}:{recipient}"))
-    conn.execute(inbox.insert().values(id=item_id, province=event.province, recipient=recipient,
+    conn.execute(inbox.insert(), dict(id=item_id, province=event.province, recipient=recipient,
                                        event_id=event.id, event_type=event.type, title=title, body=body,
                                        created_at=event.time))
-    email = conn.execute(select(recipients.c.email).where(recipients.c.id == recipient,
-                                                          recipients.c.province == event.province)).scalar()
+    email = conn.execute(_EMAIL_OF, {"id": recipient, "province": event.province}).scalar()
     if email:
-        conn.execute(deliveries.insert().values(
+        conn.execute(deliveries.insert(), dict(
             id=str(uuid.uuid4()), province=event.province, recipient=recipient, email=email, subject=title,
             body=body, status="pending", attempts=0, next_attempt_at=datetime.now(timezone.utc)))
 
@@ -139,7 +142,7 @@ def deliver(conn: Connection, event: Envelope, recipient: str, title: str, body:
 # -- registration -----------------------------------------------------------------------------
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(campaigns.insert().values(id=d["campaign_id"], province=event.province, title=d["title"],
+    conn.execute(campaigns.insert(), dict(id=d["campaign_id"], province=event.province, title=d["title"],
                                            deadlines=json.dumps(d.get("deadlines") or
                                                                 {"registration": d["registration_deadline"]})))
     deliver(conn, event, province_recipient(event.province), "Phát động phong trào thi đua",
@@ -184,10 +187,10 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
 # -- awards ---------------------------------------------------------------------------------
 def on_nomination_submitted(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
-    conn.execute(nominations.insert().values(id=d["nomination_id"], province=event.province,
+    conn.execute(nominations.insert(), dict(id=d["nomination_id"], province=event.province,
                                              proposer=event.actor.id, participant_id=p["participant_id"],
                                              award_name=d["award_name"], name=p["name"]))
-    conn.execute(publications.insert().values(
+    conn.execute(publications.insert(), dict(
         nomination_id=d["nomination_id"], province=event.province, campaign_id=d["campaign_id"],
         campaign_title=d.get("campaign_title"), name=p["name"], unit=p["unit"],
         participant_kind=p["participant_kind"], award_name=d["award_name"], kind=d["kind"],
@@ -229,7 +232,7 @@ def on_award_decided(conn: Connection, event: Envelope) -> None:
                     .where(publications.c.nomination_id == d["nomination_id"])).first():
         conn.execute(update(publications).where(publications.c.nomination_id == d["nomination_id"]).values(**values))
     else:
-        conn.execute(publications.insert().values(
+        conn.execute(publications.insert(), dict(
             nomination_id=d["nomination_id"], province=event.province, campaign_id=d.get("campaign_id"),
             campaign_title=None, name=p["name"], unit=p["unit"], participant_kind=p["participant_kind"],
             award_name=d["award_name"], kind=d["kind"], **values))
@@ -248,12 +251,12 @@ def on_recipient_registered(conn: Connection, event: Envelope) -> None:
         conn.execute(update(recipients).where(recipients.c.id == d["recipient_id"],
                                               recipients.c.province == event.province).values(**values))
     else:
-        conn.execute(recipients.insert().values(id=d["recipient_id"], province=event.province, **values))
+        conn.execute(recipients.insert(), dict(id=d["recipient_id"], province=event.province, **values))
 
 
 def on_deadline_reminded(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(reminders.insert().values(key=d["key"], province=event.province,
+    conn.execute(reminders.insert(), dict(key=d["key"], province=event.province,
                                            sent_on=date.fromisoformat(d["sent_on"])))
     deliver(conn, event, province_recipient(event.province), "Sắp đến hạn",
             f"Còn {d['days_before']} ngày đến {d['deadline_name']} ({vn_date(d['deadline'])}) của phong trào "
@@ -266,7 +269,7 @@ def on_reminder_settings_defined(conn: Connection, event: Envelope) -> None:
         conn.execute(update(reminder_settings).where(reminder_settings.c.province == event.province)
                      .values(days_before=days))
     else:
-        conn.execute(reminder_settings.insert().values(province=event.province, days_before=days))
+        conn.execute(reminder_settings.insert(), dict(province=event.province, days_before=days))
 
 
 OWN_EVENTS = {

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from shared import auth
 from shared.errors import NotFound
@@ -13,7 +13,7 @@ from shared.service import execute, runtime
 
 from services.registration import domain, handlers
 from services.registration.projections import (CAMPAIGN_DETAILS, campaigns, clusters, covenants,
-                                               members, registrations, units)
+                                               members, registration_row, registrations, units)
 from services.registration.schemas import (CampaignSchema, ClusterSchema, CovenantSchema,
                                            CovenantViewSchema, LaunchCampaignSchema, MemberSchema,
                                            RegisterSchema, RegistrationSchema, UnitSchema,
@@ -77,8 +77,8 @@ class CampaignRegistrations(MethodView):
             registration_id=str(uuid.uuid4()), campaign_id=campaign_id, province=province,
             participant=body["participant"], pledges=tuple(body["pledges"]),
             registered_on=body["registered_on"] or datetime.now(timezone.utc).date())
-        _execute(cmd, province, f"registration-{cmd.registration_id}")
-        return _registration(cmd.registration_id)
+        event = _execute(cmd, province, f"registration-{cmd.registration_id}")
+        return _registration_view(registration_row(event))  # the row just written, not read back
 
     @blp.response(200, RegistrationSchema(many=True))
     def get(self, campaign_id):
@@ -202,11 +202,15 @@ def _one(table, key_col, key, what: str) -> dict:
     return dict(row)
 
 
+_CAMPAIGN_PROVINCE = select(campaigns.c.province).where(
+    campaigns.c.id == bindparam("id"), campaigns.c.province.in_(bindparam("visible", expanding=True)))
+
+
 def _campaign_province(campaign_id: str) -> str:
     """The campaign's province, if the caller may see it (the hot path: one small read)."""
     with runtime().db.read() as conn:
-        province = conn.execute(select(campaigns.c.province).where(
-            campaigns.c.id == campaign_id, campaigns.c.province.in_(auth.provinces_visible()))).scalar()
+        province = conn.execute(_CAMPAIGN_PROVINCE, {"id": campaign_id,
+                                                     "visible": list(auth.provinces_visible())}).scalar()
     if province is None:
         raise NotFound(f"Không tìm thấy phong trào thi đua {campaign_id}")
     return province

@@ -141,7 +141,7 @@ class Exemplar:
 # -- projection ----------------------------------------------------------------------------
 def on_exemplar_registered(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(exemplars.insert().values(
+    conn.execute(exemplars.insert(), dict(
         id=d["exemplar_id"], province=event.province, campaign_id=d["campaign_id"], phase=d["phase"],
         kind=d["kind"], name=d["name"], unit_id=d["unit_id"],
         details=json.dumps({"details": d["details"], "achievements": d["achievements"],

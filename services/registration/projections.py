@@ -3,7 +3,7 @@ import json
 from datetime import date
 
 from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, update)
+                        UniqueConstraint, bindparam, update)
 
 from shared.envelope import Envelope
 
@@ -91,7 +91,7 @@ CAMPAIGN_DETAILS = ("deadlines", "target_groups", "content_areas", "criteria_set
 
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(campaigns.insert().values(
+    conn.execute(campaigns.insert(), dict(
         id=d["campaign_id"], province=event.province, title=d["title"], kind=d["kind"],
         issuer=d["issuer"], issuer_level=d["issuer_level"],
         period_start=date.fromisoformat(d["period_start"]), period_end=date.fromisoformat(d["period_end"]),
@@ -101,36 +101,43 @@ def on_campaign_launched(conn: Connection, event: Envelope) -> None:
         details=json.dumps({k: d.get(k) for k in CAMPAIGN_DETAILS}, ensure_ascii=False), registrations=0))
 
 
-def on_participant_registered(conn: Connection, event: Envelope) -> None:
+def registration_row(event: Envelope) -> dict:
+    """The read-model row a registration event makes (the API answers the POST with it too)."""
     d, p = event.data, event.data["participant"]
-    conn.execute(registrations.insert().values(
-        id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
-        participant_id=p["participant_id"], participant_kind=p["kind"],
-        individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"],
-        late=d["late"], status="registered", registered_on=date.fromisoformat(d["registered_on"]),
-        pledges=json.dumps(d["pledges"], ensure_ascii=False)))
-    conn.execute(update(campaigns).where(campaigns.c.id == d["campaign_id"])
-                 .values(registrations=campaigns.c.registrations + 1))
+    return dict(id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
+                participant_id=p["participant_id"], participant_kind=p["kind"],
+                individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"],
+                late=d["late"], status="registered", registered_on=date.fromisoformat(d["registered_on"]),
+                pledges=json.dumps(d["pledges"], ensure_ascii=False))
+
+
+_INSERT_REGISTRATION = registrations.insert()
+_COUNT_REGISTRATION = (update(campaigns).where(campaigns.c.id == bindparam("campaign"))
+                       .values(registrations=campaigns.c.registrations + bindparam("delta")))
+
+
+def on_participant_registered(conn: Connection, event: Envelope) -> None:
+    conn.execute(_INSERT_REGISTRATION, registration_row(event))
+    conn.execute(_COUNT_REGISTRATION, {"campaign": event.data["campaign_id"], "delta": 1})
 
 
 def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(update(registrations).where(registrations.c.id == d["registration_id"])
                  .values(status="withdrawn"))
-    conn.execute(update(campaigns).where(campaigns.c.id == d["campaign_id"])
-                 .values(registrations=campaigns.c.registrations - 1))
+    conn.execute(_COUNT_REGISTRATION, {"campaign": d["campaign_id"], "delta": -1})
 
 
 def on_unit_registered(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(units.insert().values(id=d["unit_id"], province=event.province, name=d["name"],
+    conn.execute(units.insert(), dict(id=d["unit_id"], province=event.province, name=d["name"],
                                        kind=d["kind"], parent_id=d.get("parent_id"),
                                        address=d.get("address"), phone=d.get("phone")))
 
 
 def on_member_added(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(members.insert().values(unit_id=d["unit_id"], person_id=d["person_id"],
+    conn.execute(members.insert(), dict(unit_id=d["unit_id"], person_id=d["person_id"],
                                          province=event.province, name=d["name"],
                                          position=d.get("position"), individual_kind=d["individual_kind"],
                                          gender=d.get("gender")))
@@ -138,13 +145,13 @@ def on_member_added(conn: Connection, event: Envelope) -> None:
 
 def on_cluster_formed(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(clusters.insert().values(id=d["cluster_id"], province=event.province, name=d["name"],
+    conn.execute(clusters.insert(), dict(id=d["cluster_id"], province=event.province, name=d["name"],
                                           kind=d["kind"], member_unit_ids=json.dumps(d["member_unit_ids"])))
 
 
 def on_covenant_signed(conn: Connection, event: Envelope) -> None:
     d = event.data
-    conn.execute(covenants.insert().values(
+    conn.execute(covenants.insert(), dict(
         id=d["covenant_id"], cluster_id=d["cluster_id"], campaign_id=d["campaign_id"],
         province=event.province, content=d["content"], signed_by=json.dumps(d["signed_by"]),
         signed_on=date.fromisoformat(d["signed_on"])))

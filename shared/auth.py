@@ -10,6 +10,7 @@ province a request acts in; they never parse the header themselves.
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -38,6 +39,17 @@ def mint(secret: str, subject: str, role: str, provinces: list[str], ttl_s: int 
 
 
 def decode(token: str, secret: str, issuer: str = "thidua", audience: str = "thidua") -> Principal:
+    """The principal a token names. A client sends the same token with every request, so a
+    token verified once is remembered (per process, bounded) until its ``exp``; a token that
+    failed is checked afresh every time."""
+    principal, expires = _verified(token, secret, issuer, audience)
+    if time.time() >= expires:  # expired since it was verified: PyJWT says so, in its words
+        _verified.__wrapped__(token, secret, issuer, audience)
+    return principal
+
+
+@functools.lru_cache(maxsize=1024)
+def _verified(token: str, secret: str, issuer: str, audience: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=issuer, audience=audience,
                             options={"require": ["sub", "exp", "iss", "aud"]})
@@ -48,7 +60,7 @@ def decode(token: str, secret: str, issuer: str = "thidua", audience: str = "thi
         raise Unauthorized(f"Vai trò (role) {role!r} không được hỗ trợ")
     if not isinstance(provinces, list) or not provinces or not all(isinstance(p, str) for p in provinces):
         raise Unauthorized("Token phải nêu ít nhất một tỉnh (provinces)")
-    return Principal(str(claims["sub"]), role, tuple(provinces))
+    return Principal(str(claims["sub"]), role, tuple(provinces)), float(claims["exp"])
 
 
 def init_app(app: Flask, secret: str, issuer: str, audience: str) -> None:

@@ -127,11 +127,18 @@ class EventStore:
 
     def append(self, conn: Connection, stream_id: str, expected_version: int,
                new_events: Iterable[Envelope]) -> list[Envelope]:
-        head = conn.execute(_HEAD, {"stream": stream_id}).first()
-        actual = head.version if head else 0
-        if actual != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, actual)
-        prev = head.hash if head else GENESIS
+        # A new stream on SQLite skips the head read: an existing stream fails the (stream, version)
+        # key below, and SQLite's transaction stays usable to read the actual version then.
+        # (PostgreSQL aborts the transaction on that failure, so there the head is read first.)
+        blind = expected_version == 0 and conn.dialect.name == "sqlite"
+        if blind:
+            prev = GENESIS
+        else:
+            head = conn.execute(_HEAD, {"stream": stream_id}).first()
+            actual = head.version if head else 0
+            if actual != expected_version:
+                raise ConcurrencyError(stream_id, expected_version, actual)
+            prev = head.hash if head else GENESIS
         now = datetime.now(timezone.utc)
         stored, rows = [], []
         for i, event in enumerate(new_events, start=expected_version + 1):
@@ -149,7 +156,8 @@ class EventStore:
         try:
             conn.execute(_INSERT_EVENTS, rows)
         except IntegrityError as exc:
-            raise ConcurrencyError(stream_id, expected_version) from exc
+            raise ConcurrencyError(stream_id, expected_version,
+                                   self.version(conn, stream_id) if blind else None) from exc
         # one outbox row per new event, in one statement, without reading the positions back
         conn.execute(_INSERT_OUTBOX, {"topic": self.topic, "traceparent": tracing.current_traceparent(),
                                       "stream": stream_id, "after": expected_version})

@@ -3,6 +3,7 @@ import json
 import uuid
 from datetime import datetime, timezone
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import bindparam, select
@@ -202,16 +203,22 @@ def _one(table, key_col, key, what: str) -> dict:
     return dict(row)
 
 
-_CAMPAIGN_PROVINCE = select(campaigns.c.province).where(
-    campaigns.c.id == bindparam("id"), campaigns.c.province.in_(bindparam("visible", expanding=True)))
+_CAMPAIGN_PROVINCE = select(campaigns.c.province).where(campaigns.c.id == bindparam("id"))
 
 
 def _campaign_province(campaign_id: str) -> str:
-    """The campaign's province, if the caller may see it (the hot path: one small read)."""
-    with runtime().db.read() as conn:
-        province = conn.execute(_CAMPAIGN_PROVINCE, {"id": campaign_id,
-                                                     "visible": list(auth.provinces_visible())}).scalar()
+    """The campaign's province, if the caller may see it (the hot path: one small read, once:
+    a campaign's province never changes, so each process remembers it)."""
+    known = current_app.extensions.setdefault("registration.campaign_provinces", {})
+    province = known.get(campaign_id)
     if province is None:
+        with runtime().db.read() as conn:
+            province = conn.execute(_CAMPAIGN_PROVINCE, {"id": campaign_id}).scalar()
+        if province is not None:
+            if len(known) >= 10_000:
+                known.clear()
+            known[campaign_id] = province
+    if province is None or province not in auth.provinces_visible():
         raise NotFound(f"Không tìm thấy phong trào thi đua {campaign_id}")
     return province
 

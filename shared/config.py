@@ -8,6 +8,7 @@
 | ``TOPIC_PARTITIONS`` | partitions of the topics the service creates | ``3`` |
 | ``KAFKA_REPLICATION_FACTOR`` | replication factor of those topics | ``1`` |
 | ``KAFKA_MAX_POLL_INTERVAL_MS`` | consumer rebalance/poll limit (small on Tansu) | ``10000`` |
+| ``KAFKA_FETCH_MIN_BYTES`` / ``KAFKA_FETCH_MAX_WAIT_MS`` | a consumer's fetch is answered when this much is there, or after this wait (on Apache Kafka a longer wait saves idle round trips) | ``1`` / ``20`` |
 | ``JWT_SECRET`` | HMAC key that signs bearer tokens (HS256), 32 characters or more | none: required |
 | ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of tokens | ``thidua`` / ``thidua`` |
 | ``CHAIN_KEY`` | secret key of the events' hash chain (HMAC-SHA-256); without it the chain is plain SHA-256 and proves order and integrity but not authorship | none |
@@ -44,6 +45,8 @@ class Settings:
     topic_retention_ms: int = -1
     dlq_retention_ms: int = -1
     worker_metrics_port: int | None = None
+    fetch_min_bytes: int = KafkaSettings.fetch_min_bytes
+    fetch_max_wait_ms: int = KafkaSettings.fetch_max_wait_ms
 
     @property
     def topic(self) -> str:
@@ -57,7 +60,8 @@ class Settings:
         return KafkaSettings(bootstrap_servers=self.kafka_bootstrap, client_id=f"thidua-{self.service}",
                              max_poll_interval_ms=self.max_poll_interval_ms,
                              session_timeout_ms=max(6000, self.max_poll_interval_ms),
-                             replication_factor=self.replication_factor)
+                             replication_factor=self.replication_factor,
+                             fetch_min_bytes=self.fetch_min_bytes, fetch_max_wait_ms=self.fetch_max_wait_ms)
 
 
 def topic_of(prefix: str, service: str) -> str:
@@ -89,4 +93,6 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         topic_retention_ms=int(env.get("TOPIC_RETENTION_MS", "-1")),
         dlq_retention_ms=int(env.get("DLQ_RETENTION_MS", "-1")),
         worker_metrics_port=int(env["WORKER_METRICS_PORT"]) if env.get("WORKER_METRICS_PORT") else None,
+        fetch_min_bytes=int(env.get("KAFKA_FETCH_MIN_BYTES", KafkaSettings.fetch_min_bytes)),
+        fetch_max_wait_ms=int(env.get("KAFKA_FETCH_MAX_WAIT_MS", KafkaSettings.fetch_max_wait_ms)),
     )

@@ -79,9 +79,12 @@ class OutboxRelay:
             conn.execute(_MARK_SENT, {"ids": [r.id for r in batch], "sent_at": datetime.now(timezone.utc)})
         return len(batch)
 
-    def run(self, stop: threading.Event, idle_s: float = 0.01, idle_max_s: float = 0.05) -> None:
+    def run(self, stop: threading.Event, idle_s: float = 0.01, idle_max_s: float = 0.05,
+            linger_s: float = 0.005) -> None:
         """Relay until stopped. When idle the pause grows from ``idle_s`` to ``idle_max_s``, so an
-        idle service does not query its outbox a hundred times a second; any work resets it."""
+        idle service does not query its outbox a hundred times a second; any work resets it.
+        After a batch that was not full the relay lingers ``linger_s``, so that under load one
+        round trip to the broker and one outbox update carry many events, not one or two."""
         pause = idle_s
         while not stop.is_set():
             try:
@@ -91,6 +94,8 @@ class OutboxRelay:
                 sent, self.backoff_s = 0, 1.0
             if sent:
                 pause = idle_s
+                if sent < self.batch_size and linger_s:
+                    stop.wait(linger_s)
             else:
                 stop.wait(self.backoff_s or pause)
                 pause = min(pause * 1.5, idle_max_s)

@@ -65,7 +65,7 @@ Method
       linger 2 ms, flush every 500) -> a consumer-group member in another process committing after
       every poll, on the Stack's Tansu broker after the services stopped; bare SQLAlchemy = shared.db
       (WAL, synchronous=NORMAL, BEGIN IMMEDIATE) one row per transaction; bare Flask = gunicorn
-      {web_workers} workers x gthread 4 threads, one row per POST, driven by the A1 client.
+      {web_workers} workers x gthread {web_threads} threads, one row per POST, driven by the A1 client.
   CPU = utime+stime from /proc per process group during the phase, % of one core ({cores} cores);
       the client processes report their own (they exit before the closing snapshot)."""
 
@@ -323,7 +323,7 @@ def bare_flask(folder: Path, args) -> dict:
     logf = open(folder / "bare_flask.log", "ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
-         "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+         "--worker-class", "gthread", "--threads", str(args.web_threads), "--access-logfile", "-", "--graceful-timeout", "5",
          "bench.bare_app:create_app()"],
         env={**os.environ, "BARE_DATABASE_URL": url_db, "PYTHONUNBUFFERED": "1"},
         stdout=logf, stderr=subprocess.STDOUT, start_new_session=True, cwd=str(Path(__file__).parent.parent))
@@ -524,7 +524,7 @@ def report(r: dict, args) -> str:
                 w(f"   {name:<22}{count:>5} x {text}")
     w("-" * 100)
     w(METHOD.format(clients=args.clients, threads=args.threads, a2_threads=args.a2_threads, payload=r["payload_bytes"],
-                    web_workers=args.web_workers, cores=os.cpu_count()))
+                    web_workers=args.web_workers, web_threads=args.web_threads, cores=os.cpu_count()))
     if r.get("stack_event_bytes"):
         w(f"  Registration events in the Stack's store averaged {r['stack_event_bytes']:.0f} B.")
     w(f"  Total run time {r['total_s']:.0f} s.")
@@ -546,6 +546,8 @@ def parse(argv=None):
     p.add_argument("--warmup", type=int, help="registrations before measuring (default 200; quick 50)")
     p.add_argument("--web-workers", type=int, default=Stack.web_workers,
                    help="gunicorn workers per service (Stack default %(default)s)")
+    p.add_argument("--web-threads", type=int, default=Stack.web_threads,
+                   help="threads per gunicorn worker (Stack default %(default)s)")
     p.add_argument("--kafka-records", type=int, help="B: records for the Kafka ceiling (20000; quick 5000)")
     p.add_argument("--bare-count", type=int, help="B: POSTs to the bare Flask app (3000; quick 600)")
     p.add_argument("--store-single", type=int, help="A3/C: 1/txn appends (2000; quick 500)")
@@ -586,7 +588,7 @@ def main(argv=None) -> int:
         if args.only & {"a1", "a2", "kafka"}:
             log(f"starting the Stack in {tmp}/stack ...")
             # plain-text logs: scan_logs reads "<time> LEVEL ..." lines
-            stack = Stack.on_free_ports(tmp / "stack", web_workers=args.web_workers,
+            stack = Stack.on_free_ports(tmp / "stack", web_workers=args.web_workers, web_threads=args.web_threads,
                                         extra_env={"LOG_FORMAT": "text"})
             try:
                 stack.start()

@@ -45,6 +45,7 @@ class Stack:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     broker_port: int = 9092
     web_workers: int = 2
+    web_threads: int = 4
     database_urls: dict[str, str] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     worker_metrics_ports: dict[str, int] = field(default_factory=dict)  # none: workers serve no metrics
@@ -107,7 +108,7 @@ class Stack:
     def start_web(self, service: str) -> subprocess.Popen:
         return self._spawn(f"{service}-web", [
             sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}",
-            "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", "4",
+            "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", str(self.web_threads),
             "-c", "python:shared.gunicorn_conf", "--graceful-timeout", "5",
             "--no-control-socket",  # four masters on one machine would fight over ~/.gunicorn/gunicorn.ctl
             f"services.{service}.app:create_app()"],
@@ -163,6 +164,7 @@ class Stack:
 def main() -> None:
     data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
     stack = Stack(data_dir, web_workers=int(os.environ.get("WEB_WORKERS", "2")),
+                  web_threads=int(os.environ.get("WEB_THREADS", "4")),
                   worker_metrics_ports=dict(WORKER_METRICS_PORTS))
     stop = {"now": False}
     for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT explicitly: a background job ignores it

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from sqlalchemy import select
 
 from shared import auth

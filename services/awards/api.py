@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime, timezone
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from sqlalchemy import func, select
 
 from shared import auth

@@ -3,7 +3,7 @@ import json
 from datetime import datetime, timezone
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from sqlalchemy import select
 
 from shared import auth

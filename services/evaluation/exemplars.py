@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, Connection, Date, Integer, String, Table, Text, select
 

@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from sqlalchemy import select, update
 
 from shared import auth

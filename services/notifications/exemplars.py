@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, Connection, DateTime, String, Table, Text, select
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from sqlalchemy import bindparam, select
 
 from shared import auth

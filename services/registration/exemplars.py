@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.blueprint import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Column, Connection, Integer, String, Table, Text, func, select, update
 

@@ -8,7 +8,7 @@
 | ``TOPIC_PARTITIONS`` | partitions of the topics the service creates | ``3`` |
 | ``KAFKA_REPLICATION_FACTOR`` | replication factor of those topics | ``1`` |
 | ``KAFKA_MAX_POLL_INTERVAL_MS`` | consumer rebalance/poll limit (small on Tansu) | ``10000`` |
-| ``KAFKA_FETCH_MIN_BYTES`` / ``KAFKA_FETCH_MAX_WAIT_MS`` | a consumer's fetch is answered when this much is there, or after this wait (on Apache Kafka a longer wait saves idle round trips) | ``1`` / ``20`` |
+| ``KAFKA_FETCH_MIN_BYTES`` / ``KAFKA_FETCH_MAX_WAIT_MS`` | a consumer's fetch is answered when this much is there, or after this wait (on Apache Kafka a longer wait saves idle round trips) | ``1`` / ``100`` |
 | ``JWT_SECRET`` | HMAC key that signs bearer tokens (HS256), 32 characters or more | none: required |
 | ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of tokens | ``thidua`` / ``thidua`` |
 | ``CHAIN_KEY`` | secret key of the events' hash chain (HMAC-SHA-256); without it the chain is plain SHA-256 and proves order and integrity but not authorship | none |

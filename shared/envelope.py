@@ -14,7 +14,6 @@ read it as is. W3C trace context, when present, travels in ``traceparent``.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -145,8 +144,8 @@ def encode(event: Envelope) -> bytes:
 
 def decode(value: bytes) -> Envelope:
     try:
-        body = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:  # bad UTF-8 too
         raise EnvelopeError({"_value": [f"not JSON: {exc}"]}) from exc
     if not isinstance(body, dict):
         raise EnvelopeError({"_value": ["not a JSON object"]})

@@ -1,7 +1,10 @@
 """gunicorn settings of every web process: ``gunicorn -c python:shared.gunicorn_conf ...``.
 
-* gunicorn's own lines (its error log; the access log when asked for) in the same JSON
-  as the application's (:mod:`shared.logs`), ``THIDUA_SERVICE`` naming the service;
+* gunicorn's own lines (its error log) in the same JSON as the application's
+  (:mod:`shared.logs`), ``THIDUA_SERVICE`` naming the service. gunicorn writes no access
+  line: the application writes one per request with more in it (province, correlation id,
+  trace, duration), and gunicorn's would repeat it — and building it cost a tenth of a
+  request's CPU, since a ``logconfig_dict`` switches gunicorn's access log on;
 * prometheus-client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set: the
   folder is emptied when gunicorn starts (counts of an earlier run must not be added in)
   and a worker that exits is marked dead (its gauges dropped, its counters kept).
@@ -9,6 +12,8 @@
 import os
 import shutil
 from pathlib import Path
+
+from gunicorn.glogging import Logger
 
 _format = "shared.logs.TextFormatter" if os.environ.get("LOG_FORMAT") == "text" else "shared.logs.JsonFormatter"
 
@@ -21,9 +26,16 @@ logconfig_dict = {
     "root": {"level": "INFO", "handlers": []},  # the app's own handler comes with create_app()
     "loggers": {
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
+
+
+class NoAccessLogger(Logger):
+    def _compute_access_log_enabled(self):
+        return False
+
+
+logger_class = NoAccessLogger
 
 
 def on_starting(server):

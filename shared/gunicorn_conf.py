@@ -5,6 +5,7 @@
   line: the application writes one per request with more in it (province, correlation id,
   trace, duration), and gunicorn's would repeat it — and building it cost a tenth of a
   request's CPU, since a ``logconfig_dict`` switches gunicorn's access log on;
+* a shorter GIL switch interval in each worker (:func:`shared.service.shorten_gil_switch`);
 * prometheus-client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set: the
   folder is emptied when gunicorn starts (counts of an earlier run must not be added in)
   and a worker that exits is marked dead (its gauges dropped, its counters kept).
@@ -43,6 +44,11 @@ def on_starting(server):
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def post_fork(server, worker):
+    from shared.service import shorten_gil_switch
+    shorten_gil_switch()
 
 
 def child_exit(server, worker):

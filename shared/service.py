@@ -8,7 +8,9 @@ both build their engines and Kafka clients here, after gunicorn has forked.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,11 +186,20 @@ def command_context(province: str, correlation_id: str) -> CommandContext:
         causation_id=request.headers.get("X-Request-ID") or f"command:{CommandContext.new_id()}")
 
 
+def shorten_gil_switch() -> None:
+    """A thread that holds a service's write lock gives up the GIL at every SQLite call and must
+    win it back from threads busy with other requests, each of which may keep it for the whole
+    switch interval (5 ms by default): the lock is then held for many times the work done under
+    it. ``PY_SWITCH_INTERVAL_MS`` (default 1) bounds that wait."""
+    sys.setswitchinterval(float(os.environ.get("PY_SWITCH_INTERVAL_MS", "1")) / 1000.0)
+
+
 def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
                bus: Bus | None = None, stop: threading.Event | None = None) -> None:
     """The worker process: one thread relays the outbox, one consumes the followed topics."""
     logs.configure(spec.name)
     tracing.setup(spec.name)
+    shorten_gil_switch()
     rt = build_runtime(spec, settings, bus)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():

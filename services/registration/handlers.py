@@ -33,7 +33,9 @@ def register_participant(store: EventStore, conn: Connection, cmd: domain.Regist
                          ctx: CommandContext) -> Envelope:
     campaign = _campaign(store, conn, cmd.campaign_id)
     stream = f"registration-{cmd.registration_id}"
-    registration = rehydrate(store, conn, stream, domain.Registration(cmd.registration_id))
+    # The id was made for this command, so the stream is new and there is nothing to load; were
+    # it not, appending at version 0 would fail on the store's (stream, version) key.
+    registration = domain.Registration(cmd.registration_id)
     return _record(store, conn, stream, registration, domain.PARTICIPANT_REGISTERED,
                    registration.register(campaign, cmd), ctx)
 

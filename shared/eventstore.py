@@ -86,12 +86,71 @@ _VERSION = (select(func.coalesce(func.max(events.c.version), 0))
             .where(events.c.stream_id == bindparam("stream")))
 _RAW = (select(events.c.position, events.c.stream_id, events.c.version, events.c.type, events.c.body)
         .where(events.c.position > bindparam("after")).order_by(events.c.position).limit(bindparam("limit")))
-_INSERT_EVENTS = insert(events)
-_INSERT_OUTBOX = insert(outbox).from_select(
+_EVENT_COLUMNS = ("event_id", "stream_id", "version", "type", "province", "correlation_id", "recorded_at",
+                  "body", "prev_hash", "hash")
+
+
+class _DriverStatement:
+    """A Core statement compiled once per dialect and run on the DBAPI cursor itself.
+
+    Appending runs for every decision, and SQLAlchemy's execution path costs several times
+    what the database takes to insert the rows. The SQL and the parameters still come from
+    SQLAlchemy: the statement compiled for the connection's dialect (its paramstyle), each
+    column's bind processor (e.g. how SQLite stores a DateTime), so a row is stored exactly
+    as ``conn.execute`` would store it; it runs in the connection's own transaction.
+    """
+
+    def __init__(self, statement, types: dict):
+        self.statement, self.types = statement, types
+        self._compiled: dict[str, tuple] = {}
+
+    def _for(self, dialect) -> tuple:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = compiled.positiontup  # None where the driver takes named parameters
+            processors = {name: p for name, t in self.types.items()
+                          if (p := t.bind_processor(dialect)) is not None}
+            found = self._compiled[dialect.name] = (compiled.string, order, processors)
+        return found
+
+    def execute(self, conn: Connection, rows: list[dict]) -> None:
+        sql, order, processors = self._for(conn.dialect)
+        if processors:
+            rows = _converted(rows, processors)
+        params = [tuple(r[k] for k in order) for r in rows] if order is not None else rows
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            if len(params) == 1:
+                cursor.execute(sql, params[0])
+            else:
+                cursor.executemany(sql, params)
+        except conn.dialect.dbapi.IntegrityError as exc:
+            raise IntegrityError(sql, None, exc) from exc
+        finally:
+            cursor.close()
+
+
+def _converted(rows: list[dict], processors: dict) -> list[dict]:
+    """The rows with each processed column converted, each distinct value once (the events of
+    one append share their recorded_at)."""
+    memo: dict = {}
+
+    def convert(name, processor, value):
+        if (name, value) not in memo:
+            memo[(name, value)] = processor(value)
+        return memo[(name, value)]
+
+    return [{**r, **{k: convert(k, p, r[k]) for k, p in processors.items()}} for r in rows]
+
+
+_INSERT_EVENTS = _DriverStatement(insert(events).values({c: bindparam(c) for c in _EVENT_COLUMNS}),
+                                  {c: events.c[c].type for c in _EVENT_COLUMNS})
+_INSERT_OUTBOX = _DriverStatement(insert(outbox).from_select(
     ["position", "topic", "traceparent"],
-    select(events.c.position, bindparam("topic"), bindparam("traceparent"))
+    select(events.c.position, bindparam("topic", type_=String), bindparam("traceparent", type_=String))
     .where(events.c.stream_id == bindparam("stream"), events.c.version > bindparam("after"))
-    .order_by(events.c.position))
+    .order_by(events.c.position)), {})
 
 
 class ConcurrencyError(Exception):
@@ -154,13 +213,13 @@ class EventStore:
         if not rows:
             return []
         try:
-            conn.execute(_INSERT_EVENTS, rows)
+            _INSERT_EVENTS.execute(conn, rows)
         except IntegrityError as exc:
             raise ConcurrencyError(stream_id, expected_version,
                                    self.version(conn, stream_id) if blind else None) from exc
         # one outbox row per new event, in one statement, without reading the positions back
-        conn.execute(_INSERT_OUTBOX, {"topic": self.topic, "traceparent": tracing.current_traceparent(),
-                                      "stream": stream_id, "after": expected_version})
+        _INSERT_OUTBOX.execute(conn, [{"topic": self.topic, "traceparent": tracing.current_traceparent(),
+                                       "stream": stream_id, "after": expected_version}])
         metrics.events_appended(stored)
         return stored
 

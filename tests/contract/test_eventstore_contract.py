@@ -229,6 +229,21 @@ def test_each_appended_event_gets_an_unsent_outbox_row_for_the_store_topic(db, s
     assert {(r.topic, r.sent_at) for r in rows} == {(TOPIC, None)}
 
 
+def test_an_appended_row_reads_back_through_sqlalchemy_as_it_was_written(db, store):
+    """Appends go to the driver directly; the row must be the one SQLAlchemy itself would write."""
+    from datetime import datetime, timedelta, timezone
+    before = datetime.now(timezone.utc)
+    [stored] = append(db, store, "campaign-1", 0, an_event(points=7))
+
+    [row] = stream_rows(db, "campaign-1")
+    recorded = row.recorded_at if row.recorded_at.tzinfo else row.recorded_at.replace(tzinfo=timezone.utc)
+    assert before - timedelta(seconds=1) <= recorded <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert (row.event_id, row.stream_id, row.version, row.type, row.province, row.correlation_id) == (
+        stored.id, "campaign-1", 1, "contract.thing.happened", "BT", "corr-campaign-1")
+    assert row.body == env.canonical_bytes(stored).decode() and row.prev_hash == GENESIS
+    assert row.hash == chain_hash(GENESIS, row.body.encode())
+
+
 def test_a_transaction_that_fails_after_append_leaves_neither_events_nor_outbox_rows(db, store):
     append(db, store, "campaign-1", 0, an_event())
 

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from shared import envelope as env
 from shared import tracing
 from shared.bus import Bus, BusUnavailable, Consumer, Producer, Record, next_offsets
-from shared.db import Database
+from shared.db import Database, DriverStatement
 from shared.eventstore import processed_events
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,11 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Connection, env.Envelope], None]
 
 
-# Built once: building a statement per event costs more than running it.
-_SEEN = (select(processed_events.c.event_id)
-         .where(processed_events.c.consumer == bindparam("consumer"),
-                processed_events.c.event_id.in_(bindparam("ids", expanding=True))))
-_MARK = processed_events.insert()
+# Run for every event, so straight on the driver (shared.db.DriverStatement).
+_SEEN = DriverStatement(select(processed_events.c.event_id)
+                        .where(processed_events.c.consumer == bindparam("consumer"),
+                               processed_events.c.event_id == bindparam("id")), {})
+_MARK = DriverStatement.insert(processed_events, ("consumer", "event_id", "outcome", "processed_at"))
 
 
 def dlq_topic(prefix: str, service: str) -> str:
@@ -168,7 +168,7 @@ class ConsumerRunner:
         _mark(conn, self.name, event.id, outcome)
 
     def _seen(self, conn: Connection, ids: list[str]) -> set[str]:
-        return set(conn.execute(_SEEN, {"consumer": self.name, "ids": ids}).scalars())
+        return {i for i in ids if _SEEN.scalars(conn, {"consumer": self.name, "id": i})}
 
     def _already_processed(self, event_id: str) -> bool:
         with self.db.read() as conn:
@@ -215,8 +215,8 @@ class ConsumerRunner:
 
 
 def _mark(conn: Connection, consumer: str, event_id: str, outcome: str) -> None:
-    conn.execute(_MARK, {"consumer": consumer, "event_id": event_id, "outcome": outcome,
-                         "processed_at": datetime.now(timezone.utc)})
+    _MARK.execute(conn, [{"consumer": consumer, "event_id": event_id, "outcome": outcome,
+                          "processed_at": datetime.now(timezone.utc)}])
 
 
 def _reason(exc: BaseException) -> str:

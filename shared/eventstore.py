@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
 from shared import metrics, tracing
+from shared.db import DriverStatement
 from shared.envelope import Envelope
 
 metadata = MetaData()
@@ -90,63 +91,9 @@ _EVENT_COLUMNS = ("event_id", "stream_id", "version", "type", "province", "corre
                   "body", "prev_hash", "hash")
 
 
-class _DriverStatement:
-    """A Core statement compiled once per dialect and run on the DBAPI cursor itself.
-
-    Appending runs for every decision, and SQLAlchemy's execution path costs several times
-    what the database takes to insert the rows. The SQL and the parameters still come from
-    SQLAlchemy: the statement compiled for the connection's dialect (its paramstyle), each
-    column's bind processor (e.g. how SQLite stores a DateTime), so a row is stored exactly
-    as ``conn.execute`` would store it; it runs in the connection's own transaction.
-    """
-
-    def __init__(self, statement, types: dict):
-        self.statement, self.types = statement, types
-        self._compiled: dict[str, tuple] = {}
-
-    def _for(self, dialect) -> tuple:
-        found = self._compiled.get(dialect.name)
-        if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            order = compiled.positiontup  # None where the driver takes named parameters
-            processors = {name: p for name, t in self.types.items()
-                          if (p := t.bind_processor(dialect)) is not None}
-            found = self._compiled[dialect.name] = (compiled.string, order, processors)
-        return found
-
-    def execute(self, conn: Connection, rows: list[dict]) -> None:
-        sql, order, processors = self._for(conn.dialect)
-        if processors:
-            rows = _converted(rows, processors)
-        params = [tuple(r[k] for k in order) for r in rows] if order is not None else rows
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            if len(params) == 1:
-                cursor.execute(sql, params[0])
-            else:
-                cursor.executemany(sql, params)
-        except conn.dialect.dbapi.IntegrityError as exc:
-            raise IntegrityError(sql, None, exc) from exc
-        finally:
-            cursor.close()
-
-
-def _converted(rows: list[dict], processors: dict) -> list[dict]:
-    """The rows with each processed column converted, each distinct value once (the events of
-    one append share their recorded_at)."""
-    memo: dict = {}
-
-    def convert(name, processor, value):
-        if (name, value) not in memo:
-            memo[(name, value)] = processor(value)
-        return memo[(name, value)]
-
-    return [{**r, **{k: convert(k, p, r[k]) for k, p in processors.items()}} for r in rows]
-
-
-_INSERT_EVENTS = _DriverStatement(insert(events).values({c: bindparam(c) for c in _EVENT_COLUMNS}),
+_INSERT_EVENTS = DriverStatement(insert(events).values({c: bindparam(c) for c in _EVENT_COLUMNS}),
                                   {c: events.c[c].type for c in _EVENT_COLUMNS})
-_INSERT_OUTBOX = _DriverStatement(insert(outbox).from_select(
+_INSERT_OUTBOX = DriverStatement(insert(outbox).from_select(
     ["position", "topic", "traceparent"],
     select(events.c.position, bindparam("topic", type_=String), bindparam("traceparent", type_=String))
     .where(events.c.stream_id == bindparam("stream"), events.c.version > bindparam("after"))

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, delete,
                         update)
 
+from shared.db import insert_row
 from shared.envelope import Envelope
 
 metadata = MetaData()
@@ -125,7 +126,7 @@ def on_campaign_launched(conn: Connection, event: Envelope) -> None:
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
-    conn.execute(participants.insert(), dict(
+    insert_row(conn, participants, dict(
         registration_id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
         participant_id=p["participant_id"], participant_kind=p["kind"],
         individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"], status="registered",

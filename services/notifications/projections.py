@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import (Column, Connection, Date, DateTime, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, bindparam, select, update)
 
+from shared.db import DriverStatement, insert_row
 from shared.envelope import Envelope
 
 metadata = MetaData()
@@ -121,18 +122,17 @@ def vn_date(iso: str) -> str:
     return f"{d}/{m}/{y}"
 
 
-_EMAIL_OF = select(recipients.c.email).where(recipients.c.id == bindparam("id"),
-                                             recipients.c.province == bindparam("province"))
+_EMAIL_OF = DriverStatement(select(recipients.c.email).where(recipients.c.id == bindparam("id"),
+                                                             recipients.c.province == bindparam("province")), {})
 
 
 def deliver(conn: Connection, event: Envelope, recipient: str, title: str, body: str) -> None:
     """One inbox item, and an e-mail if the recipient has an address."""
     # the id follows from the event and the recipient, so a rebuilt inbox is the same inbox
     item_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"thidua:inbox:{event.id}:{recipient}"))
-    conn.execute(inbox.insert(), dict(id=item_id, province=event.province, recipient=recipient,
-                                       event_id=event.id, event_type=event.type, title=title, body=body,
-                                       created_at=event.time))
-    email = conn.execute(_EMAIL_OF, {"id": recipient, "province": event.province}).scalar()
+    insert_row(conn, inbox, dict(id=item_id, province=event.province, recipient=recipient, event_id=event.id,
+                                 event_type=event.type, title=title, body=body, created_at=event.time))
+    email = next(iter(_EMAIL_OF.scalars(conn, {"id": recipient, "province": event.province})), None)
     if email:
         conn.execute(deliveries.insert(), dict(
             id=str(uuid.uuid4()), province=event.province, recipient=recipient, email=email, subject=title,

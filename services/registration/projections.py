@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, bindparam, update)
 
+from shared.db import insert_row
 from shared.envelope import Envelope
 
 metadata = MetaData()
@@ -111,13 +112,12 @@ def registration_row(event: Envelope) -> dict:
                 pledges=json.dumps(d["pledges"], ensure_ascii=False))
 
 
-_INSERT_REGISTRATION = registrations.insert()
 _COUNT_REGISTRATION = (update(campaigns).where(campaigns.c.id == bindparam("campaign"))
                        .values(registrations=campaigns.c.registrations + bindparam("delta")))
 
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
-    conn.execute(_INSERT_REGISTRATION, registration_row(event))
+    insert_row(conn, registrations, registration_row(event))
     conn.execute(_COUNT_REGISTRATION, {"campaign": event.data["campaign_id"], "delta": 1})
 
 

@@ -13,6 +13,8 @@ measured at two levels:
 """
 from __future__ import annotations
 
+import contextlib
+import itertools
 import time
 import uuid
 from pathlib import Path
@@ -47,6 +49,40 @@ def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
+class _Rates:
+    """Rates of timed phases, per wall second and per CPU second of this process:
+    ``with rates.phase("append_1_per_s") as p: ...; p.count = n``."""
+
+    class _Phase:
+        count = 0
+
+    def __init__(self):
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def phase(self, key: str, count: int = 0):
+        p = self._Phase()
+        p.count = count
+        t, c = time.perf_counter(), time.process_time()
+        yield p
+        self.wall[key] = _rate(p.count, time.perf_counter() - t)
+        self.cpu[key] = _rate(p.count, time.process_time() - c)
+
+    def figures(self) -> dict:
+        return {**self.wall, "cpu": dict(self.cpu)}
+
+
+def _time_appends(rates: _Rates, put, singles: list, batches: list[list]) -> None:
+    """One ``put`` per single event, then one per batch."""
+    with rates.phase("append_1_per_s", len(singles)):
+        for e in singles:
+            put([e])
+    with rates.phase("append_100_per_s", sum(len(b) for b in batches)):
+        for events in batches:
+            put(events)
+
+
 # -- ours ---------------------------------------------------------------------------
 def ours(folder: Path, n_single: int, n_batches: int, batch: int = 100) -> dict:
     from shared.db import Database
@@ -60,43 +96,30 @@ def ours(folder: Path, n_single: int, n_batches: int, batch: int = 100) -> dict:
     with db.write() as conn:  # warm the pool and the statement caches
         store.append(conn, "warmup", 0, [registration_event(-1)])
 
-    t, c = time.perf_counter(), time.process_time()
-    for e in singles:
-        with db.write() as conn:
-            store.append(conn, e.subject, 0, [e])
-    single_s, single_s_cpu = time.perf_counter() - t, time.process_time() - c
+    numbers = itertools.count()
 
-    t, c = time.perf_counter(), time.process_time()
-    for b, events in enumerate(batches):
+    def put(events):
+        stream = events[0].subject if len(events) == 1 else f"batch-{next(numbers)}"
         with db.write() as conn:
-            store.append(conn, f"batch-{b}", 0, events)
-    batch_s, batch_s_cpu = time.perf_counter() - t, time.process_time() - c
+            store.append(conn, stream, 0, events)
 
+    rates = _Rates()
+    _time_appends(rates, put, singles, batches)
     total = 1 + n_single + n_batches * batch
     # replay at the recorder's level, as eventsourcing's select_notifications: stored rows, pages of 1000
-    t, c = time.perf_counter(), time.process_time()
-    replayed, after = 0, 0
-    with db.read() as conn:
+    with rates.phase("replay_per_s") as replay, db.read() as conn:
+        after = 0
         while page := store.read_raw(conn, after, 1000):
-            replayed += len(page)
+            replay.count += len(page)
             after = page[-1].position
-    replay_s, replay_s_cpu = time.perf_counter() - t, time.process_time() - c
-    assert replayed == total, (replayed, total)
+    assert replay.count == total, (replay.count, total)
 
     # replay at the store's level: every event decoded back into an Envelope, pages of 1000
-    t, c = time.perf_counter(), time.process_time()
-    with db.read() as conn:
-        decoded = sum(1 for _ in store.iter_all(conn, batch=1000))
-    decoded_s, decoded_s_cpu = time.perf_counter() - t, time.process_time() - c
-    assert decoded == total, (decoded, total)
+    with rates.phase("replay_decoded_per_s") as decoded, db.read() as conn:
+        decoded.count = sum(1 for _ in store.iter_all(conn, batch=1000))
+    assert decoded.count == total, (decoded.count, total)
     db.dispose()
-    return {"append_1_per_s": _rate(n_single, single_s), "append_100_per_s": _rate(n_batches * batch, batch_s),
-            "replay_per_s": _rate(replayed, replay_s), "replay_decoded_per_s": _rate(decoded, decoded_s),
-            "cpu": {"append_1_per_s": _rate(n_single, single_s_cpu),
-                    "append_100_per_s": _rate(n_batches * batch, batch_s_cpu),
-                    "replay_per_s": _rate(replayed, replay_s_cpu),
-                    "replay_decoded_per_s": _rate(decoded, decoded_s_cpu)},
-            "events": total}
+    return {**rates.figures(), "events": total}
 
 
 # -- bare SQLAlchemy ------------------------------------------------------------------
@@ -202,34 +225,17 @@ def theirs(folder: Path, n_single: int, n_batches: int, batch: int = 100,
         batches.append([stored(registration_event(i), i + 1, originator) for i in range(batch)])
     recorder.insert_events([stored(registration_event(-1), 1, uuid.uuid4())])  # warm-up
 
-    t, c = time.perf_counter(), time.process_time()
-    for s in singles:
-        recorder.insert_events([s])
-    single_s, single_s_cpu = time.perf_counter() - t, time.process_time() - c
-
-    t, c = time.perf_counter(), time.process_time()
-    for events in batches:
-        recorder.insert_events(events)
-    batch_s, batch_s_cpu = time.perf_counter() - t, time.process_time() - c
-
+    rates = _Rates()
+    _time_appends(rates, recorder.insert_events, singles, batches)
     total = 1 + n_single + n_batches * batch
-    t, c = time.perf_counter(), time.process_time()
-    replayed, start = 0, 1
-    while True:
-        page = recorder.select_notifications(start, 1000)
-        if not page:
-            break
-        replayed += len(page)
-        start = page[-1].id + 1
-    replay_s, replay_s_cpu = time.perf_counter() - t, time.process_time() - c
-    assert replayed == total, (replayed, total)
+    with rates.phase("replay_per_s") as replay:
+        start = 1
+        while page := recorder.select_notifications(start, 1000):
+            replay.count += len(page)
+            start = page[-1].id + 1
+    assert replay.count == total, (replay.count, total)
     datastore.close()
-    return {"append_1_per_s": _rate(n_single, single_s), "append_100_per_s": _rate(n_batches * batch, batch_s),
-            "replay_per_s": _rate(replayed, replay_s),
-            "cpu": {"append_1_per_s": _rate(n_single, single_s_cpu),
-                    "append_100_per_s": _rate(n_batches * batch, batch_s_cpu),
-                    "replay_per_s": _rate(replayed, replay_s_cpu)},
-            "events": total, "synchronous": sync_level}
+    return {**rates.figures(), "events": total, "synchronous": sync_level}
 
 
 def theirs_store(folder: Path, n_single: int, n_batches: int, batch: int = 100,
@@ -257,32 +263,19 @@ def theirs_store(folder: Path, n_single: int, n_batches: int, batch: int = 100,
         batches.append([their_event(registration_event(i), originator, i + 1) for i in range(batch)])
     store.put([their_event(registration_event(-1), uuid.uuid4(), 1)])  # warm-up
 
-    t, c = time.perf_counter(), time.process_time()
-    for e in singles:
-        store.put([e])
-    single_s, single_s_cpu = time.perf_counter() - t, time.process_time() - c
-
-    t, c = time.perf_counter(), time.process_time()
-    for events in batches:
-        store.put(events)
-    batch_s, batch_s_cpu = time.perf_counter() - t, time.process_time() - c
-
+    rates = _Rates()
+    _time_appends(rates, store.put, singles, batches)
     total = 1 + n_single + n_batches * batch
-    t, c = time.perf_counter(), time.process_time()
-    replayed, start, last = 0, 1, None
-    while page := recorder.select_notifications(start, 1000):
-        decoded = [mapper.to_domain_event(n) for n in page]
-        replayed += len(decoded)
-        last = decoded[-1]
-        start = page[-1].id + 1
-    replay_s, replay_s_cpu = time.perf_counter() - t, time.process_time() - c
-    assert replayed == total, (replayed, total)
+    last = None
+    with rates.phase("replay_decoded_per_s") as replay:
+        start = 1
+        while page := recorder.select_notifications(start, 1000):
+            decoded = [mapper.to_domain_event(n) for n in page]
+            replay.count += len(decoded)
+            last = decoded[-1]
+            start = page[-1].id + 1
+    assert replay.count == total, (replay.count, total)
     assert last == (batches[-1] if batches else singles)[-1], "the event read back differs from the one put"
     state_bytes = len(mapper.to_stored_event(last).state)
     datastore.close()
-    return {"append_1_per_s": _rate(n_single, single_s), "append_100_per_s": _rate(n_batches * batch, batch_s),
-            "replay_decoded_per_s": _rate(replayed, replay_s),
-            "cpu": {"append_1_per_s": _rate(n_single, single_s_cpu),
-                    "append_100_per_s": _rate(n_batches * batch, batch_s_cpu),
-                    "replay_decoded_per_s": _rate(replayed, replay_s_cpu)},
-            "events": total, "state_bytes": state_bytes, "synchronous": sync_level}
+    return {**rates.figures(), "events": total, "state_bytes": state_bytes, "synchronous": sync_level}

@@ -29,7 +29,11 @@ from sqlalchemy.exc import IntegrityError
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # The writer's connections are only used in ``engine.begin()`` blocks, which end every
+    # transaction themselves, so the pool need not roll back again when one is returned. A read
+    # leaves its (deferred) transaction open, and that rollback is what ends it.
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           pool_reset_on_return=None if immediate else "rollback")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -72,9 +76,15 @@ class DriverStatement:
             compiled = self.statement.compile(dialect=dialect)
             order = compiled.positiontup  # None where the driver takes named parameters
             processors = {name: p for name, t in self.types.items()
-                          if (p := t.bind_processor(dialect)) is not None}
+                          if (p := t.dialect_impl(dialect).bind_processor(dialect)) is not None}
             found = self._compiled[dialect.name] = (compiled.string, order, processors)
         return found
+
+    @staticmethod
+    def _renamed(conn: Connection) -> bool:
+        """A connection that renames schemas (``thidua rebuild`` writes a shadow schema through
+        ``schema_translate_map``) takes the ordinary path, which applies the renaming."""
+        return bool(conn.get_execution_options().get("schema_translate_map"))
 
     @classmethod
     def insert(cls, table: Table, columns: tuple[str, ...]) -> "DriverStatement":
@@ -87,6 +97,8 @@ class DriverStatement:
 
     def scalars(self, conn: Connection, params: dict) -> list:
         """The first column of every row (values as the driver returns them: no result processors)."""
+        if self._renamed(conn):
+            return list(conn.execute(self.statement, params).scalars())
         sql, order, processors = self._for(conn.dialect)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
@@ -96,6 +108,9 @@ class DriverStatement:
             cursor.close()
 
     def execute(self, conn: Connection, rows: list[dict]) -> None:
+        if self._renamed(conn):
+            conn.execute(self.statement, rows)
+            return
         sql, order, processors = self._for(conn.dialect)
         if processors:
             rows = _converted(rows, processors)

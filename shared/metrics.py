@@ -51,8 +51,14 @@ def events_appended(events) -> None:
     counts: dict[tuple[str, str], int] = {}
     for e in events:
         counts[(e.source, e.type)] = counts.get((e.source, e.type), 0) + 1
-    for (source, type_), n in counts.items():  # one increment per label set: inc() costs more than a row
-        EVENTS_APPENDED.labels(source, type_).inc(n)
+    for key, n in counts.items():  # one increment per label set: inc() costs more than a row
+        child = _appended.get(key)
+        if child is None:
+            child = _appended[key] = EVENTS_APPENDED.labels(*key)
+        child.inc(n)
+
+
+_appended: dict[tuple[str, str], object] = {}  # labels() takes a lock and checks the values: once per pair
 
 
 # -- web ----------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 
 A. the whole system, started as a :class:`shared.stack.Stack` (fresh temp folder,
    SQLite, Tansu), driven over HTTP:
-   1. sustained throughput: N registrations posted by a pool of client processes and
-      threads, counted when they reached the *last* of the three consumer projections
+   1. sustained throughput: N registrations posted by a few client processes, each with
+      several keep-alive connections, counted when they reached the *last* of the three consumer projections
       (evaluation, awards, notifications);
    2. end-to-end latency at a fixed arrival rate (open loop): POST sent -> event applied
       in the last projection, p50/p99, with the stages in between;
@@ -47,13 +47,13 @@ TARGET_P99_MS = 250.0
 
 METHOD = """\
 Method
-  A1  closed loop: {clients} client processes x {threads} threads (http.client keep-alive), N POSTs
+  A1  closed loop: {clients} client processes x {threads} keep-alive connections (bench.client), N POSTs
       /campaigns/<id>/registrations. Rate = N / (last event applied in the last projection -
       first POST sent). "Applied" = processed_events.processed_at, written by each consumer inside
       the transaction that changes its projection (it precedes that commit by the rest of the batch:
       < a few ms here). Wall clocks of one machine (time.time() vs datetime.now(utc)).
   A2  open loop: request i is due at t0 + i/rate whatever the server does; {clients} processes x
-      {a2_threads} threads; a late send shows as "send lag" and in the latency from the due time.
+      {a2_threads} connections; a late send shows as "send lag" and in the latency from the due time.
       Latency = max over the 3 consumer DBs of processed_at(event) - POST sent, the event found by
       events.stream_id = 'registration-<id from the POST answer>' in registration.db. Stages:
       sent -> events.recorded_at (HTTP + decision), -> outbox.sent_at (relay, acks=all), -> applied.
@@ -566,9 +566,9 @@ def parse(argv=None):
     p.add_argument("--rate", type=float, default=100.0, help="A2: registrations/s (default 100)")
     p.add_argument("--duration", type=float, help="A2: seconds at --rate (default 20; quick 5)")
     p.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
-    p.add_argument("--threads", type=int, default=8, help="threads per client process (default 8)")
+    p.add_argument("--threads", type=int, default=8, help="keep-alive connections per client process (default 8)")
     p.add_argument("--a2-threads", type=int, default=32,
-                   help="A2: threads per client process, enough to keep the schedule (default 32)")
+                   help="A2: connections per client process, enough to keep the schedule (default 32)")
     p.add_argument("--warmup", type=int, help="registrations before measuring (default 200; quick 50)")
     p.add_argument("--web-workers", type=int, default=Stack.web_workers,
                    help="gunicorn workers per service (Stack default %(default)s)")

@@ -82,7 +82,8 @@ relay_state = Table(
 # Built once: constructing a statement costs more than running it on SQLite.
 _HEAD = (select(events.c.version, events.c.hash).where(events.c.stream_id == bindparam("stream"))
          .order_by(events.c.version.desc()).limit(1))
-_LOAD = select(events.c.body).where(events.c.stream_id == bindparam("stream")).order_by(events.c.version)
+_LOAD = DriverStatement(select(events.c.body).where(events.c.stream_id == bindparam("stream"))
+                        .order_by(events.c.version), {})
 _VERSION = (select(func.coalesce(func.max(events.c.version), 0))
             .where(events.c.stream_id == bindparam("stream")))
 _RAW = (select(events.c.position, events.c.stream_id, events.c.version, events.c.type, events.c.body)
@@ -174,7 +175,7 @@ class EventStore:
         return conn.execute(_VERSION, {"stream": stream_id}).scalar_one()
 
     def load(self, conn: Connection, stream_id: str) -> list[Envelope]:
-        return [env.from_stored(body) for body in conn.execute(_LOAD, {"stream": stream_id}).scalars()]
+        return [env.from_stored(body) for body in _LOAD.scalars(conn, {"stream": stream_id})]
 
     def read_raw(self, conn: Connection, after: int = 0, limit: int = 1000) -> list:
         """Rows in position order as stored (position, stream, version, type, body): for replays that

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, bindparam, update)
 
-from shared.db import insert_row
+from shared.db import DriverStatement, insert_row
 from shared.envelope import Envelope
 
 metadata = MetaData()
@@ -112,20 +112,20 @@ def registration_row(event: Envelope) -> dict:
                 pledges=json.dumps(d["pledges"], ensure_ascii=False))
 
 
-_COUNT_REGISTRATION = (update(campaigns).where(campaigns.c.id == bindparam("campaign"))
-                       .values(registrations=campaigns.c.registrations + bindparam("delta")))
+_COUNT_REGISTRATION = DriverStatement(update(campaigns).where(campaigns.c.id == bindparam("campaign"))
+                                      .values(registrations=campaigns.c.registrations + bindparam("delta")), {})
 
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
     insert_row(conn, registrations, registration_row(event))
-    conn.execute(_COUNT_REGISTRATION, {"campaign": event.data["campaign_id"], "delta": 1})
+    _COUNT_REGISTRATION.execute(conn, [{"campaign": event.data["campaign_id"], "delta": 1}])
 
 
 def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(update(registrations).where(registrations.c.id == d["registration_id"])
                  .values(status="withdrawn"))
-    conn.execute(_COUNT_REGISTRATION, {"campaign": d["campaign_id"], "delta": -1})
+    _COUNT_REGISTRATION.execute(conn, [{"campaign": d["campaign_id"], "delta": -1}])
 
 
 def on_unit_registered(conn: Connection, event: Envelope) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text, bindparam,
-                        select, text)
+                        select, text, update)
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import Database, DriverStatement, insert_row
@@ -88,3 +88,15 @@ def test_scalars_answers_the_first_column_of_the_rows_found(db):
 def test_a_table_whose_python_default_would_be_skipped_is_refused():
     with pytest.raises(ValueError, match="n"):
         DriverStatement.insert(with_default, ("id",))
+
+
+def test_an_update_with_parameters_in_any_order_changes_the_rows_it_names(db):
+    add = DriverStatement(update(things).where(things.c.id == bindparam("which"))
+                          .values(count=things.c.count + bindparam("delta")), {})
+    with db.write() as conn:
+        insert_row(conn, things, {"id": "a", **ROW})
+        insert_row(conn, things, {"id": "b", **ROW})
+        add.execute(conn, [{"which": "a", "delta": 2}])
+        add.execute(conn, [{"delta": -1, "which": "b"}, {"delta": 5, "which": "b"}])
+    with db.read() as conn:
+        assert dict(conn.execute(select(things.c.id, things.c.count)).all()) == {"a": 5, "b": 7}

@@ -65,6 +65,8 @@ _appended: dict[tuple[str, str], object] = {}  # labels() takes a lock and check
 def init_app(app, service: str) -> None:
     from flask import Response, g, request
 
+    observed: dict[tuple, tuple] = {}
+
     @app.before_request
     def _start():
         g._metrics_started = time.perf_counter()
@@ -74,8 +76,14 @@ def init_app(app, service: str) -> None:
         started = g.pop("_metrics_started", None)
         if started is not None and request.path != "/metrics":
             route = request.url_rule.rule if request.url_rule else "<unmatched>"
-            HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-            HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+            key = (request.method, route, response.status_code)
+            children = observed.get(key)
+            if children is None:  # labels() takes a lock and checks its values: once per route and status
+                children = observed[key] = (HTTP_REQUESTS.labels(service, request.method, route,
+                                                                 str(response.status_code)),
+                                            HTTP_LATENCY.labels(service, request.method, route))
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
         return response
 
     def metrics():

@@ -12,13 +12,14 @@ fields as plain text for a person at a terminal; ``LOG_LEVEL`` sets the level (I
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
 import time
 from contextvars import ContextVar, Token
 from datetime import datetime, timezone
+
+import orjson
 
 _fields: ContextVar[dict] = ContextVar("thidua_log_fields", default={})
 CONTEXT_KEYS = ("service", "province", "correlation_id")
@@ -77,7 +78,7 @@ class JsonFormatter(logging.Formatter):
         return out
 
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(self.fields(record), ensure_ascii=False, default=str)
+        return orjson.dumps(self.fields(record), default=str).decode()  # UTF-8, as ensure_ascii=False
 
 
 class TextFormatter(JsonFormatter):

@@ -79,7 +79,7 @@ class CampaignRegistrations(MethodView):
             participant=body["participant"], pledges=tuple(body["pledges"]),
             registered_on=body["registered_on"] or datetime.now(timezone.utc).date())
         event = _execute(cmd, province, f"registration-{cmd.registration_id}")
-        return _registration_view(registration_row(event))  # the row just written, not read back
+        return {**registration_row(event), "pledges": event.data["pledges"]}  # the row written, not read back
 
     @blp.response(200, RegistrationSchema(many=True))
     def get(self, campaign_id):

@@ -184,7 +184,9 @@ class EventStore:
 
     def read_all(self, conn: Connection, after: int = 0, limit: int = 1000,
                  province: str | None = None) -> list[StoredEvent]:
-        query = select(events).where(events.c.position > after)
+        # only what a StoredEvent holds: a DateTime column alone would cost a parse per row
+        query = select(events.c.position, events.c.body, events.c.prev_hash, events.c.hash).where(
+            events.c.position > after)
         if province is not None:
             query = query.where(events.c.province == province)
         rows = conn.execute(query.order_by(events.c.position).limit(limit))

@@ -297,7 +297,9 @@ def test_a_rebuild_catches_up_with_what_happened_while_it_ran_and_keeps_dead_let
     installation, system = populated
     db = Database(installation.urls["awards"])
     with db.write() as conn:  # one followed event had been dead-lettered by the live consumer
-        parked = conn.execute(select(processed_events.c.event_id).where(processed_events.c.consumer == "awards")
+        # one that awards applies: an event it ignores would stay 'ignored' after the rebuild
+        parked = conn.execute(select(processed_events.c.event_id).where(processed_events.c.consumer == "awards",
+                                                                        processed_events.c.outcome == "applied")
                               .limit(1)).scalar_one()
         conn.execute(update(processed_events).where(processed_events.c.event_id == parked)
                      .values(outcome="dead_lettered"))

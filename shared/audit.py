@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from sqlalchemy import select
 
 from shared import auth
+from shared.blueprint import Blueprint
 from shared.eventstore import events, verify_rows
 from shared.progression import BY_TYPE, REGISTERED, STEPS, correlation, exemplar_steps
 

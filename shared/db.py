@@ -60,10 +60,10 @@ class DriverStatement:
 
     For the statements that run for every event (the store's appends, a consumer's
     processed-event rows, the projections of a registration): SQLAlchemy's execution path
-    costs several times what the database takes to run them. The SQL and the parameters still come from
-    SQLAlchemy: the statement compiled for the connection's dialect (its paramstyle), each
-    column's bind processor (e.g. how SQLite stores a DateTime), so a row is stored exactly
-    as ``conn.execute`` would store it; it runs in the connection's own transaction.
+    costs several times what the database takes to run them. The SQL and the parameters
+    still come from SQLAlchemy: the statement compiled for the connection's dialect (its
+    paramstyle), each column's bind processor (e.g. how SQLite stores a DateTime), so a row
+    is stored exactly as ``conn.execute`` would store it, in the connection's transaction.
     """
 
     def __init__(self, statement, types: dict):
@@ -99,30 +99,33 @@ class DriverStatement:
         """The first column of every row (values as the driver returns them: no result processors)."""
         if self._renamed(conn):
             return list(conn.execute(self.statement, params).scalars())
-        sql, order, processors = self._for(conn.dialect)
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(sql, tuple(params[k] for k in order) if order is not None else params)
+        with self._cursor(conn, [params]) as cursor:
             return [row[0] for row in cursor.fetchall()]
-        finally:
-            cursor.close()
 
     def execute(self, conn: Connection, rows: list[dict]) -> None:
         if self._renamed(conn):
             conn.execute(self.statement, rows)
             return
+        with self._cursor(conn, rows):
+            pass  # run; nothing to read
+
+    @contextlib.contextmanager
+    def _cursor(self, conn: Connection, rows: list[dict]):
+        """A driver cursor that has run the statement with ``rows`` (one or many)."""
         sql, order, processors = self._for(conn.dialect)
         if processors:
             rows = _converted(rows, processors)
         params = [tuple(r[k] for k in order) for r in rows] if order is not None else rows
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            if len(params) == 1:
-                cursor.execute(sql, params[0])
-            else:
-                cursor.executemany(sql, params)
-        except conn.dialect.dbapi.IntegrityError as exc:
-            raise IntegrityError(sql, None, exc) from exc
+            try:
+                if len(params) == 1:
+                    cursor.execute(sql, params[0])
+                else:
+                    cursor.executemany(sql, params)
+            except conn.dialect.dbapi.IntegrityError as exc:
+                raise IntegrityError(sql, None, exc) from exc
+            yield cursor
         finally:
             cursor.close()
 
@@ -147,8 +150,9 @@ def insert_row(conn: Connection, table: Table, row: dict) -> None:
     """``conn.execute(table.insert(), row)`` through :class:`DriverStatement`: the same row,
     for a fraction of the cost. For the inserts that run for every event."""
     key = (table, tuple(row))
-    statement = _INSERTS.get(key) or _INSERTS.setdefault(key, DriverStatement.insert(table, key[1]))
-    statement.execute(conn, [row])
+    if key not in _INSERTS:
+        _INSERTS[key] = DriverStatement.insert(table, key[1])
+    _INSERTS[key].execute(conn, [row])
 
 
 class _WriterLock:
@@ -207,11 +211,7 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction: commits when the block ends, rolls back on any error."""
-        if self._lock is None:
-            with self.writer.begin() as conn:
-                yield conn
-            return
-        with self._lock.held(), self.writer.begin() as conn:
+        with self._lock.held() if self._lock else contextlib.nullcontext(), self.writer.begin() as conn:
             yield conn
 
     @contextlib.contextmanager

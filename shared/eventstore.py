@@ -88,12 +88,8 @@ _VERSION = (select(func.coalesce(func.max(events.c.version), 0))
             .where(events.c.stream_id == bindparam("stream")))
 _RAW = (select(events.c.position, events.c.stream_id, events.c.version, events.c.type, events.c.body)
         .where(events.c.position > bindparam("after")).order_by(events.c.position).limit(bindparam("limit")))
-_EVENT_COLUMNS = ("event_id", "stream_id", "version", "type", "province", "correlation_id", "recorded_at",
-                  "body", "prev_hash", "hash")
-
-
-_INSERT_EVENTS = DriverStatement(insert(events).values({c: bindparam(c) for c in _EVENT_COLUMNS}),
-                                  {c: events.c[c].type for c in _EVENT_COLUMNS})
+_INSERT_EVENTS = DriverStatement.insert(events, ("event_id", "stream_id", "version", "type", "province",
+                                                "correlation_id", "recorded_at", "body", "prev_hash", "hash"))
 _INSERT_OUTBOX = DriverStatement(insert(outbox).from_select(
     ["position", "topic", "traceparent"],
     select(events.c.position, bindparam("topic", type_=String), bindparam("traceparent", type_=String))

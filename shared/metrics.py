@@ -52,20 +52,25 @@ def events_appended(events) -> None:
     for e in events:
         counts[(e.source, e.type)] = counts.get((e.source, e.type), 0) + 1
     for key, n in counts.items():  # one increment per label set: inc() costs more than a row
-        child = _appended.get(key)
-        if child is None:
-            child = _appended[key] = EVENTS_APPENDED.labels(*key)
-        child.inc(n)
+        labelled(EVENTS_APPENDED, *key).inc(n)
 
 
-_appended: dict[tuple[str, str], object] = {}  # labels() takes a lock and checks the values: once per pair
+_children: dict[tuple, object] = {}
+
+
+def labelled(metric, *values: str):
+    """``metric.labels(*values)``, looked up once per label set: labels() takes a lock and checks
+    its values, which on a hot path costs more than the increment."""
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
 
 
 # -- web ----------------------------------------------------------------------------
 def init_app(app, service: str) -> None:
     from flask import Response, g, request
-
-    observed: dict[tuple, tuple] = {}
 
     @app.before_request
     def _start():
@@ -76,14 +81,8 @@ def init_app(app, service: str) -> None:
         started = g.pop("_metrics_started", None)
         if started is not None and request.path != "/metrics":
             route = request.url_rule.rule if request.url_rule else "<unmatched>"
-            key = (request.method, route, response.status_code)
-            children = observed.get(key)
-            if children is None:  # labels() takes a lock and checks its values: once per route and status
-                children = observed[key] = (HTTP_REQUESTS.labels(service, request.method, route,
-                                                                 str(response.status_code)),
-                                            HTTP_LATENCY.labels(service, request.method, route))
-            children[0].inc()
-            children[1].observe(time.perf_counter() - started)
+            labelled(HTTP_REQUESTS, service, request.method, route, str(response.status_code)).inc()
+            labelled(HTTP_LATENCY, service, request.method, route).observe(time.perf_counter() - started)
         return response
 
     def metrics():

@@ -154,7 +154,7 @@ class OutboxRelay:
             row = conn.execute(select(relay_state).where(relay_state.c.name == self.name)).first()
             if row is None:
                 conn.execute(relay_state.insert(), dict(name=self.name, holder=self.holder,
-                                                         lease_until=now + LEASE))
+                                                        lease_until=now + LEASE))
             elif row.holder == self.holder or _aware(row.lease_until) < now:
                 conn.execute(update(relay_state).where(relay_state.c.name == self.name)
                              .values(holder=self.holder, lease_until=now + LEASE))

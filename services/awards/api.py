@@ -4,10 +4,10 @@ import uuid
 from datetime import date, datetime, timezone
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from sqlalchemy import func, select
 
 from shared import auth
+from shared.blueprint import Blueprint
 from shared.errors import Invalid, NotFound
 from shared.service import execute, runtime
 

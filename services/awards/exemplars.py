@@ -15,12 +15,12 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Column, Connection, String, Table, Text, select
 
 from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record, record_all
+from shared.blueprint import Blueprint
 from shared.envelope import Envelope
 from shared.errors import RuleViolation
 from shared.eventstore import EventStore
@@ -90,7 +90,7 @@ def on_reviewed(conn: Connection, event: Envelope) -> None:
     summary = {k: event.data[k] for k in ("exemplar_id", "campaign_id", "phase", "kind", "name", "participant_id",
                                           "unit_id")}
     conn.execute(reviewed.insert(), dict(exemplar_id=event.data["exemplar_id"], province=event.province,
-                                          summary=json.dumps(summary, ensure_ascii=False)))
+                                         summary=json.dumps(summary, ensure_ascii=False)))
 
 
 def on_recognised(conn: Connection, event: Envelope) -> None:

@@ -213,8 +213,8 @@ def _add_history(conn, province, id_, d, p, level) -> None:
 def on_hold_placed(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(holds.insert(), dict(id=d["hold_id"], province=event.province, participant_id=d["participant_id"],
-                                       kind=d["kind"], reason=d["reason"], status="active",
-                                       placed_on=date.fromisoformat(d["placed_on"])))
+                                      kind=d["kind"], reason=d["reason"], status="active",
+                                      placed_on=date.fromisoformat(d["placed_on"])))
 
 
 def on_hold_lifted(conn: Connection, event: Envelope) -> None:
@@ -226,7 +226,7 @@ def on_hold_lifted(conn: Connection, event: Envelope) -> None:
 def on_rule_defined(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(province_rules.insert(), dict(id=d["rule_id"], province=event.province, section=d["section"],
-                                                body=_j(d["rule"])))
+                                               body=_j(d["rule"])))
 
 
 OWN_EVENTS = {

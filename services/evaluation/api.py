@@ -3,10 +3,10 @@ import json
 from datetime import datetime, timezone
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from sqlalchemy import select
 
 from shared import auth
+from shared.blueprint import Blueprint
 from shared.errors import NotFound
 from shared.service import execute, runtime
 

@@ -12,12 +12,12 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, Connection, Date, Integer, String, Table, Text, select
 
 from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record
+from shared.blueprint import Blueprint
 from shared.envelope import Envelope
 from shared.errors import NotFound, RuleViolation
 from shared.eventstore import EventStore
@@ -96,8 +96,8 @@ def on_reviewed(conn: Connection, event: Envelope) -> None:
     d = event.data
     progression.record_step(conn, event)
     conn.execute(reviews.insert(), dict(exemplar_id=d["exemplar_id"], province=event.province,
-                                         assessment=d["assessment"], outcomes=json.dumps(d["outcomes"]),
-                                         reviewed_on=date.fromisoformat(d["reviewed_on"])))
+                                        assessment=d["assessment"], outcomes=json.dumps(d["outcomes"]),
+                                        reviewed_on=date.fromisoformat(d["reviewed_on"])))
 
 
 FOLLOWED_EVENTS = {"registration.exemplar.learning_organised": on_learning_organised}

@@ -62,7 +62,7 @@ evaluations = Table(
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(campaigns.insert(), dict(id=d["campaign_id"], province=event.province, title=d["title"],
-                                           period_end=date.fromisoformat(d["period_end"])))
+                                          period_end=date.fromisoformat(d["period_end"])))
 
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:

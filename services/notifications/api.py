@@ -2,10 +2,10 @@
 from datetime import datetime, timezone
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from sqlalchemy import select, update
 
 from shared import auth
+from shared.blueprint import Blueprint
 from shared.errors import NotFound, RuleViolation
 from shared.service import execute, runtime
 

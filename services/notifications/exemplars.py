@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, Connection, DateTime, String, Table, Text, select
 
 from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record
+from shared.blueprint import Blueprint
 from shared.envelope import Envelope
 from shared.errors import NotYetSeen, RuleViolation
 from shared.eventstore import EventStore
@@ -72,7 +72,7 @@ def on_exemplar_selected(conn: Connection, event: Envelope) -> None:
     summary = {k: event.data[k] for k in ("exemplar_id", "campaign_id", "phase", "kind", "name", "participant_id",
                                           "unit_id")}
     conn.execute(exemplars.insert(), dict(id=event.data["exemplar_id"], province=event.province,
-                                           summary=json.dumps(summary, ensure_ascii=False)))
+                                          summary=json.dumps(summary, ensure_ascii=False)))
 
 
 def on_unit_registered(conn: Connection, event: Envelope) -> None:

@@ -143,7 +143,7 @@ def deliver(conn: Connection, event: Envelope, recipient: str, title: str, body:
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(campaigns.insert(), dict(id=d["campaign_id"], province=event.province, title=d["title"],
-                                           deadlines=json.dumps(d.get("deadlines") or
+                                          deadlines=json.dumps(d.get("deadlines") or
                                                                 {"registration": d["registration_deadline"]})))
     deliver(conn, event, province_recipient(event.province), "Phát động phong trào thi đua",
             f"{d['issuer']} phát động phong trào «{d['title']}»; hạn đăng ký thi đua "
@@ -188,8 +188,8 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
 def on_nomination_submitted(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
     conn.execute(nominations.insert(), dict(id=d["nomination_id"], province=event.province,
-                                             proposer=event.actor.id, participant_id=p["participant_id"],
-                                             award_name=d["award_name"], name=p["name"]))
+                                            proposer=event.actor.id, participant_id=p["participant_id"],
+                                            award_name=d["award_name"], name=p["name"]))
     conn.execute(publications.insert(), dict(
         nomination_id=d["nomination_id"], province=event.province, campaign_id=d["campaign_id"],
         campaign_title=d.get("campaign_title"), name=p["name"], unit=p["unit"],
@@ -257,7 +257,7 @@ def on_recipient_registered(conn: Connection, event: Envelope) -> None:
 def on_deadline_reminded(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(reminders.insert(), dict(key=d["key"], province=event.province,
-                                           sent_on=date.fromisoformat(d["sent_on"])))
+                                          sent_on=date.fromisoformat(d["sent_on"])))
     deliver(conn, event, province_recipient(event.province), "Sắp đến hạn",
             f"Còn {d['days_before']} ngày đến {d['deadline_name']} ({vn_date(d['deadline'])}) của phong trào "
             f"«{d['campaign_title']}».")

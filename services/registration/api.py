@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from sqlalchemy import bindparam, select
 
 from shared import auth
+from shared.blueprint import Blueprint
 from shared.errors import NotFound
 from shared.service import execute, runtime
 

@@ -15,12 +15,12 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from flask.views import MethodView
-from shared.blueprint import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Column, Connection, Integer, String, Table, Text, func, select, update
 
 from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record
+from shared.blueprint import Blueprint
 from shared.envelope import Envelope
 from shared.errors import NotFound, RuleViolation
 from shared.eventstore import EventStore

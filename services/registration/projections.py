@@ -131,22 +131,22 @@ def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
 def on_unit_registered(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(units.insert(), dict(id=d["unit_id"], province=event.province, name=d["name"],
-                                       kind=d["kind"], parent_id=d.get("parent_id"),
-                                       address=d.get("address"), phone=d.get("phone")))
+                                      kind=d["kind"], parent_id=d.get("parent_id"),
+                                      address=d.get("address"), phone=d.get("phone")))
 
 
 def on_member_added(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(members.insert(), dict(unit_id=d["unit_id"], person_id=d["person_id"],
-                                         province=event.province, name=d["name"],
-                                         position=d.get("position"), individual_kind=d["individual_kind"],
-                                         gender=d.get("gender")))
+                                        province=event.province, name=d["name"],
+                                        position=d.get("position"), individual_kind=d["individual_kind"],
+                                        gender=d.get("gender")))
 
 
 def on_cluster_formed(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(clusters.insert(), dict(id=d["cluster_id"], province=event.province, name=d["name"],
-                                          kind=d["kind"], member_unit_ids=json.dumps(d["member_unit_ids"])))
+                                         kind=d["kind"], member_unit_ids=json.dumps(d["member_unit_ids"])))
 
 
 def on_covenant_signed(conn: Connection, event: Envelope) -> None:

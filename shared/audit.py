@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from shared import auth
 from shared.blueprint import Blueprint
-from shared.eventstore import events, verify_rows
+from shared.eventstore import EXEMPLAR_CORRELATION, events, verify_rows
 from shared.progression import BY_TYPE, REGISTERED, STEPS, correlation, exemplar_steps
 
 
@@ -33,7 +33,7 @@ def blueprint(service: str) -> Blueprint:
             provinces = auth.provinces_visible()
             with runtime().db.read() as conn:
                 own = conn.execute(select(events).where(events.c.correlation_id == correlation(exemplar_id),
-                                                        events.c.province.in_(provinces))
+                                                        EXEMPLAR_CORRELATION, events.c.province.in_(provinces))
                                    .order_by(events.c.position)).mappings().all()
                 streams = {}
                 for stream_id in dict.fromkeys(r["stream_id"] for r in own):

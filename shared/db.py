@@ -13,27 +13,55 @@ Writers of one database file therefore queue on a lock of their own first — a
 across processes — which wakes the next writer the moment the last one commits.
 SQLite's locking stays underneath, so a process that does not take the lock (the
 ``sqlite3`` shell, an operator's script) is still safe, only slower to get in.
+
+Two more things keep a write transaction short on SQLite:
+
+* Checkpoints run beside the writers, not inside a commit. By default the commit that
+  takes the WAL past 1000 pages copies it back into the database and waits for two
+  ``fsync`` calls, holding up every writer queued behind it. Here each process that
+  writes has one checkpointing thread (:class:`_Checkpointer`) that runs a PASSIVE
+  checkpoint of the files it wrote a moment after they were written; SQLite lets that
+  run while the next transactions commit. ``wal_autocheckpoint`` stays on, at a higher
+  mark, as a backstop should that thread ever fall behind.
+* Each thread keeps its writer connection from one transaction to the next: checking a
+  connection out of the pool and back costs SQLAlchemy more than a one-event append
+  costs SQLite.
 """
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
+import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+
+# The commit that takes the WAL past this many pages checkpoints it itself: a backstop only,
+# since each writing process checkpoints in a thread of its own (see _Checkpointer).
+WAL_BACKSTOP_PAGES = 8000
+CHECKPOINT_DELAY_S = 0.25
+CHECKPOINT_EVERY = 200
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
-    # The writer's connections are only used in ``engine.begin()`` blocks, which end every
-    # transaction themselves, so the pool need not roll back again when one is returned. A read
-    # leaves its (deferred) transaction open, and that rollback is what ends it.
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                           pool_reset_on_return=None if immediate else "rollback")
+    # A read leaves its (deferred) transaction open; the pool's rollback on return ends it.
+    # A writer's connection stays with its thread (Database.write), so the writer engine keeps no
+    # pool: one connection per writing thread, closed with it. It is only used in ``begin()``
+    # blocks, which end every transaction themselves, so nothing is rolled back when it closes.
+    pooling = ({"poolclass": NullPool, "pool_reset_on_return": None} if immediate
+               else {"pool_reset_on_return": "rollback"})
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -43,6 +71,7 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
         cur.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -187,6 +216,76 @@ class _WriterLock:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+class _Checkpointer:
+    """The thread of this process that checkpoints the SQLite files it wrote.
+
+    ``written(db)`` after each commit. The thread wakes at the first, lets commits gather
+    for CHECKPOINT_DELAY_S or until CHECKPOINT_EVERY of them, whichever comes first, then
+    runs ``PRAGMA wal_checkpoint(PASSIVE)`` on each file written since: it copies what no
+    reader still needs into the database and never waits for a lock (a busy file is simply
+    taken again next time). Idle, the thread sleeps until the next write.
+    """
+
+    def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a child starts its own thread
+
+    def _reset(self) -> None:
+        self._guard = threading.Lock()
+        self._written: weakref.WeakSet = weakref.WeakSet()
+        self._commits = 0
+        self._wake, self._full = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def written(self, db: "Database") -> None:
+        self._commits += 1  # approximate under threads, which is all it needs to be
+        if self._commits == CHECKPOINT_EVERY:
+            self._full.set()
+        if db in self._written:
+            return  # already due
+        with self._guard:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+                self._thread.start()
+            self._written.add(db)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._full.wait(CHECKPOINT_DELAY_S)
+            with self._guard:
+                self._wake.clear()
+                self._full.clear()
+                self._commits = 0
+                due, self._written = list(self._written), weakref.WeakSet()
+            for db in due:
+                db.checkpoint()
+
+
+_checkpointer = _Checkpointer()
+
+
+class _HeldConnection:
+    """A thread's writer connection. Closed at dispose, or by SQLAlchemy's own clean-up when
+    the thread (or the Database) is gone."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.pid = conn, os.getpid()
+        self.options = conn.get_execution_options()
+
+    def usable(self) -> bool:
+        # not one inherited from the parent of a fork, not closed, and not left renamed by a
+        # caller's execution_options (which change the connection itself)
+        return (self.pid == os.getpid() and not self.conn.closed and not self.conn.invalidated
+                and self.conn.get_execution_options() is self.options)
+
+    def close(self) -> None:
+        if self.pid == os.getpid():
+            with contextlib.suppress(Exception):
+                self.conn.close()
+
+
 class Database:
     """Engines for one service's database, created by the composition root."""
 
@@ -200,7 +299,13 @@ class Database:
             self.writer = _sqlite_engine(url, immediate=True)
             self.reader = _sqlite_engine(url, immediate=False)
             on_disk = parsed.database and parsed.database != ":memory:"
-            self._lock = _WriterLock(str(Path(parsed.database).resolve()) if on_disk else None)
+            self._path = str(Path(parsed.database).resolve()) if on_disk else None
+            self._lock = _WriterLock(self._path)
+            self._held = threading.local()
+            self._all_held: weakref.WeakSet = weakref.WeakSet()
+            self._checkpoint_guard = threading.Lock()
+            self._checkpoint_conn: sqlite3.Connection | None = None
+            self._disposed = False
         else:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -211,8 +316,39 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction: commits when the block ends, rolls back on any error."""
-        with self._lock.held() if self._lock else contextlib.nullcontext(), self.writer.begin() as conn:
-            yield conn
+        if self._lock is None:
+            with self.writer.begin() as conn:
+                yield conn
+            return
+        with self._lock.held():
+            conn = self._thread_writer()
+            with conn.begin():
+                yield conn
+        if self._path is not None:
+            _checkpointer.written(self)
+
+    def _thread_writer(self) -> Connection:
+        held = getattr(self._held, "connection", None)
+        if held is None or not held.usable():
+            if held is not None:
+                held.close()
+            held = self._held.connection = _HeldConnection(self.writer.connect())
+            self._all_held.add(held)
+        return held.conn
+
+    def checkpoint(self) -> None:
+        """Copy the WAL back into the database file as far as readers allow (PASSIVE: never
+        waits). Called by this process's checkpointing thread; harmless at any time."""
+        with self._checkpoint_guard:
+            if self._disposed or self._path is None:
+                return
+            try:
+                if self._checkpoint_conn is None:
+                    self._checkpoint_conn = sqlite3.connect(self._path, isolation_level=None,
+                                                            check_same_thread=False)
+                self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:  # the next write schedules another; the backstop remains
+                log.warning("checkpoint of %s failed: %s", self._path, exc)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -228,6 +364,14 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        if self.is_sqlite:
+            with self._checkpoint_guard:
+                self._disposed = True
+                if self._checkpoint_conn is not None:
+                    self._checkpoint_conn.close()
+                    self._checkpoint_conn = None
+            for held in list(self._all_held):
+                held.close()
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()

@@ -27,6 +27,10 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from shared import logs
 
 _propagator = TraceContextTextMapPropagator()
+_PROPAGATED = tuple(_propagator.fields)  # the request headers the trace context is read from
+# Got once: get_tracer builds a new tracer (and its scope) on every call. Before setup() it is a
+# proxy that follows the provider installed later.
+_consumer_tracer = trace.get_tracer("thidua.consumer")
 
 
 def setup(service: str) -> None:
@@ -54,7 +58,7 @@ def init_app(app, service: str) -> None:
 
     @app.before_request
     def _start_span():
-        parent = _propagator.extract({k.lower(): v for k, v in request.headers.items()})
+        parent = _propagator.extract({k: v for k in _PROPAGATED if (v := request.headers.get(k)) is not None})
         route = request.url_rule.rule if request.url_rule else request.path
         span = tracer.start_span(f"{request.method} {route}", context=parent, kind=SpanKind.SERVER,
                                  attributes={"thidua.service": service, "http.request.method": request.method,
@@ -84,8 +88,7 @@ def consuming(consumer: str, record, event):
     event's province and correlation id in the log context."""
     header = record.header("traceparent")
     parent = _propagator.extract({"traceparent": header.decode()}) if header else None
-    tracer = trace.get_tracer("thidua.consumer")
-    with tracer.start_as_current_span(
+    with _consumer_tracer.start_as_current_span(
             f"apply {event.type}", context=parent, kind=SpanKind.CONSUMER,
             attributes={"thidua.consumer": consumer, "messaging.destination.name": record.topic,
                         "messaging.kafka.partition": record.partition, "messaging.kafka.offset": record.offset,

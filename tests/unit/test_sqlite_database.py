@@ -1,0 +1,109 @@
+"""shared.db.Database on SQLite: a thread's writer connection, checkpoints beside the writers."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.exc import InvalidRequestError
+
+from shared.db import WAL_BACKSTOP_PAGES, Database
+
+metadata = MetaData()
+items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("body", String, nullable=False))
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path}/items.db")
+    database.create_all(metadata)
+    yield database
+    database.dispose()
+
+
+def _driver_connection(db: Database):
+    with db.write() as conn:
+        return conn.connection.dbapi_connection
+
+
+def _count(db: Database) -> int:
+    with db.read() as conn:
+        return conn.execute(select(func.count()).select_from(items)).scalar_one()
+
+
+def test_a_thread_keeps_its_writer_connection_and_another_thread_has_its_own(db):
+    first, second = _driver_connection(db), _driver_connection(db)
+    assert first is second
+    other = []
+    thread = threading.Thread(target=lambda: other.append(_driver_connection(db)))
+    thread.start()
+    thread.join()
+    assert other[0] is not first
+
+
+def test_a_failed_transaction_leaves_nothing_and_the_connection_writes_again(db):
+    with pytest.raises(RuntimeError), db.write() as conn:
+        conn.execute(insert(items).values(id=1, body="lost"))
+        raise RuntimeError("the decision failed")
+    with db.write() as conn:
+        conn.execute(insert(items).values(id=2, body="kept"))
+    with db.read() as conn:
+        assert conn.execute(select(items.c.body)).scalars().all() == ["kept"]
+
+
+def test_a_nested_write_in_one_thread_fails_at_once_instead_of_waiting_for_itself(db):
+    started = time.monotonic()
+    with db.write(), pytest.raises(InvalidRequestError):
+        with db.write():
+            pass
+    assert time.monotonic() - started < 5  # SQLite's own busy timeout is 30 s
+
+
+def test_execution_options_left_on_a_writer_connection_do_not_reach_the_next_transaction(db):
+    with db.write() as conn:
+        conn.execution_options(schema_translate_map={None: "shadow"})  # changes the connection itself
+    with db.write() as conn:
+        assert not conn.get_execution_options().get("schema_translate_map")
+        conn.execute(insert(items).values(id=1, body="in the main schema"))
+    assert _count(db) == 1
+
+
+def test_writes_are_checkpointed_into_the_database_file_well_before_the_backstop(db, tmp_path):
+    path = tmp_path / "items.db"
+    before = path.stat().st_size
+    for i in range(60):  # a few hundred WAL pages at most, far below the backstop
+        with db.write() as conn:
+            conn.execute(insert(items).values(id=i, body="x" * 3000))
+    assert 60 * 2 < WAL_BACKSTOP_PAGES
+    deadline = time.monotonic() + 5
+    while path.stat().st_size <= before + 60 * 3000 and time.monotonic() < deadline:
+        time.sleep(0.05)  # nothing in this process checkpoints but the checkpointing thread
+    assert path.stat().st_size > before + 60 * 3000, "the rows are still only in the WAL"
+
+
+def _write_in_child(db: Database, row_id: int) -> None:
+    with db.write() as conn:
+        conn.execute(insert(items).values(id=row_id, body="child"))
+    os._exit(0)
+
+
+def test_a_forked_child_writes_on_a_connection_of_its_own(db):
+    with db.write() as conn:  # the parent holds a connection before the fork
+        conn.execute(insert(items).values(id=1, body="parent"))
+    child = multiprocessing.get_context("fork").Process(target=_write_in_child, args=(db, 2))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    with db.write() as conn:  # and the parent's connection is still good
+        conn.execute(insert(items).values(id=3, body="parent again"))
+    assert _count(db) == 3
+
+
+def test_after_dispose_a_write_opens_a_new_connection(db):
+    first = _driver_connection(db)
+    db.dispose()
+    assert _driver_connection(db) is not first
+    assert _count(db) == 0

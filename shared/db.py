@@ -18,11 +18,11 @@ Two more things keep a write transaction short on SQLite:
 
 * Checkpoints run beside the writers, not inside a commit. By default the commit that
   takes the WAL past 1000 pages copies it back into the database and waits for two
-  ``fsync`` calls, holding up every writer queued behind it. Here each process that
-  writes has one checkpointing thread (:class:`_Checkpointer`) that runs a PASSIVE
-  checkpoint of the files it wrote a moment after they were written; SQLite lets that
-  run while the next transactions commit. ``wal_autocheckpoint`` stays on, at a higher
-  mark, as a backstop should that thread ever fall behind.
+  ``fsync`` calls, holding up every writer queued behind it. Here one process per file
+  checkpoints it, in a thread of its own (:class:`_FileCheckpoint`), with PASSIVE
+  checkpoints that SQLite runs while the next transactions commit, as often as the write
+  rate needs. ``wal_autocheckpoint`` stays on, at a higher mark, as a backstop should
+  that thread ever fall behind.
 * Each thread keeps its writer connection from one transaction to the next: checking a
   connection out of the pool and back costs SQLAlchemy more than a one-event append
   costs SQLite.
@@ -48,10 +48,10 @@ from sqlalchemy.pool import NullPool
 log = logging.getLogger(__name__)
 
 # The commit that takes the WAL past this many pages checkpoints it itself: a backstop only,
-# since each writing process checkpoints in a thread of its own (see _Checkpointer).
-WAL_BACKSTOP_PAGES = 8000
-CHECKPOINT_DELAY_S = 0.25
-CHECKPOINT_EVERY = 200
+# since one process per file checkpoints it in a thread of its own (see _FileCheckpoint).
+WAL_BACKSTOP_PAGES = 10000
+CHECKPOINT_FRAMES = 2000  # pages a checkpoint should copy; the interval between them follows
+CHECKPOINT_MIN_S, CHECKPOINT_MAX_S = 0.02, 1.0
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
@@ -216,51 +216,127 @@ class _WriterLock:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-class _Checkpointer:
-    """The thread of this process that checkpoints the SQLite files it wrote.
+class _FileCheckpoint:
+    """Checkpointing one SQLite file: which process does it, and how often.
 
-    ``written(db)`` after each commit. The thread wakes at the first, lets commits gather
-    for CHECKPOINT_DELAY_S or until CHECKPOINT_EVERY of them, whichever comes first, then
-    runs ``PRAGMA wal_checkpoint(PASSIVE)`` on each file written since: it copies what no
-    reader still needs into the database and never waits for a lock (a busy file is simply
-    taken again next time). Idle, the thread sleeps until the next write.
+    One process per file checkpoints it: the first that writes and gets ``flock`` on
+    ``<database>.checkpoint`` (released when it exits, and taken by the next that writes).
+    It runs ``PRAGMA wal_checkpoint(PASSIVE)``, which copies into the database what no
+    reader still needs and never waits for a lock, every ``interval`` seconds; the interval
+    follows the write rate, so that a checkpoint copies about CHECKPOINT_FRAMES pages: a few
+    large checkpoints under load (each costs two ``fsync``), one a second when idle.
     """
 
+    def __init__(self, path: str):
+        self.path = path
+        self.fd: int | None = None
+        self.conn: sqlite3.Connection | None = None
+        self.interval = CHECKPOINT_MIN_S
+        self.due = 0.0
+        self.last_frames = 0
+        self.next_try = 0.0  # when a process that is not the checkpointer may try to become it
+        self.guard = threading.Lock()
+
+    def elect(self) -> bool:
+        fd = os.open(f"{self.path}.checkpoint", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self.fd, self.due = fd, time.monotonic() + CHECKPOINT_MIN_S
+        return True
+
+    def run(self) -> None:
+        with self.guard:
+            if self.fd is None:
+                return
+            try:
+                if self.conn is None:
+                    self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                _busy, frames, _copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error as exc:  # tried again next time; the backstop remains
+                log.warning("checkpoint of %s failed: %s", self.path, exc)
+                frames = self.last_frames
+            new = frames - self.last_frames if frames >= self.last_frames else frames  # the WAL restarted
+            self.last_frames = frames
+            factor = min(2.0, max(0.1, CHECKPOINT_FRAMES / max(new, 1)))
+            self.interval = min(CHECKPOINT_MAX_S, max(CHECKPOINT_MIN_S, self.interval * factor))
+            self.due = time.monotonic() + self.interval
+
+    def release(self, inherited: bool = False) -> None:
+        """Give the file up (at dispose; in a forked child, the parent's lock is not the child's)."""
+        with self.guard:
+            if self.conn is not None and not inherited:  # a child never touches the parent's connection
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.close()
+            self.conn = None
+            if self.fd is not None:
+                os.close(self.fd)
+            self.fd = None
+
+
+class _Checkpointer:
+    """This process's checkpointing thread, for the files it checkpoints (see _FileCheckpoint).
+    Started by the first write; ``written(db)`` is all a writer does."""
+
     def __init__(self):
+        self._files: dict[str, tuple[weakref.ref, _FileCheckpoint]] = {}
         self._reset()
-        os.register_at_fork(after_in_child=self._reset)  # a child starts its own thread
+        os.register_at_fork(after_in_child=self._after_fork)
 
     def _reset(self) -> None:
         self._guard = threading.Lock()
-        self._written: weakref.WeakSet = weakref.WeakSet()
-        self._commits = 0
-        self._wake, self._full = threading.Event(), threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _after_fork(self) -> None:
+        for _ref, file in self._files.values():
+            file.guard = threading.Lock()  # it may have been held by a thread that is not here
+            file.release(inherited=True)
+        self._files = {}
+        self._reset()
+
     def written(self, db: "Database") -> None:
-        self._commits += 1  # approximate under threads, which is all it needs to be
-        if self._commits == CHECKPOINT_EVERY:
-            self._full.set()
-        if db in self._written:
-            return  # already due
+        file = db._checkpoint
+        if file.fd is not None:
+            return  # this process checkpoints it already
+        now = time.monotonic()
+        if now < file.next_try:
+            return
+        file.next_try = now + 1.0
+        if not file.elect():
+            return  # another process checkpoints it
         with self._guard:
+            self._files[file.path] = (weakref.ref(db), file)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
                 self._thread.start()
-            self._written.add(db)
         self._wake.set()
+
+    def forget(self, file: _FileCheckpoint) -> None:
+        with self._guard:
+            if self._files.get(file.path, (None, None))[1] is file:
+                del self._files[file.path]
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
-            self._full.wait(CHECKPOINT_DELAY_S)
             with self._guard:
+                files = list(self._files.values())
+            if not files:
+                self._wake.wait()
                 self._wake.clear()
-                self._full.clear()
-                self._commits = 0
-                due, self._written = list(self._written), weakref.WeakSet()
-            for db in due:
-                db.checkpoint()
+                continue
+            now = time.monotonic()
+            for ref, file in files:
+                if ref() is None:  # the Database is gone without dispose
+                    self.forget(file)
+                    file.release()
+                elif file.due <= now:
+                    file.run()
+            soonest = min((f.due for _r, f in files if f.fd is not None), default=now + CHECKPOINT_MAX_S)
+            self._wake.wait(max(0.0, soonest - time.monotonic()))
+            self._wake.clear()
 
 
 _checkpointer = _Checkpointer()
@@ -303,9 +379,7 @@ class Database:
             self._lock = _WriterLock(self._path)
             self._held = threading.local()
             self._all_held: weakref.WeakSet = weakref.WeakSet()
-            self._checkpoint_guard = threading.Lock()
-            self._checkpoint_conn: sqlite3.Connection | None = None
-            self._disposed = False
+            self._checkpoint = _FileCheckpoint(self._path) if self._path else None
         else:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -336,20 +410,6 @@ class Database:
             self._all_held.add(held)
         return held.conn
 
-    def checkpoint(self) -> None:
-        """Copy the WAL back into the database file as far as readers allow (PASSIVE: never
-        waits). Called by this process's checkpointing thread; harmless at any time."""
-        with self._checkpoint_guard:
-            if self._disposed or self._path is None:
-                return
-            try:
-                if self._checkpoint_conn is None:
-                    self._checkpoint_conn = sqlite3.connect(self._path, isolation_level=None,
-                                                            check_same_thread=False)
-                self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as exc:  # the next write schedules another; the backstop remains
-                log.warning("checkpoint of %s failed: %s", self._path, exc)
-
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         with self.reader.connect() as conn:
@@ -365,11 +425,10 @@ class Database:
 
     def dispose(self) -> None:
         if self.is_sqlite:
-            with self._checkpoint_guard:
-                self._disposed = True
-                if self._checkpoint_conn is not None:
-                    self._checkpoint_conn.close()
-                    self._checkpoint_conn = None
+            if self._checkpoint is not None:
+                _checkpointer.forget(self._checkpoint)
+                self._checkpoint.release()
+                self._checkpoint.next_try = 0.0  # a write after dispose may take the file again
             for held in list(self._all_held):
                 held.close()
         self.writer.dispose()

@@ -107,3 +107,20 @@ def test_after_dispose_a_write_opens_a_new_connection(db):
     db.dispose()
     assert _driver_connection(db) is not first
     assert _count(db) == 0
+
+
+def test_one_database_handle_per_file_checkpoints_it_and_another_takes_over_when_it_is_gone(db, tmp_path):
+    other = Database(f"sqlite:///{tmp_path}/items.db")
+    try:
+        for i, handle in enumerate((db, other)):
+            with handle.write() as conn:
+                conn.execute(insert(items).values(id=i, body="x"))
+        elected = [h for h in (db, other) if h._checkpoint.fd is not None]
+        assert elected == [db]  # flock: one holder per file, even within one process
+        db.dispose()
+        time.sleep(1.1)  # a handle that is not the checkpointer tries again at most once a second
+        with other.write() as conn:
+            conn.execute(insert(items).values(id=5, body="x"))
+        assert other._checkpoint.fd is not None
+    finally:
+        other.dispose()

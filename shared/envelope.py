@@ -14,6 +14,7 @@ read it as is. W3C trace context, when present, travels in ``traceparent``.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -120,7 +121,54 @@ def from_stored(body: str) -> Envelope:
                     datacontenttype=d.get("datacontenttype", "application/json"))
 
 
+_FIELDS = frozenset(_schema.fields)
+_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+_UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
+
+
+def _text(value, max_length: int | None = None) -> bool:
+    return type(value) is str and value != "" and (max_length is None or len(value) <= max_length)
+
+
+def _plainly_valid(body: dict[str, Any]) -> Envelope | None:
+    """The envelope of an event in the form this platform writes it, checked rule by rule as
+    EnvelopeSchema checks it, without marshmallow's machinery (a third of what a consumer
+    spends per event). Anything else, valid or not (a UUID spelt otherwise, a time with an
+    offset, a sequence sent as "3"), gets None and goes through the schema, which also words
+    every error. tests/unit/test_envelope.py holds the two to the same answers."""
+    if not body.keys() <= _FIELDS:
+        return None
+    try:
+        actor, event_id, time_ = body["actor"], body["id"], body["time"]
+        sequence, version = body["sequence"], body.get("schemaversion", 1)
+        if not (body["specversion"] == SPEC_VERSION and type(body["data"]) is dict
+                and _text(body["type"]) and _TYPE.match(body["type"])
+                and _text(body["source"]) and _text(body["subject"]) and _text(body["province"], 16)
+                and _text(body["correlationid"]) and _text(body["causationid"])
+                and type(sequence) is int and sequence >= 1 and type(version) is int and version >= 1
+                and type(actor) is dict and actor.keys() == {"id", "role"}
+                and _text(actor["id"]) and _text(actor["role"])
+                and type(time_) is str and _UTC_TIME.match(time_)
+                and type(body.get("datacontenttype", "")) is str
+                and type(body.get("dataschema", "")) is str
+                and type(event_id) is str and len(event_id) == 36 and str(uuid.UUID(event_id)) == event_id):
+            return None
+        moment = datetime.fromisoformat(time_[:-1] + "+00:00")
+    except (KeyError, ValueError, TypeError):
+        return None
+    return Envelope(type=body["type"], source=body["source"], subject=body["subject"], province=body["province"],
+                    data=body["data"], actor=Actor(actor["id"], actor["role"]), sequence=sequence,
+                    correlationid=body["correlationid"], causationid=body["causationid"], schemaversion=version,
+                    id=event_id, time=moment, specversion=SPEC_VERSION,
+                    datacontenttype=body.get("datacontenttype", "application/json"))
+
+
 def from_dict(body: dict[str, Any]) -> Envelope:
+    return _plainly_valid(body) or validated(body)
+
+
+def validated(body: dict[str, Any]) -> Envelope:
+    """The envelope through EnvelopeSchema: every rule, every error named."""
     try:
         loaded = _schema.load(body)
     except ValidationError as exc:

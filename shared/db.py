@@ -106,7 +106,9 @@ class DriverStatement:
             order = compiled.positiontup  # None where the driver takes named parameters
             processors = {name: p for name, t in self.types.items()
                           if (p := t.dialect_impl(dialect).bind_processor(dialect)) is not None}
-            found = self._compiled[dialect.name] = (compiled.string, order, processors)
+            # parameters the statement fixes itself (SQLite's LIMIT comes with OFFSET 0)
+            fixed = {k: v for k, v in compiled.params.items() if v is not None}
+            found = self._compiled[dialect.name] = (compiled.string, order, processors, fixed)
         return found
 
     @staticmethod
@@ -131,6 +133,13 @@ class DriverStatement:
         with self._cursor(conn, [params]) as cursor:
             return [row[0] for row in cursor.fetchall()]
 
+    def rows(self, conn: Connection, params: dict) -> list[tuple]:
+        """Every row as the driver returns it (a tuple; values without result processors)."""
+        if self._renamed(conn):
+            return [tuple(r) for r in conn.execute(self.statement, params)]
+        with self._cursor(conn, [params]) as cursor:
+            return cursor.fetchall()
+
     def execute(self, conn: Connection, rows: list[dict]) -> None:
         if self._renamed(conn):
             conn.execute(self.statement, rows)
@@ -141,7 +150,9 @@ class DriverStatement:
     @contextlib.contextmanager
     def _cursor(self, conn: Connection, rows: list[dict]):
         """A driver cursor that has run the statement with ``rows`` (one or many)."""
-        sql, order, processors = self._for(conn.dialect)
+        sql, order, processors, fixed = self._for(conn.dialect)
+        if fixed:
+            rows = [{**fixed, **r} for r in rows]
         if processors:
             rows = _converted(rows, processors)
         params = [tuple(r[k] for k in order) for r in rows] if order is not None else rows

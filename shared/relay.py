@@ -19,22 +19,25 @@ import os
 import socket
 import threading
 import time
+from collections import namedtuple
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, select, update
 
 from shared import envelope as env
 from shared.bus import Bus, BusUnavailable
-from shared.db import Database
+from shared.db import Database, DriverStatement
 from shared.eventstore import events, outbox, relay_state
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=10)
 
-_UNSENT = (select(outbox.c.id, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.type,
-                  events.c.province, events.c.body)
-           .join(events, events.c.position == outbox.c.position)
-           .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(bindparam("limit")))
+_UNSENT = DriverStatement(
+    select(outbox.c.id, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.type,
+           events.c.province, events.c.body)
+    .join(events, events.c.position == outbox.c.position)
+    .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(bindparam("limit")), {})
+_Unsent = namedtuple("_Unsent", "id topic traceparent stream_id type province body")
 _MARK_SENT = (update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
               .values(sent_at=bindparam("sent_at")))
 
@@ -110,7 +113,7 @@ class OutboxRelay:
     # -- parts ------------------------------------------------------------------
     def _unsent(self):
         with self.db.read() as conn:
-            return conn.execute(_UNSENT, {"limit": self.batch_size}).all()
+            return [_Unsent._make(r) for r in _UNSENT.rows(conn, {"limit": self.batch_size})]
 
     def _producer_or_new(self):
         if self._producer is None:

@@ -85,6 +85,19 @@ def test_scalars_answers_the_first_column_of_the_rows_found(db):
         assert find.scalars(conn, {"count": 5}) == []
 
 
+def test_rows_answers_what_sqlalchemy_answers_with_a_limit_the_statement_carries(db):
+    page = (select(things.c.id, things.c.count, things.c.note).where(things.c.count >= bindparam("least"))
+            .order_by(things.c.id).limit(bindparam("limit")))
+    with db.write() as conn:
+        for id_, count in (("a", 3), ("b", 4), ("c", 5), ("d", 6)):
+            insert_row(conn, things, {"id": id_, **ROW, "count": count})
+    with db.read() as conn:
+        for params in ({"least": 4, "limit": 2}, {"least": 0, "limit": 10}, {"least": 9, "limit": 5}):
+            assert DriverStatement(page, {}).rows(conn, params) == [tuple(r) for r in conn.execute(page, params)]
+        assert DriverStatement(page, {}).rows(conn, {"least": 4, "limit": 2}) == [
+            ("b", 4, ROW["note"]), ("c", 5, ROW["note"])]
+
+
 def test_a_table_whose_python_default_would_be_skipped_is_refused():
     with pytest.raises(ValueError, match="n"):
         DriverStatement.insert(with_default, ("id",))

@@ -36,6 +36,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,12 +55,13 @@ CHECKPOINT_FRAMES = 2000  # pages a checkpoint should copy; the interval between
 CHECKPOINT_MIN_S, CHECKPOINT_MAX_S = 0.02, 1.0
 
 
-def _sqlite_engine(url: str, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, immediate: bool, on_disk: bool = True) -> Engine:
     # A read leaves its (deferred) transaction open; the pool's rollback on return ends it.
     # A writer's connection stays with its thread (Database.write), so the writer engine keeps no
     # pool: one connection per writing thread, closed with it. It is only used in ``begin()``
     # blocks, which end every transaction themselves, so nothing is rolled back when it closes.
-    pooling = ({"poolclass": NullPool, "pool_reset_on_return": None} if immediate
+    # (In memory every connection would be a database of its own: there the pool stays.)
+    pooling = ({"poolclass": NullPool, "pool_reset_on_return": None} if immediate and on_disk
                else {"pool_reset_on_return": "rollback"})
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling)
 
@@ -198,12 +200,22 @@ def insert_row(conn: Connection, table: Table, row: dict) -> None:
 class _WriterLock:
     """One writer at a time on one SQLite file: threads of this process, then processes."""
 
+    _all: weakref.WeakSet = weakref.WeakSet()
+
     def __init__(self, path: str | None):
         self._threads = threading.RLock()  # re-entrant: a nested write must fail in SQLite, not hang here
         self._depth = 0
         self._path = f"{path}.writelock" if path else None
         self._fd: int | None = None
         self._pid = 0
+        _WriterLock._all.add(self)
+
+    @classmethod
+    def _after_fork(cls) -> None:
+        """A forked child starts with every lock free: a thread of the parent may have held one,
+        and that thread is not in the child to release it. (The child opens its own lock file.)"""
+        for lock in list(cls._all):
+            lock._threads, lock._depth = threading.RLock(), 0
 
     def _file(self) -> int | None:
         if self._path is None:
@@ -264,7 +276,8 @@ class _FileCheckpoint:
                 return
             try:
                 if self.conn is None:
-                    self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                    self.conn = sqlite3.connect(f"file:{urllib.parse.quote(self.path)}?mode=rw", uri=True,
+                                                isolation_level=None, check_same_thread=False)
                 _busy, frames, _copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             except sqlite3.Error as exc:  # tried again next time; the backstop remains
                 log.warning("checkpoint of %s failed: %s", self.path, exc)
@@ -278,7 +291,9 @@ class _FileCheckpoint:
     def release(self, inherited: bool = False) -> None:
         """Give the file up (at dispose; in a forked child, the parent's lock is not the child's)."""
         with self.guard:
-            if self.conn is not None and not inherited:  # a child never touches the parent's connection
+            if inherited:
+                _INHERITED.append(self.conn)
+            elif self.conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.close()
             self.conn = None
@@ -293,19 +308,33 @@ class _Checkpointer:
 
     def __init__(self):
         self._files: dict[str, tuple[weakref.ref, _FileCheckpoint]] = {}
+        self._forking: list[_FileCheckpoint] = []
         self._reset()
-        os.register_at_fork(after_in_child=self._after_fork)
+        # No fork while the thread is inside SQLite: a child that inherits one of SQLite's
+        # mutexes held by a thread it does not have would wait for it for ever.
+        os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork_in_parent,
+                            after_in_child=self._after_fork)
 
     def _reset(self) -> None:
         self._guard = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _before_fork(self) -> None:
+        self._forking = [file for _ref, file in list(self._files.values())]
+        for file in self._forking:
+            file.guard.acquire()
+
+    def _after_fork_in_parent(self) -> None:
+        for file in self._forking:
+            file.guard.release()
+        self._forking = []
+
     def _after_fork(self) -> None:
         for _ref, file in self._files.values():
-            file.guard = threading.Lock()  # it may have been held by a thread that is not here
+            file.guard = threading.Lock()  # held for the fork, by a thread the child is not
             file.release(inherited=True)
-        self._files = {}
+        self._files, self._forking = {}, []
         self._reset()
 
     def written(self, db: "Database") -> None:
@@ -353,9 +382,15 @@ class _Checkpointer:
 _checkpointer = _Checkpointer()
 
 
+# SQLite connections a forked child inherited from its parent. Kept referenced and never
+# closed: closing one in the child (or letting the garbage collector do it) would act on the
+# parent's files and locks.
+_INHERITED: list = []
+
+
 class _HeldConnection:
     """A thread's writer connection. Closed at dispose, or by SQLAlchemy's own clean-up when
-    the thread (or the Database) is gone."""
+    the thread (or the Database) is gone; in a forked child, kept and left alone."""
 
     def __init__(self, conn: Connection):
         self.conn, self.pid = conn, os.getpid()
@@ -368,9 +403,14 @@ class _HeldConnection:
                 and self.conn.get_execution_options() is self.options)
 
     def close(self) -> None:
-        if self.pid == os.getpid():
-            with contextlib.suppress(Exception):
-                self.conn.close()
+        if self.pid != os.getpid():
+            _INHERITED.append(self)
+            return
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+os.register_at_fork(after_in_child=_WriterLock._after_fork)
 
 
 class Database:
@@ -383,9 +423,9 @@ class Database:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.writer = _sqlite_engine(url, immediate=True)
+            on_disk = bool(parsed.database) and parsed.database != ":memory:"
+            self.writer = _sqlite_engine(url, immediate=True, on_disk=on_disk)
             self.reader = _sqlite_engine(url, immediate=False)
-            on_disk = parsed.database and parsed.database != ":memory:"
             self._path = str(Path(parsed.database).resolve()) if on_disk else None
             self._lock = _WriterLock(self._path)
             self._held = threading.local()
@@ -407,10 +447,20 @@ class Database:
             return
         with self._lock.held():
             conn = self._thread_writer()
-            with conn.begin():
-                yield conn
-        if self._path is not None:
-            _checkpointer.written(self)
+            transaction = conn.begin()  # a nested write in this thread fails here, at once
+            try:
+                with transaction:
+                    yield conn
+            except BaseException:
+                if conn.connection.dbapi_connection.in_transaction:  # SQLite refused the COMMIT
+                    self._held.connection.close()
+                    self._held.connection = None
+                raise
+        if self._checkpoint is not None:
+            try:
+                _checkpointer.written(self)
+            except Exception:  # the write is committed; the backstop checkpoints it anyway
+                log.warning("could not schedule checkpoints of %s", self._path, exc_info=True)
 
     def _thread_writer(self) -> Connection:
         held = getattr(self._held, "connection", None)

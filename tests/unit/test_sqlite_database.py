@@ -124,3 +124,34 @@ def test_one_database_handle_per_file_checkpoints_it_and_another_takes_over_when
         assert other._checkpoint.fd is not None
     finally:
         other.dispose()
+
+
+
+def test_a_commit_sqlite_refuses_leaves_the_thread_a_connection_that_writes_again(tmp_path):
+    db = Database(f"sqlite:///{tmp_path}/deferred.db")
+    try:
+        with db.write() as conn:
+            conn.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+            conn.exec_driver_sql("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER "
+                                 "REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+        with pytest.raises(Exception, match="FOREIGN KEY"), db.write() as conn:
+            conn.exec_driver_sql("INSERT INTO child VALUES (1, 99)")  # refused only at COMMIT
+        with db.write() as conn:  # neither stuck in that transaction nor holding the write lock
+            conn.exec_driver_sql("INSERT INTO parent VALUES (1)")
+        with db.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM parent").scalar_one() == 1
+            assert conn.exec_driver_sql("SELECT count(*) FROM child").scalar_one() == 0
+    finally:
+        db.dispose()
+
+
+def test_an_in_memory_database_keeps_what_its_writer_wrote():
+    db = Database("sqlite://")
+    try:
+        with db.write() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (id INTEGER)")
+        with db.write() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 1
+    finally:
+        db.dispose()

@@ -516,8 +516,9 @@ def report(r: dict, args) -> str:
             w("              -> Mapper.to_domain_event, pages of 1000 (how its projections and followers read)")
             w(f"      per event, ours:   canonical JSON (orjson, sorted keys, {r['payload_bytes']} B) + SHA-256 chain"
               " link (HMAC-SHA256")
-            w("              when a chain key is set; none here) + events row with 4 secondary indexes + outbox row")
-            w("              (1 index, FK check) + a Prometheus counter; read back: orjson -> Envelope, no validation")
+            w("              when a chain key is set; none here) + events row with 2 unique indexes (and a partial")
+            w("              one these events skip) + outbox row (1 index, FK check) + a Prometheus counter;")
+            w("              checkpoints in a thread beside the writer; read back: orjson -> Envelope, no validation")
             w(f"      per event, theirs: Mapper: vars(event) + stdlib json ({es_store_norm['state_bytes']} B; timestamp"
               " via DatetimeAsISO;")
             w("              no cipher, no compressor) + one stored_events row (primary key index only); read back:")

@@ -29,6 +29,7 @@ from shared.errors import ApiError
 from shared.aggregate import CommandContext
 from shared.envelope import Actor
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.jsonprovider import OrjsonProvider
 from shared.kafka_bus import KafkaBus
 from shared.relay import OutboxRelay
 
@@ -90,13 +91,13 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
                    bus: Bus | None = None) -> Flask:
     runtime = build_runtime(spec, settings, bus)
     app = Flask(spec.name)
+    app.json = OrjsonProvider(app)
     app.config.update(
         API_TITLE=spec.title, API_VERSION="1", OPENAPI_VERSION="3.1.0", OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json", JSON_AS_ASCII=False, JSON_SORT_KEYS=False,
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}]})
-    app.json.ensure_ascii = False
     app.extensions["runtime"] = runtime
     # Before auth, so that refused requests are traced, logged and counted too.
     logs.configure(spec.name)

@@ -45,7 +45,7 @@ Handler = Callable[[Connection, env.Envelope], None]
 # Run for every event, so straight on the driver (shared.db.DriverStatement).
 _SEEN = DriverStatement(select(processed_events.c.event_id)
                         .where(processed_events.c.consumer == bindparam("consumer"),
-                               processed_events.c.event_id == bindparam("id")), {})
+                               processed_events.c.event_id == bindparam("id")))
 _MARK = DriverStatement.insert(processed_events, ("consumer", "event_id", "outcome", "processed_at"))
 
 

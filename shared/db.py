@@ -97,8 +97,10 @@ class DriverStatement:
     is stored exactly as ``conn.execute`` would store it, in the connection's transaction.
     """
 
-    def __init__(self, statement, types: dict):
-        self.statement, self.types = statement, types
+    def __init__(self, statement, types: dict | None = None):
+        """``types``: the SQLAlchemy type of each parameter whose value needs converting for the
+        driver (a DateTime on SQLite); parameters of plain strings and numbers need none."""
+        self.statement, self.types = statement, types or {}
         self._compiled: dict[str, tuple] = {}
 
     def _for(self, dialect) -> tuple:
@@ -207,21 +209,21 @@ class _WriterLock:
         self._depth = 0
         self._path = f"{path}.writelock" if path else None
         self._fd: int | None = None
-        self._pid = 0
         _WriterLock._all.add(self)
 
     @classmethod
     def _after_fork(cls) -> None:
         """A forked child starts with every lock free: a thread of the parent may have held one,
-        and that thread is not in the child to release it. (The child opens its own lock file.)"""
+        and that thread is not in the child to release it. It opens a lock file of its own: the
+        one inherited shares the parent's ``flock``."""
         for lock in list(cls._all):
-            lock._threads, lock._depth = threading.RLock(), 0
+            if lock._fd is not None:
+                os.close(lock._fd)
+            lock._threads, lock._depth, lock._fd = threading.RLock(), 0, None
 
     def _file(self) -> int | None:
-        if self._path is None:
-            return None
-        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
-            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        if self._path is not None and self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         return self._fd
 
     @contextlib.contextmanager
@@ -421,9 +423,9 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             on_disk = bool(parsed.database) and parsed.database != ":memory:"
+            if on_disk:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.writer = _sqlite_engine(url, immediate=True, on_disk=on_disk)
             self.reader = _sqlite_engine(url, immediate=False)
             self._path = str(Path(parsed.database).resolve()) if on_disk else None

@@ -89,7 +89,7 @@ relay_state = Table(
 _HEAD = (select(events.c.version, events.c.hash).where(events.c.stream_id == bindparam("stream"))
          .order_by(events.c.version.desc()).limit(1))
 _LOAD = DriverStatement(select(events.c.body).where(events.c.stream_id == bindparam("stream"))
-                        .order_by(events.c.version), {})
+                        .order_by(events.c.version))
 _VERSION = (select(func.coalesce(func.max(events.c.version), 0))
             .where(events.c.stream_id == bindparam("stream")))
 _RAW = (select(events.c.position, events.c.stream_id, events.c.version, events.c.type, events.c.body)
@@ -100,7 +100,7 @@ _INSERT_OUTBOX = DriverStatement(insert(outbox).from_select(
     ["position", "topic", "traceparent"],
     select(events.c.position, bindparam("topic", type_=String), bindparam("traceparent", type_=String))
     .where(events.c.stream_id == bindparam("stream"), events.c.version > bindparam("after"))
-    .order_by(events.c.position)), {})
+    .order_by(events.c.position)))
 
 
 class ConcurrencyError(Exception):

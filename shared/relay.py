@@ -36,7 +36,7 @@ _UNSENT = DriverStatement(
     select(outbox.c.id, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.type,
            events.c.province, events.c.body)
     .join(events, events.c.position == outbox.c.position)
-    .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(bindparam("limit")), {})
+    .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(bindparam("limit")))
 _Unsent = namedtuple("_Unsent", "id topic traceparent stream_id type province body")
 _MARK_SENT = (update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
               .values(sent_at=bindparam("sent_at")))

@@ -94,7 +94,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     app.json = OrjsonProvider(app)
     app.config.update(
         API_TITLE=spec.title, API_VERSION="1", OPENAPI_VERSION="3.1.0", OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json", JSON_AS_ASCII=False, JSON_SORT_KEYS=False,
+        OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}]})

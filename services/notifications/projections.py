@@ -123,7 +123,7 @@ def vn_date(iso: str) -> str:
 
 
 _EMAIL_OF = DriverStatement(select(recipients.c.email).where(recipients.c.id == bindparam("id"),
-                                                             recipients.c.province == bindparam("province")), {})
+                                                             recipients.c.province == bindparam("province")))
 
 
 def deliver(conn: Connection, event: Envelope, recipient: str, title: str, body: str) -> None:

@@ -113,7 +113,7 @@ def registration_row(event: Envelope) -> dict:
 
 
 _COUNT_REGISTRATION = DriverStatement(update(campaigns).where(campaigns.c.id == bindparam("campaign"))
-                                      .values(registrations=campaigns.c.registrations + bindparam("delta")), {})
+                                      .values(registrations=campaigns.c.registrations + bindparam("delta")))
 
 
 def on_participant_registered(conn: Connection, event: Envelope) -> None:

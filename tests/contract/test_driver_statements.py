@@ -76,7 +76,7 @@ def test_a_duplicate_key_raises_sqlalchemys_integrity_error_and_the_transaction_
 
 def test_scalars_answers_the_first_column_of_the_rows_found(db):
     find = DriverStatement(select(things.c.id).where(things.c.count == bindparam("count"))
-                           .order_by(things.c.id), {})
+                           .order_by(things.c.id))
     with db.write() as conn:
         for id_, count in (("a", 3), ("b", 4), ("c", 3)):
             insert_row(conn, things, {"id": id_, **ROW, "count": count})
@@ -93,8 +93,8 @@ def test_rows_answers_what_sqlalchemy_answers_with_a_limit_the_statement_carries
             insert_row(conn, things, {"id": id_, **ROW, "count": count})
     with db.read() as conn:
         for params in ({"least": 4, "limit": 2}, {"least": 0, "limit": 10}, {"least": 9, "limit": 5}):
-            assert DriverStatement(page, {}).rows(conn, params) == [tuple(r) for r in conn.execute(page, params)]
-        assert DriverStatement(page, {}).rows(conn, {"least": 4, "limit": 2}) == [
+            assert DriverStatement(page).rows(conn, params) == [tuple(r) for r in conn.execute(page, params)]
+        assert DriverStatement(page).rows(conn, {"least": 4, "limit": 2}) == [
             ("b", 4, ROW["note"]), ("c", 5, ROW["note"])]
 
 
@@ -105,7 +105,7 @@ def test_a_table_whose_python_default_would_be_skipped_is_refused():
 
 def test_an_update_with_parameters_in_any_order_changes_the_rows_it_names(db):
     add = DriverStatement(update(things).where(things.c.id == bindparam("which"))
-                          .values(count=things.c.count + bindparam("delta")), {})
+                          .values(count=things.c.count + bindparam("delta")))
     with db.write() as conn:
         insert_row(conn, things, {"id": "a", **ROW})
         insert_row(conn, things, {"id": "b", **ROW})

@@ -25,7 +25,8 @@ Two more things keep a write transaction short on SQLite:
   that thread ever fall behind.
 * Each thread keeps its writer connection from one transaction to the next: checking a
   connection out of the pool and back costs SQLAlchemy more than a one-event append
-  costs SQLite.
+  costs SQLite. For the same reason the transaction is begun and committed on the
+  driver; SQLAlchemy joins it only when the block executes through SQLAlchemy.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,12 @@ def _sqlite_engine(url: str, immediate: bool, on_disk: bool = True) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # straight to the driver: exec_driver_sql would cost more than the statement itself
-        conn.connection.dbapi_connection.execute(begin)
+        # straight to the driver: exec_driver_sql would cost more than the statement itself.
+        # A writer's transaction is begun by Database.write on the driver; SQLAlchemy begins its
+        # own inside it when the block executes through it, and that one must not begin again.
+        dbapi_conn = conn.connection.dbapi_connection
+        if not dbapi_conn.in_transaction:
+            dbapi_conn.execute(begin)
 
     return engine
 
@@ -134,49 +139,63 @@ class DriverStatement:
         """The first column of every row (values as the driver returns them: no result processors)."""
         if self._renamed(conn):
             return list(conn.execute(self.statement, params).scalars())
-        with self._cursor(conn, [params]) as cursor:
+        cursor = self._run(conn, [params])
+        try:
             return [row[0] for row in cursor.fetchall()]
+        finally:
+            cursor.close()
 
     def rows(self, conn: Connection, params: dict) -> list[tuple]:
         """Every row as the driver returns it (a tuple; values without result processors)."""
         if self._renamed(conn):
             return [tuple(r) for r in conn.execute(self.statement, params)]
-        with self._cursor(conn, [params]) as cursor:
+        cursor = self._run(conn, [params])
+        try:
             return cursor.fetchall()
+        finally:
+            cursor.close()
 
-    def execute(self, conn: Connection, rows: list[dict]) -> None:
+    def execute(self, conn: Connection, rows: list[dict]) -> int | None:
+        """Run the statement for each row; returns the rowid of the row inserted when there was
+        one row and the driver tells it (SQLite), else None."""
+        one_on_sqlite = len(rows) == 1 and conn.dialect.name == "sqlite"
         if self._renamed(conn):
-            conn.execute(self.statement, rows)
-            return
-        with self._cursor(conn, rows):
-            pass  # run; nothing to read
+            result = conn.execute(self.statement, rows)
+            return result.lastrowid if one_on_sqlite else None
+        cursor = self._run(conn, rows)
+        try:
+            return cursor.lastrowid if one_on_sqlite else None
+        finally:
+            cursor.close()
 
-    @contextlib.contextmanager
-    def _cursor(self, conn: Connection, rows: list[dict]):
-        """A driver cursor that has run the statement with ``rows`` (one or many)."""
+    def _run(self, conn: Connection, rows: list[dict]):
+        """A driver cursor that has run the statement with ``rows`` (one or many); the caller closes it."""
         sql, order, processors, fixed = self._for(conn.dialect)
         if fixed:
             rows = [{**fixed, **r} for r in rows]
         if processors:
             rows = _converted(rows, processors)
-        params = [tuple(r[k] for k in order) for r in rows] if order is not None else rows
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            try:
-                if len(params) == 1:
-                    cursor.execute(sql, params[0])
-                else:
-                    cursor.executemany(sql, params)
-            except conn.dialect.dbapi.IntegrityError as exc:
-                raise IntegrityError(sql, None, exc) from exc
-            yield cursor
-        finally:
+            if len(rows) == 1:
+                cursor.execute(sql, tuple(map(rows[0].__getitem__, order)) if order is not None else rows[0])
+            else:
+                cursor.executemany(sql, [tuple(map(r.__getitem__, order)) for r in rows]
+                                   if order is not None else rows)
+        except conn.dialect.dbapi.IntegrityError as exc:
             cursor.close()
+            raise IntegrityError(sql, None, exc) from exc
+        except BaseException:
+            cursor.close()
+            raise
+        return cursor
 
 
 def _converted(rows: list[dict], processors: dict) -> list[dict]:
     """The rows with each processed column converted, each distinct value once (the events of
     one append share their recorded_at)."""
+    if len(rows) == 1:
+        return [{**rows[0], **{k: p(rows[0][k]) for k, p in processors.items()}}]
     memo: dict = {}
 
     def convert(name, processor, value):
@@ -226,19 +245,25 @@ class _WriterLock:
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         return self._fd
 
-    @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        with self._threads:
-            fd = self._file() if self._depth == 0 else None
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+    # Taken and given back by Database.write (acquire, then release in a finally): a context
+    # manager would cost more than the two system calls.
+    def acquire(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._file() is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
 
 
 class _FileCheckpoint:
@@ -396,7 +421,9 @@ class _HeldConnection:
 
     def __init__(self, conn: Connection):
         self.conn, self.pid = conn, os.getpid()
+        self.driver = conn.connection.dbapi_connection
         self.options = conn.get_execution_options()
+        self.writing = False  # inside Database.write
 
     def usable(self) -> bool:
         # not one inherited from the parent of a fork, not closed, and not left renamed by a
@@ -413,6 +440,17 @@ class _HeldConnection:
 
 
 os.register_at_fork(after_in_child=_WriterLock._after_fork)
+
+
+def _end(conn: Connection, driver, commit: bool) -> None:
+    """End a writer's transaction: through SQLAlchemy when the block made it begin one (it then
+    ends the driver's too), else on the driver."""
+    if conn.in_transaction():
+        conn.commit() if commit else conn.rollback()
+    elif commit:
+        driver.commit()
+    else:
+        driver.rollback()
 
 
 class Database:
@@ -447,31 +485,49 @@ class Database:
             with self.writer.begin() as conn:
                 yield conn
             return
-        with self._lock.held():
-            conn = self._thread_writer()
-            transaction = conn.begin()  # a nested write in this thread fails here, at once
+        self._lock.acquire()
+        try:
+            held = self._thread_writer()
+            if held.writing:  # a nested write in this thread fails at once instead of waiting for itself
+                raise InvalidRequestError("a write transaction is already open in this thread")
+            conn, driver = held.conn, held.driver
+            # The transaction is begun and ended on the driver: SQLAlchemy's own begin and commit
+            # cost more than a one-event append. A block that executes through SQLAlchemy makes it
+            # begin a transaction of its own inside this one, which is then ended through it.
+            driver.execute("BEGIN IMMEDIATE")
+            held.writing = True
             try:
-                with transaction:
-                    yield conn
+                yield conn
             except BaseException:
-                if conn.connection.dbapi_connection.in_transaction:  # SQLite refused the COMMIT
-                    self._held.connection.close()
+                held.writing = False
+                _end(conn, driver, commit=False)
+                raise
+            held.writing = False
+            try:
+                _end(conn, driver, commit=True)
+            except BaseException:
+                if driver.in_transaction:  # SQLite refused the COMMIT: the connection is not reused
+                    with contextlib.suppress(Exception):
+                        _end(conn, driver, commit=False)
+                    held.close()
                     self._held.connection = None
                 raise
+        finally:
+            self._lock.release()
         if self._checkpoint is not None:
             try:
                 _checkpointer.written(self)
             except Exception:  # the write is committed; the backstop checkpoints it anyway
                 log.warning("could not schedule checkpoints of %s", self._path, exc_info=True)
 
-    def _thread_writer(self) -> Connection:
+    def _thread_writer(self) -> _HeldConnection:
         held = getattr(self._held, "connection", None)
         if held is None or not held.usable():
             if held is not None:
                 held.close()
             held = self._held.connection = _HeldConnection(self.writer.connect())
             self._all_held.add(held)
-        return held.conn
+        return held
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import InvalidRequestError
 
-from shared.db import WAL_BACKSTOP_PAGES, Database
+from shared.db import WAL_BACKSTOP_PAGES, Database, DriverStatement
 
 metadata = MetaData()
 items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("body", String, nullable=False))
@@ -52,6 +52,39 @@ def test_a_failed_transaction_leaves_nothing_and_the_connection_writes_again(db)
         conn.execute(insert(items).values(id=2, body="kept"))
     with db.read() as conn:
         assert conn.execute(select(items.c.body)).scalars().all() == ["kept"]
+
+
+_INSERT = DriverStatement.insert(items, ("id", "body"))
+
+
+@pytest.mark.parametrize("through", ["driver", "sqlalchemy", "both", "savepoint"])
+def test_a_write_commits_or_rolls_back_whichever_way_its_block_executes(db, through):
+    """Database.write begins the transaction on the driver; a block that executes through
+    SQLAlchemy makes it begin one of its own inside. Either way the block is one transaction."""
+    def block(conn, first_id):
+        if through in ("driver", "both"):
+            _INSERT.execute(conn, [{"id": first_id, "body": "driver"}])
+        if through in ("sqlalchemy", "both"):
+            conn.execute(insert(items).values(id=first_id + 1, body="sqlalchemy"))
+        if through == "savepoint":
+            with conn.begin_nested():
+                conn.execute(insert(items).values(id=first_id, body="kept"))
+            with pytest.raises(RuntimeError), conn.begin_nested():
+                conn.execute(insert(items).values(id=first_id + 1, body="undone"))
+                raise RuntimeError("this part failed")
+
+    with pytest.raises(RuntimeError, match="the decision"), db.write() as conn:
+        block(conn, 1)
+        raise RuntimeError("the decision failed")
+    assert _count(db) == 0
+    with db.write() as conn:
+        block(conn, 10)
+        assert conn.connection.dbapi_connection.in_transaction
+    with db.read() as conn:
+        bodies = conn.execute(select(items.c.body).order_by(items.c.id)).scalars().all()
+    assert bodies == {"driver": ["driver"], "sqlalchemy": ["sqlalchemy"], "both": ["driver", "sqlalchemy"],
+                      "savepoint": ["kept"]}[through]
+    assert not _driver_connection(db).in_transaction  # nothing left open for the next write
 
 
 def test_a_nested_write_in_one_thread_fails_at_once_instead_of_waiting_for_itself(db):

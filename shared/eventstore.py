@@ -8,7 +8,8 @@
   SHA-256 of the previous hash and the event's canonical bytes, so an edited,
   removed, reordered or inserted row is detected by :func:`verify_stream`.
 * ``outbox`` gets one row per event **in the same transaction**; the relay
-  publishes rows whose ``sent_at`` is empty (row state, never "after id N").
+  publishes the rows not yet ``sent`` (row state, never "after position N") and
+  marks them sent, with the time.
 * ``processed_events`` is where consumers record what they applied (see
   :mod:`shared.consumer`); it lives here because every service has one.
 """
@@ -20,9 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import (BigInteger, Column, Connection, DateTime, ForeignKey, Index, Integer,
-                        MetaData, String, Table, Text, UniqueConstraint, bindparam, func, insert, literal_column,
-                        select)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Connection, DateTime, ForeignKey, Index,
+                        Integer, MetaData, String, Table, Text, UniqueConstraint, bindparam, false, func, insert,
+                        literal_column, select)
 from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
@@ -57,16 +58,23 @@ EXEMPLAR_CORRELATION = events.c.correlation_id.like(literal_column("'exemplar-%'
 Index("ix_events_exemplar_correlation", events.c.correlation_id,
       sqlite_where=EXEMPLAR_CORRELATION, postgresql_where=EXEMPLAR_CORRELATION)
 
+# One B-tree on SQLite (WITHOUT ROWID, keyed by (sent, position)): an append adds its row to
+# the first pages, where the unsent rows are, and the relay reads them from there in position
+# order; marking a row sent moves it to the end. (With a rowid and an index on sent_at, as
+# before, an append wrote two B-trees.) ``sent`` is ``sent_at IS NOT NULL``, as a key.
 outbox = Table(
     "outbox", metadata,
-    Column("id", _BigId, primary_key=True, autoincrement=True),
-    Column("position", _BigId, ForeignKey("events.position"), nullable=False),
+    Column("sent", Boolean, primary_key=True, server_default=false()),
+    Column("position", _BigId, ForeignKey("events.position"), primary_key=True, autoincrement=False),
     Column("topic", String(200), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
     # W3C trace context of the request that appended the event, sent as the record's header.
     Column("traceparent", String(55), nullable=True),
+    CheckConstraint("sent = (sent_at IS NOT NULL)", name="ck_outbox_sent"),
+    sqlite_with_rowid=False,
 )
-Index("ix_outbox_unsent", outbox.c.sent_at, outbox.c.id)
+UNSENT = outbox.c.sent == false()
+
 
 processed_events = Table(
     "processed_events", metadata,
@@ -96,6 +104,7 @@ _RAW = (select(events.c.position, events.c.stream_id, events.c.version, events.c
         .where(events.c.position > bindparam("after")).order_by(events.c.position).limit(bindparam("limit")))
 _INSERT_EVENTS = DriverStatement.insert(events, ("event_id", "stream_id", "version", "type", "province",
                                                 "correlation_id", "recorded_at", "body", "prev_hash", "hash"))
+_INSERT_OUTBOX_ROW = DriverStatement.insert(outbox, ("position", "topic", "traceparent"))
 _INSERT_OUTBOX = DriverStatement(insert(outbox).from_select(
     ["position", "topic", "traceparent"],
     select(events.c.position, bindparam("topic", type_=String), bindparam("traceparent", type_=String))
@@ -163,13 +172,17 @@ class EventStore:
         if not rows:
             return []
         try:
-            _INSERT_EVENTS.execute(conn, rows)
+            position = _INSERT_EVENTS.execute(conn, rows)
         except IntegrityError as exc:
             raise ConcurrencyError(stream_id, expected_version,
                                    self.version(conn, stream_id) if blind else None) from exc
-        # one outbox row per new event, in one statement, without reading the positions back
-        _INSERT_OUTBOX.execute(conn, [{"topic": self.topic, "traceparent": tracing.current_traceparent(),
-                                       "stream": stream_id, "after": expected_version}])
+        traceparent = tracing.current_traceparent()
+        if position is not None:  # one event, on SQLite: the driver gave its position
+            _INSERT_OUTBOX_ROW.execute(conn, [{"position": position, "topic": self.topic,
+                                               "traceparent": traceparent}])
+        else:  # one outbox row per new event, in one statement, without reading the positions back
+            _INSERT_OUTBOX.execute(conn, [{"topic": self.topic, "traceparent": traceparent,
+                                           "stream": stream_id, "after": expected_version}])
         metrics.events_appended(stored)
         return stored
 

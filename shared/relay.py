@@ -1,7 +1,7 @@
 """The outbox relay: publishes stored events to Kafka and marks them sent.
 
-* It picks rows by state (``sent_at IS NULL``) in outbox order, never "after the
-  last id": on PostgreSQL a later id can commit before an earlier one.
+* It picks rows by state (``sent`` false) in position order, never "after the last
+  position": on PostgreSQL a later position can commit before an earlier one.
 * A row is marked sent only after the broker acknowledged it (acks=all). A crash in
   between sends it again; consumers drop the duplicate by event id.
 * While the broker is down nothing is marked and writes go on being accepted; the
@@ -27,19 +27,20 @@ from sqlalchemy import bindparam, select, update
 from shared import envelope as env
 from shared.bus import Bus, BusUnavailable
 from shared.db import Database, DriverStatement
-from shared.eventstore import events, outbox, relay_state
+from shared.eventstore import UNSENT, events, outbox, relay_state
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=10)
 
 _UNSENT = DriverStatement(
-    select(outbox.c.id, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.type,
+    select(outbox.c.position, outbox.c.topic, outbox.c.traceparent, events.c.stream_id, events.c.type,
            events.c.province, events.c.body)
     .join(events, events.c.position == outbox.c.position)
-    .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(bindparam("limit")))
-_Unsent = namedtuple("_Unsent", "id topic traceparent stream_id type province body")
-_MARK_SENT = (update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
-              .values(sent_at=bindparam("sent_at")))
+    .where(UNSENT).order_by(outbox.c.position).limit(bindparam("limit")))
+_Unsent = namedtuple("_Unsent", "position topic traceparent stream_id type province body")
+_MARK_SENT = (update(outbox).where(UNSENT, outbox.c.position.in_(bindparam("positions", expanding=True)))
+              .values(sent=True, sent_at=bindparam("sent_at")))
+_MARK_UNSENT = dict(sent=False, sent_at=None)
 
 
 class OutboxRelay:
@@ -79,7 +80,8 @@ class OutboxRelay:
         self.backoff_s = 0.0
         self.published += len(batch)
         with self.db.write() as conn:
-            conn.execute(_MARK_SENT, {"ids": [r.id for r in batch], "sent_at": datetime.now(timezone.utc)})
+            conn.execute(_MARK_SENT, {"positions": [r.position for r in batch],
+                                     "sent_at": datetime.now(timezone.utc)})
         return len(batch)
 
     def run(self, stop: threading.Event, idle_s: float = 0.01, idle_max_s: float = 0.05,
@@ -107,8 +109,7 @@ class OutboxRelay:
     def backlog(self) -> int:
         from sqlalchemy import func
         with self.db.read() as conn:
-            return conn.execute(select(func.count()).select_from(outbox)
-                                .where(outbox.c.sent_at.is_(None))).scalar_one()
+            return conn.execute(select(func.count()).select_from(outbox).where(UNSENT)).scalar_one()
 
     # -- parts ------------------------------------------------------------------
     def _unsent(self):
@@ -139,8 +140,7 @@ class OutboxRelay:
                                  .where(relay_state.c.name == self.name)).scalar_one_or_none()
             if known != cluster:
                 self._drop_producer()  # its idempotent producer id belongs to the old broker
-                reset = conn.execute(update(outbox).where(outbox.c.sent_at.is_not(None))
-                                     .values(sent_at=None)).rowcount
+                reset = conn.execute(update(outbox).where(outbox.c.sent).values(_MARK_UNSENT)).rowcount
                 conn.execute(update(relay_state).where(relay_state.c.name == self.name)
                              .values(cluster_id=cluster))
                 if known is not None:
@@ -176,5 +176,5 @@ def _aware(value: datetime | None) -> datetime:
 def mark_unsent(db: Database, from_position: int = 0) -> int:
     """Republish: every event from ``from_position`` on goes out again (operators, tests)."""
     with db.write() as conn:
-        return conn.execute(update(outbox).where(outbox.c.position >= from_position)
-                            .values(sent_at=None)).rowcount
+        return conn.execute(update(outbox).where(outbox.c.sent, outbox.c.position >= from_position)
+                            .values(_MARK_UNSENT)).rowcount

@@ -345,7 +345,7 @@ def republish(service, from_position, wait_s, as_json):
     """Send SERVICE's events again from a store position on: marks them unsent; its relay sends them."""
     from sqlalchemy import func, select
 
-    from shared.eventstore import outbox
+    from shared.eventstore import UNSENT, outbox
     from shared.relay import mark_unsent
     db = database(service)
     try:
@@ -353,8 +353,7 @@ def republish(service, from_position, wait_s, as_json):
         deadline, backlog = time.monotonic() + wait_s, marked
         while True:
             with db.read() as conn:
-                backlog = conn.execute(select(func.count()).select_from(outbox)
-                                       .where(outbox.c.sent_at.is_(None))).scalar_one()
+                backlog = conn.execute(select(func.count()).select_from(outbox).where(UNSENT)).scalar_one()
             if not backlog or time.monotonic() >= deadline:
                 break
             time.sleep(0.2)

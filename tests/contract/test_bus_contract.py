@@ -335,7 +335,7 @@ def store_events(db: Database, topic: str, streams: dict[str, int]) -> list[Enve
 
 def unsent(db: Database) -> int:
     with db.read() as conn:
-        return len(conn.execute(select(outbox.c.id).where(outbox.c.sent_at.is_(None))).all())
+        return len(conn.execute(select(outbox.c.position).where(outbox.c.sent_at.is_(None))).all())
 
 
 # -- the outbox relay ---------------------------------------------------------------------

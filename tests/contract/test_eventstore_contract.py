@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
 from shared.db import Database
@@ -222,11 +224,21 @@ def test_each_appended_event_gets_an_unsent_outbox_row_for_the_store_topic(db, s
     append(db, store, "campaign-2", 0, an_event("campaign-2"))
 
     with db.read() as conn:
-        rows = conn.execute(select(outbox.c.position, outbox.c.topic, outbox.c.sent_at)
-                            .order_by(outbox.c.id)).all()
+        rows = conn.execute(select(outbox.c.position, outbox.c.topic, outbox.c.sent, outbox.c.sent_at)
+                            .order_by(outbox.c.position)).all()
         positions = conn.execute(select(events.c.position).order_by(events.c.position)).scalars()
         assert [r.position for r in rows] == list(positions)
-    assert {(r.topic, r.sent_at) for r in rows} == {(TOPIC, None)}
+    assert {(r.topic, r.sent, r.sent_at) for r in rows} == {(TOPIC, False, None)}
+
+
+def test_an_outbox_row_cannot_say_sent_without_a_time_nor_the_reverse(db, store):
+    append(db, store, "campaign-1", 0, an_event())
+    for values in ({"sent": True}, {"sent_at": datetime.now(timezone.utc)}):
+        with pytest.raises(IntegrityError, match="ck_outbox_sent|CHECK"):
+            with db.write() as conn:
+                conn.execute(update(outbox).values(**values))
+    with db.read() as conn:
+        assert conn.execute(select(outbox.c.sent, outbox.c.sent_at)).all() == [(False, None)]
 
 
 def test_an_appended_row_reads_back_through_sqlalchemy_as_it_was_written(db, store):

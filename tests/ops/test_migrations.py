@@ -69,8 +69,9 @@ def test_a_process_refuses_a_database_behind_the_code_until_it_is_migrated(empty
     migrations.upgrade(db, "registration", migrations.INITIAL)
     missing = differences(db, "registration")  # the comparison does see a difference
     assert sorted((d[0], d[-1].name) for d in missing) == [
-        ("add_column", "traceparent"), ("add_index", "ix_events_exemplar_correlation"),
-        ("remove_index", "ix_events_correlation"), ("remove_index", "ix_events_province_position")]
+        ("add_column", "sent"), ("add_column", "traceparent"), ("add_index", "ix_events_exemplar_correlation"),
+        ("remove_column", "id"), ("remove_index", "ix_events_correlation"),
+        ("remove_index", "ix_events_province_position"), ("remove_index", "ix_outbox_unsent")]
     with pytest.raises(migrations.SchemaNotCurrent, match="thidua migrate --service registration"):
         migrations.prepare(db, "registration")
     assert migrations.upgrade(db, "registration").current == migrations.INITIAL
@@ -86,3 +87,32 @@ def test_a_database_made_before_migrations_is_adopted_and_upgraded(empty_databas
     migrations.upgrade(db, "evaluation")
     assert migrations.status(db, "evaluation").at_head
     assert differences(db, "evaluation") == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_outbox_keeps_its_rows_and_what_was_sent_when_it_becomes_one_btree(empty_database, backend):
+    db = empty_database(backend)
+    migrations.upgrade(db, "awards", "0003")
+    with db.write() as conn:
+        for position, sent_at in ((1, "2026-12-01 10:00:00"), (2, None)):
+            conn.execute(text(
+                "INSERT INTO events (position, event_id, stream_id, version, type, province, correlation_id,"
+                " recorded_at, body, prev_hash, hash) VALUES (:p, :id, 's', :p, 't', '83', 'c',"
+                " '2026-12-01 09:00:00', '{}', 'x', 'y')"), {"p": position, "id": f"e{position}"})
+            conn.execute(text("INSERT INTO outbox (position, topic, sent_at, traceparent) VALUES (:p, 'topic', :s, 'tp')"),
+                         {"p": position, "s": sent_at})
+    migrations.upgrade(db, "awards")
+    assert differences(db, "awards") == []
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT position, sent, sent_at IS NULL, topic, traceparent FROM outbox"
+                                 " ORDER BY position")).all()
+        assert [(p, bool(s), unsent, t, tp) for p, s, unsent, t, tp in rows] == [
+            (1, True, False, "topic", "tp"), (2, False, True, "topic", "tp")]
+        if backend == "sqlite":  # the point of it: one B-tree, as create_all makes it
+            ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'outbox'")).scalar_one()
+            assert ddl.rstrip().endswith("WITHOUT ROWID")
+    with db.write() as conn:  # and back: the rows again, ids in position order
+        command.downgrade(migrations.alembic_config("awards", conn), "0003")
+    with db.read() as conn:
+        assert conn.execute(text("SELECT id, position, sent_at IS NULL FROM outbox ORDER BY id")).all() == [
+            (1, 1, False), (2, 2, True)]

@@ -173,12 +173,17 @@ class DriverStatement:
         sql, order, processors, fixed = self._for(conn.dialect)
         if fixed:
             rows = [{**fixed, **r} for r in rows]
-        if processors:
+        one = len(rows) == 1 and order is not None
+        if processors and not one:
             rows = _converted(rows, processors)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            if len(rows) == 1:
-                cursor.execute(sql, tuple(map(rows[0].__getitem__, order)) if order is not None else rows[0])
+            if one:  # the common case, without copying the row
+                row = rows[0]
+                cursor.execute(sql, tuple([processors[k](row[k]) if k in processors else row[k] for k in order]
+                                          if processors else map(row.__getitem__, order)))
+            elif len(rows) == 1:
+                cursor.execute(sql, rows[0])
             else:
                 cursor.executemany(sql, [tuple(map(r.__getitem__, order)) for r in rows]
                                    if order is not None else rows)
@@ -194,8 +199,6 @@ class DriverStatement:
 def _converted(rows: list[dict], processors: dict) -> list[dict]:
     """The rows with each processed column converted, each distinct value once (the events of
     one append share their recorded_at)."""
-    if len(rows) == 1:
-        return [{**rows[0], **{k: p(rows[0][k]) for k, p in processors.items()}}]
     memo: dict = {}
 
     def convert(name, processor, value):

@@ -48,6 +48,9 @@ PROJECTION_OFFSET = Gauge("thidua_projection_offset",
 
 
 def events_appended(events) -> None:
+    if len(events) == 1:
+        labelled(EVENTS_APPENDED, events[0].source, events[0].type).inc()
+        return
     counts: dict[tuple[str, str], int] = {}
     for e in events:
         counts[(e.source, e.type)] = counts.get((e.source, e.type), 0) + 1

@@ -45,6 +45,8 @@ def setup(service: str) -> None:
 
 
 def current_traceparent() -> str | None:
+    if not trace.get_current_span().get_span_context().is_valid:
+        return None  # no trace (a worker, a script): what the propagator would find, sooner
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
     return carrier.get("traceparent")

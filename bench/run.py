@@ -518,12 +518,14 @@ def report(r: dict, args) -> str:
             w("              -> Mapper.to_domain_event, pages of 1000 (how its projections and followers read)")
             w(f"      per event, ours:   canonical JSON (orjson, sorted keys, {r['payload_bytes']} B) + SHA-256 chain"
               " link (HMAC-SHA256")
-            w("              when a chain key is set; none here) + events row with 2 unique indexes (and a partial")
-            w("              one these events skip) + outbox row (1 index, FK check) + a Prometheus counter;")
+            w("              when a chain key is set; none here) + id from (topic, stream, version) (UUIDv5) + events")
+            w("              row with 1 unique index, (stream, version), and a partial one these events skip + outbox")
+            w("              row (one B-tree, FK check) + a Prometheus counter;")
             w("              checkpoints in a thread beside the writer; read back: orjson -> Envelope, no validation")
             w(f"      per event, theirs: Mapper: vars(event) + stdlib json ({es_store_norm['state_bytes']} B; timestamp"
               " via DatetimeAsISO;")
-            w("              no cipher, no compressor) + one stored_events row (primary key index only); read back:")
+            w("              no cipher, no compressor) + one stored_events row (rowid table + its primary key index,")
+            w("              (originator_id, originator_version)); read back:")
             w("              stdlib json with the transcoder's object_hook -> DomainEvent")
         if es_def and es_norm:
             c_table("recorder level (bytes in/rows out)", es_def, es_norm,

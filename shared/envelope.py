@@ -54,6 +54,7 @@ class Envelope:
     correlationid: str = ""
     causationid: str = ""
     schemaversion: int = 1
+    # until it is stored; the store gives it the id of its place (shared.eventstore.event_id)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     specversion: str = SPEC_VERSION
@@ -63,11 +64,14 @@ class Envelope:
     def dataschema(self) -> str:
         return f"urn:thidua:{self.type}:v{self.schemaversion}"
 
-    def with_sequence(self, sequence: int) -> "Envelope":
-        # a shallow copy with one field set: dataclasses.replace re-runs __init__ and costs 5x more
+    def with_sequence(self, sequence: int, id: str | None = None) -> "Envelope":
+        """A copy at this place in its stream (and with this id, when given: the store's)."""
+        # a shallow copy: dataclasses.replace re-runs __init__ and costs 5x more
         copy = object.__new__(Envelope)
         copy.__dict__.update(self.__dict__)
         object.__setattr__(copy, "sequence", sequence)
+        if id is not None:
+            object.__setattr__(copy, "id", id)
         return copy
 
 

@@ -30,15 +30,58 @@ def events_indexes_downgrade() -> None:
 
 _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 _SENT_MATCHES = "sent = (sent_at IS NOT NULL)"
+_EVENT_COLUMNS = ("position, event_id, stream_id, version, type, province, correlation_id, recorded_at, body, "
+                  "prev_hash, hash")
 
 
-def outbox_one_btree_upgrade() -> None:
-    """The outbox keyed by (sent, position) instead of a rowid with an index on (sent_at, id):
-    on SQLite one B-tree (WITHOUT ROWID), so that an append writes one page of it, not two.
-    Rows keep their sent_at; ``sent`` is set from it."""
+def _sqlite_events(name: str, event_id_unique: bool) -> None:
+    op.create_table(
+        name,
+        sa.Column('position', _BIG_ID, autoincrement=True, nullable=False),
+        sa.Column('event_id', sa.String(length=36), nullable=False),
+        sa.Column('stream_id', sa.String(length=200), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('type', sa.String(length=200), nullable=False),
+        sa.Column('province', sa.String(length=16), nullable=False),
+        sa.Column('correlation_id', sa.String(length=64), nullable=False),
+        sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('prev_hash', sa.String(length=64), nullable=False),
+        sa.Column('hash', sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint('position'),
+        *([sa.UniqueConstraint('event_id')] if event_id_unique else []),
+        sa.UniqueConstraint('stream_id', 'version', name='uq_events_stream_version'))
+
+
+def _sqlite_rebuild_events(event_id_unique: bool) -> None:
+    """SQLite drops a table constraint only with its table: the events are copied into a new one
+    (the outbox, which refers to them, is out of the way meanwhile)."""
+    _sqlite_events('_events_new', event_id_unique)
+    op.execute(f"INSERT INTO _events_new ({_EVENT_COLUMNS}) SELECT {_EVENT_COLUMNS} FROM events")
+    op.drop_index('ix_events_exemplar_correlation', table_name='events')
+    op.drop_table('events')
+    op.rename_table('_events_new', 'events')
+    op.create_index('ix_events_exemplar_correlation', 'events', ['correlation_id'], unique=False,
+                    sqlite_where=_EXEMPLAR)
+
+
+def store_tables_upgrade() -> None:
+    """Two B-tree pages fewer per append:
+
+    * events: no unique index on event_id. An event's id is now the name-based UUID of its
+      store's topic, stream and version (``shared.eventstore.event_id``), unique because the
+      (stream, version) key is; the ids stored before are UUIDs of version 4, which those never
+      equal.
+    * outbox: keyed by (sent, position) instead of a rowid with an index on (sent_at, id); on
+      SQLite one B-tree (WITHOUT ROWID). Rows keep their sent_at; ``sent`` is set from it.
+    """
     if op.get_bind().dialect.name == 'sqlite':
+        op.execute("CREATE TABLE _outbox_kept AS SELECT position, topic, sent_at, traceparent FROM outbox")
+        op.drop_index('ix_outbox_unsent', table_name='outbox')
+        op.drop_table('outbox')
+        _sqlite_rebuild_events(event_id_unique=False)
         op.create_table(
-            'outbox_new',
+            'outbox',
             sa.Column('sent', sa.Boolean(), server_default=sa.false(), nullable=False),
             sa.Column('position', _BIG_ID, autoincrement=False, nullable=False),
             sa.Column('topic', sa.String(length=200), nullable=False),
@@ -48,12 +91,11 @@ def outbox_one_btree_upgrade() -> None:
             sa.ForeignKeyConstraint(['position'], ['events.position']),
             sa.PrimaryKeyConstraint('sent', 'position'),
             sqlite_with_rowid=False)
-        op.execute("INSERT INTO outbox_new (sent, position, topic, sent_at, traceparent) "
-                   "SELECT sent_at IS NOT NULL, position, topic, sent_at, traceparent FROM outbox")
-        op.drop_index('ix_outbox_unsent', table_name='outbox')
-        op.drop_table('outbox')
-        op.rename_table('outbox_new', 'outbox')
+        op.execute("INSERT INTO outbox (sent, position, topic, sent_at, traceparent) "
+                   "SELECT sent_at IS NOT NULL, position, topic, sent_at, traceparent FROM _outbox_kept")
+        op.drop_table('_outbox_kept')
         return
+    op.drop_constraint('events_event_id_key', 'events', type_='unique')
     op.add_column('outbox', sa.Column('sent', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.execute("UPDATE outbox SET sent = sent_at IS NOT NULL")
     op.drop_index('ix_outbox_unsent', table_name='outbox')
@@ -63,11 +105,15 @@ def outbox_one_btree_upgrade() -> None:
     op.create_check_constraint('ck_outbox_sent', 'outbox', _SENT_MATCHES)
 
 
-def outbox_one_btree_downgrade() -> None:
-    """Back to a rowid outbox with an index on (sent_at, id); ids follow the positions."""
+def store_tables_downgrade() -> None:
+    """Back to a unique event_id (the ids stay as they are: unique) and a rowid outbox with an
+    index on (sent_at, id); ids follow the positions."""
     if op.get_bind().dialect.name == 'sqlite':
+        op.execute("CREATE TABLE _outbox_kept AS SELECT position, topic, sent_at, traceparent FROM outbox")
+        op.drop_table('outbox')
+        _sqlite_rebuild_events(event_id_unique=True)
         op.create_table(
-            'outbox_old',
+            'outbox',
             sa.Column('id', _BIG_ID, autoincrement=True, nullable=False),
             sa.Column('position', _BIG_ID, nullable=False),
             sa.Column('topic', sa.String(length=200), nullable=False),
@@ -75,11 +121,11 @@ def outbox_one_btree_downgrade() -> None:
             sa.Column('traceparent', sa.String(length=55), nullable=True),
             sa.ForeignKeyConstraint(['position'], ['events.position']),
             sa.PrimaryKeyConstraint('id'))
-        op.execute("INSERT INTO outbox_old (id, position, topic, sent_at, traceparent) "
-                   "SELECT position, position, topic, sent_at, traceparent FROM outbox")
-        op.drop_table('outbox')
-        op.rename_table('outbox_old', 'outbox')
+        op.execute("INSERT INTO outbox (id, position, topic, sent_at, traceparent) "
+                   "SELECT position, position, topic, sent_at, traceparent FROM _outbox_kept")
+        op.drop_table('_outbox_kept')
     else:
+        op.create_unique_constraint('events_event_id_key', 'events', ['event_id'])
         op.drop_constraint('ck_outbox_sent', 'outbox', type_='check')
         op.drop_constraint('outbox_pkey', 'outbox', type_='primary')
         op.execute("ALTER TABLE outbox ADD COLUMN id BIGSERIAL")  # as 0001 made it

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from shared import envelope as env
 from shared.db import Database
 from shared.envelope import Actor, Envelope
-from shared.eventstore import (GENESIS, ConcurrencyError, EventStore, chain_hash, events,
+from shared.eventstore import (GENESIS, ConcurrencyError, EventStore, chain_hash, event_id, events,
                                metadata, outbox, verify_stream)
 
 TOPIC = "thidua.contract"
@@ -79,8 +79,28 @@ def test_a_new_stream_takes_events_at_expected_version_0_numbered_from_1(db, sto
     with db.read() as conn:
         assert store.version(conn, "campaign-1") == 3
         loaded = store.load(conn, "campaign-1")
-    assert [(e.id, e.sequence, e.data) for e in loaded] == [(e.id, n, e.data)
+    assert loaded == stored
+    assert [(e.id, e.sequence, e.data) for e in loaded] == [(event_id(TOPIC, "campaign-1", n), n, e.data)
                                                              for n, e in enumerate(sent, 1)]
+
+
+def test_an_event_is_stored_with_the_id_of_its_place_and_the_rest_as_it_came():
+    """The id is the name-based UUID of (topic, stream, version), so that it is unique because
+    the place is: no other event of any store can have it."""
+    import uuid
+    for topic, stream, version in ((TOPIC, "campaign-1", 1), (TOPIC, "campaign-1", 2), ("other", "campaign-1", 1),
+                                   (TOPIC, "lượt-đăng-ký-1", 7), (TOPIC, "a\nb", 1)):
+        assert event_id(topic, stream, version) == str(uuid.uuid5(
+            uuid.uuid5(uuid.NAMESPACE_URL, "urn:thidua:event"), f"{topic}\n{stream}\n{version}"))
+    ids = {event_id(t, s, v) for t in (TOPIC, "other") for s in ("campaign-1", "campaign-2") for v in range(1, 50)}
+    assert len(ids) == 2 * 2 * 49
+
+
+def test_the_stored_event_keeps_everything_but_its_place_and_id(db, store):
+    sent = an_event(points=5)
+    [stored] = append(db, store, "campaign-1", 0, sent)
+    assert stored.id != sent.id and stored.sequence == 1
+    assert {**vars(stored), "id": None, "sequence": None} == {**vars(sent), "id": None, "sequence": None}
 
 
 def test_load_returns_a_stream_in_order_across_appends_and_ignores_other_streams(db, store):
@@ -94,7 +114,8 @@ def test_load_returns_a_stream_in_order_across_appends_and_ignores_other_streams
         assert store.load(conn, "no-such-stream") == []
         assert store.version(conn, "no-such-stream") == 0
 
-    assert [e.id for e in loaded] == [first.id, second.id, third.id]
+    assert [e.id for e in loaded] == [event_id(TOPIC, "campaign-1", n) for n in (1, 2, 3)]
+    assert [e.data for e in loaded] == [first.data, second.data, third.data]
     assert [e.sequence for e in loaded] == [1, 2, 3]
 
 

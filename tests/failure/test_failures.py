@@ -213,15 +213,15 @@ def test_two_concurrent_writers_to_one_stream_exactly_one_wins(backend, mode, ma
         assert verify_stream(conn, stream) == []
         assert conn.execute(select(func.count()).select_from(outbox)).scalar_one() == n + 1
     assert [e.sequence for e in stored] == list(range(1, n + 2))
-    assert stored[-1].id == candidates[winner].id
-    assert candidates[1 - winner].id not in {e.id for e in stored}
+    assert stored[-1].data == candidates[winner].data  # (both were given the id of version n + 1)
+    assert candidates[1 - winner].data not in [e.data for e in stored]
 
     relay = OutboxRelay(db, kbus, name=f"{prefix}-relay", topics=[topic], partitions=PARTITIONS)
     assert relay_all(relay) == n + 1
     published = [env.decode(r.value) for r in read_topic(kafka_bootstrap, topic, n + 1)
                  if r.key == stream.encode()]
     assert [e.sequence for e in published] == list(range(1, n + 2))
-    assert [e.id for e in published if e.sequence == n + 1] == [candidates[winner].id]
+    assert [e.data for e in published if e.sequence == n + 1] == [candidates[winner].data]
 
 
 # -- 2. one event delivered twice ----------------------------------------------------

@@ -1,4 +1,4 @@
-"""outbox: one B-tree keyed by (sent, position)
+"""events: ids by their place, no event_id index; outbox: one B-tree keyed by (sent, position)
 
 Revision ID: 0004
 Revises: 0003
@@ -17,8 +17,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    store_migrations.outbox_one_btree_upgrade()
+    store_migrations.store_tables_upgrade()
 
 
 def downgrade() -> None:
-    store_migrations.outbox_one_btree_downgrade()
+    store_migrations.store_tables_downgrade()

@@ -417,13 +417,18 @@ _checkpointer = _Checkpointer()
 # parent's files and locks.
 _INHERITED: list = []
 
+# Which process this is, as far as connections go: counted up in every forked child (cheaper to
+# compare than os.getpid(), a system call, once per write).
+_generation = [0]
+os.register_at_fork(after_in_child=lambda: _generation.__setitem__(0, _generation[0] + 1))
+
 
 class _HeldConnection:
     """A thread's writer connection. Closed at dispose, or by SQLAlchemy's own clean-up when
     the thread (or the Database) is gone; in a forked child, kept and left alone."""
 
     def __init__(self, conn: Connection):
-        self.conn, self.pid = conn, os.getpid()
+        self.conn, self.generation = conn, _generation[0]
         self.driver = conn.connection.dbapi_connection
         self.options = conn.get_execution_options()
         self.writing = False  # inside Database.write
@@ -431,11 +436,11 @@ class _HeldConnection:
     def usable(self) -> bool:
         # not one inherited from the parent of a fork, not closed, and not left renamed by a
         # caller's execution_options (which change the connection itself)
-        return (self.pid == os.getpid() and not self.conn.closed and not self.conn.invalidated
+        return (self.generation == _generation[0] and not self.conn.closed and not self.conn.invalidated
                 and self.conn.get_execution_options() is self.options)
 
     def close(self) -> None:
-        if self.pid != os.getpid():
+        if self.generation != _generation[0]:
             _INHERITED.append(self)
             return
         with contextlib.suppress(Exception):

@@ -118,6 +118,13 @@ _INSERT_OUTBOX = DriverStatement(insert(outbox).from_select(
     .order_by(events.c.position)))
 
 
+# only what a StoredEvent holds: a DateTime column alone would cost a parse per row
+_ALL_QUERY = (select(events.c.position, events.c.body, events.c.prev_hash, events.c.hash)
+              .where(events.c.position > bindparam("after")).order_by(events.c.position).limit(bindparam("limit")))
+_ALL = DriverStatement(_ALL_QUERY)
+_ALL_OF_PROVINCE = DriverStatement(_ALL_QUERY.where(events.c.province == bindparam("province")))
+
+
 class ConcurrencyError(Exception):
     """The stream moved on since it was read: the caller must reload and decide again."""
 
@@ -147,6 +154,14 @@ def event_id(topic: str, stream_id: str, version: int) -> str:
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = digest.hex()
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+def _stored_event(position: int, event: Envelope, prev_hash: str, hash_: str) -> StoredEvent:
+    """A StoredEvent filled in directly, as the replays make one per event (the frozen
+    dataclass's __init__ costs as much as the rest of the row)."""
+    stored = object.__new__(StoredEvent)
+    stored.__dict__.update(position=position, event=event, prev_hash=prev_hash, hash=hash_)
+    return stored
 
 
 def chain_hash(prev_hash: str, body: bytes, key: bytes = b"") -> str:
@@ -219,14 +234,12 @@ class EventStore:
 
     def read_all(self, conn: Connection, after: int = 0, limit: int = 1000,
                  province: str | None = None) -> list[StoredEvent]:
-        # only what a StoredEvent holds: a DateTime column alone would cost a parse per row
-        query = select(events.c.position, events.c.body, events.c.prev_hash, events.c.hash).where(
-            events.c.position > after)
-        if province is not None:
-            query = query.where(events.c.province == province)
-        rows = conn.execute(query.order_by(events.c.position).limit(limit))
-        return [StoredEvent(r.position, env.from_stored(r.body), r.prev_hash, r.hash)
-                for r in rows]
+        if province is None:
+            rows = _ALL.rows(conn, {"after": after, "limit": limit})
+        else:
+            rows = _ALL_OF_PROVINCE.rows(conn, {"after": after, "limit": limit, "province": province})
+        return [_stored_event(position, env.from_stored(body), prev_hash, hash_)
+                for position, body, prev_hash, hash_ in rows]
 
     def iter_all(self, conn: Connection, batch: int = 1000, province: str | None = None
                  ) -> Iterator[StoredEvent]:

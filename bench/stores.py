@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import shutil
+import statistics
 import time
 import uuid
 from pathlib import Path
@@ -81,6 +83,33 @@ def _time_appends(rates: _Rates, put, singles: list, batches: list[list]) -> Non
     with rates.phase("append_100_per_s", sum(len(b) for b in batches)):
         for events in batches:
             put(events)
+
+
+def in_rounds(folder: Path, rounds: int, runs: dict) -> dict[str, dict]:
+    """Each of ``runs`` (name -> run(folder) -> figures) once a round, the order turned by one
+    every round and each on fresh files, so that none always runs first or last (after another's
+    writes, while the kernel writes them back). Every figure is the median over the rounds; the
+    figures of each round are kept under "rounds"."""
+    names, results = list(runs), {name: [] for name in runs}
+    for i in range(rounds):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            where = folder / f"round-{i}-{name}"
+            where.mkdir(parents=True)
+            results[name].append(runs[name](where))
+            shutil.rmtree(where, ignore_errors=True)
+    return {name: {**_medians(found), "rounds": found} for name, found in results.items()}
+
+
+def _medians(found: list[dict]) -> dict:
+    merged = {}
+    for key, value in found[0].items():
+        if isinstance(value, dict):
+            merged[key] = _medians([f[key] for f in found])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = statistics.median(f[key] for f in found)
+        else:
+            merged[key] = value
+    return merged
 
 
 # -- ours ---------------------------------------------------------------------------

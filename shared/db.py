@@ -176,24 +176,24 @@ class DriverStatement:
         one = len(rows) == 1 and order is not None
         if processors and not one:
             rows = _converted(rows, processors)
-        cursor = conn.connection.dbapi_connection.cursor()
+        driver = conn.connection.dbapi_connection
         try:
             if one:  # the common case, without copying the row
                 row = rows[0]
-                cursor.execute(sql, tuple([processors[k](row[k]) if k in processors else row[k] for k in order]
-                                          if processors else map(row.__getitem__, order)))
-            elif len(rows) == 1:
-                cursor.execute(sql, rows[0])
-            else:
+                return driver.execute(sql, tuple([processors[k](row[k]) if k in processors else row[k]
+                                                  for k in order] if processors else map(row.__getitem__, order)))
+            if len(rows) == 1:
+                return driver.execute(sql, rows[0])
+            cursor = driver.cursor()
+            try:
                 cursor.executemany(sql, [tuple(map(r.__getitem__, order)) for r in rows]
                                    if order is not None else rows)
+            except BaseException:
+                cursor.close()
+                raise
+            return cursor
         except conn.dialect.dbapi.IntegrityError as exc:
-            cursor.close()
             raise IntegrityError(sql, None, exc) from exc
-        except BaseException:
-            cursor.close()
-            raise
-        return cursor
 
 
 def _converted(rows: list[dict], processors: dict) -> list[dict]:

@@ -100,8 +100,8 @@ relay_state = Table(
 
 
 # Built once: constructing a statement costs more than running it on SQLite.
-_HEAD = (select(events.c.version, events.c.hash).where(events.c.stream_id == bindparam("stream"))
-         .order_by(events.c.version.desc()).limit(1))
+_HEAD = DriverStatement(select(events.c.version, events.c.hash).where(events.c.stream_id == bindparam("stream"))
+                        .order_by(events.c.version.desc()).limit(1))
 _LOAD = DriverStatement(select(events.c.body).where(events.c.stream_id == bindparam("stream"))
                         .order_by(events.c.version))
 _VERSION = (select(func.coalesce(func.max(events.c.version), 0))
@@ -187,11 +187,10 @@ class EventStore:
         if blind:
             prev = GENESIS
         else:
-            head = conn.execute(_HEAD, {"stream": stream_id}).first()
-            actual = head.version if head else 0
+            head = _HEAD.rows(conn, {"stream": stream_id})
+            actual, prev = head[0] if head else (0, GENESIS)
             if actual != expected_version:
                 raise ConcurrencyError(stream_id, expected_version, actual)
-            prev = head.hash if head else GENESIS
         now = datetime.now(timezone.utc)
         stored, rows = [], []
         for i, event in enumerate(new_events, start=expected_version + 1):

@@ -63,6 +63,8 @@ Method
       both stored rows in pages of 1000 (iter_all, which also decodes each envelope, shown apart).
       {rounds} round(s): every store once a round, on fresh files, the order turned by one each round
       (none always first, or right after another's writes); each figure is the median of its rounds.
+      Before it is timed each store takes {warmup} one-event appends (the same events for all): the
+      figures of a store in service, not of a new file whose WAL is still growing (--store-warmup 0).
   B   ceilings on the same machine: kafka-python producer like the relay (acks=all, idempotent,
       linger 2 ms, flush every 500) -> a consumer-group member in another process committing after
       every poll, on the Stack's Tansu broker after the services stopped; bare SQLAlchemy = shared.db
@@ -557,7 +559,7 @@ def report(r: dict, args) -> str:
                 w(f"   {name:<22}{count:>5} x {text}")
     w("-" * 100)
     w(METHOD.format(clients=args.clients, threads=args.threads, a2_threads=args.a2_threads, payload=r["payload_bytes"],
-                    rounds=args.store_rounds,
+                    rounds=args.store_rounds, warmup=args.store_warmup,
                     web_workers=args.web_workers, web_threads=args.web_threads, cores=os.cpu_count()))
     if r.get("stack_event_bytes"):
         w(f"  Registration events in the Stack's store averaged {r['stack_event_bytes']:.0f} B.")
@@ -586,6 +588,8 @@ def parse(argv=None):
     p.add_argument("--bare-count", type=int, help="B: POSTs to the bare Flask app (3000; quick 600)")
     p.add_argument("--store-single", type=int, help="A3/C: 1/txn appends (2000; quick 500)")
     p.add_argument("--store-batches", type=int, help="A3/C: 100/txn appends (100; quick 20)")
+    p.add_argument("--store-warmup", type=int, help="A3/C: 1/txn appends each store takes before it is "
+                                                    "timed: a store in service, not a new file (4000; quick 500)")
     p.add_argument("--store-rounds", type=int, help="A3/C: rounds, each store once a round in turn; the "
                                                     "medians are shown (5; quick 1)")
     p.add_argument("--drain-timeout", type=float, help="seconds to wait for projections (60; quick 20)")
@@ -600,7 +604,7 @@ def parse(argv=None):
     q = args.quick
     defaults = {"count": (4000, 600), "duration": (20.0, 5.0), "warmup": (200, 50),
                 "kafka_records": (20000, 5000), "bare_count": (3000, 600),
-                "store_single": (2000, 500), "store_batches": (100, 20), "store_rounds": (5, 1),
+                "store_single": (2000, 500), "store_batches": (100, 20), "store_rounds": (5, 1), "store_warmup": (4000, 500),
                 "drain_timeout": (60.0, 20.0),
                 "a1_max_s": (60.0, 20.0),
                 "idle": (5.0, 2.0)}
@@ -700,14 +704,14 @@ def main(argv=None) -> int:
             log("A3/B/C: store rates on fresh SQLite files ...")
             store_dir = tmp / "stores"
             store_dir.mkdir()
-            n, batches = args.store_single, args.store_batches
-            runs = {"ours_store": lambda d: stores.ours(d, n, batches)}
+            n, batches, warm = args.store_single, args.store_batches, args.store_warmup
+            runs = {"ours_store": lambda d: stores.ours(d, n, batches, warmup=warm)}
             if "es" in args.only:
                 runs.update({
-                    "es_store_normal": lambda d: stores.theirs_store(d, n, batches, synchronous="NORMAL"),
-                    "es_normal": lambda d: stores.theirs(d, n, batches, synchronous="NORMAL"),
-                    "es_store_default": lambda d: stores.theirs_store(d, n, batches),
-                    "es_default": lambda d: stores.theirs(d, n, batches)})
+                    "es_store_normal": lambda d: stores.theirs_store(d, n, batches, synchronous="NORMAL", warmup=warm),
+                    "es_normal": lambda d: stores.theirs(d, n, batches, synchronous="NORMAL", warmup=warm),
+                    "es_store_default": lambda d: stores.theirs_store(d, n, batches, warmup=warm),
+                    "es_default": lambda d: stores.theirs(d, n, batches, warmup=warm)})
             r.update(stores.in_rounds(store_dir, args.store_rounds, runs))
             r["bare_sqlalchemy"] = stores.bare_sqlalchemy(store_dir, args.store_single)
     finally:

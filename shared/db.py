@@ -44,7 +44,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 # The commit that takes the WAL past this many pages checkpoints it itself: a backstop only,
 # since one process per file checkpoints it in a thread of its own (see _FileCheckpoint).
 WAL_BACKSTOP_PAGES = 10000
+_WRITING = "thidua.writing"  # in a writer connection's info while a Database.write block runs
 CHECKPOINT_FRAMES = 2000  # pages a checkpoint should copy; the interval between them follows
 CHECKPOINT_MIN_S, CHECKPOINT_MAX_S = 0.02, 1.0
 
@@ -78,6 +79,17 @@ def _sqlite_engine(url: str, immediate: bool, on_disk: bool = True) -> Engine:
         cur.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    def _inside_write(conn):
+        # A block of Database.write that ended the transaction itself would run the rest of its
+        # statements each in a transaction of its own (the driver is in autocommit mode).
+        if conn.info.get(_WRITING):
+            raise InvalidRequestError("a block of Database.write() must not commit or roll back: its "
+                                      "transaction ends with the block")
+
+    if immediate:
+        event.listen(engine, "commit", _inside_write)
+        event.listen(engine, "rollback", _inside_write)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -430,8 +442,8 @@ class _HeldConnection:
     def __init__(self, conn: Connection):
         self.conn, self.generation = conn, _generation[0]
         self.driver = conn.connection.dbapi_connection
+        self.info = conn.info  # the connection's own: _WRITING is set there inside Database.write
         self.options = conn.get_execution_options()
-        self.writing = False  # inside Database.write
 
     def usable(self) -> bool:
         # not one inherited from the parent of a fork, not closed, and not left renamed by a
@@ -450,15 +462,27 @@ class _HeldConnection:
 os.register_at_fork(after_in_child=_WriterLock._after_fork)
 
 
-def _end(conn: Connection, driver, commit: bool) -> None:
-    """End a writer's transaction: through SQLAlchemy when the block made it begin one (it then
-    ends the driver's too), else on the driver."""
-    if conn.in_transaction():
-        conn.commit() if commit else conn.rollback()
-    elif commit:
+def _commit(conn: Connection, driver) -> None:
+    """Commit a writer's transaction: through SQLAlchemy when it began one (it commits the
+    driver's too), else on the driver."""
+    if conn.get_transaction() is not None:
+        conn.commit()
+        return
+    try:
         driver.commit()
-    else:
-        driver.rollback()
+    except conn.dialect.dbapi.Error as exc:  # as SQLAlchemy would raise it
+        raise DBAPIError.instance("COMMIT", None, exc, conn.dialect.dbapi.Error) from exc
+
+
+def _rollback(conn: Connection, driver) -> None:
+    """Roll a writer's transaction back: SQLAlchemy's, if it began one (even one that a failed
+    statement or commit left inactive), and the driver's in any case."""
+    try:
+        if conn.get_transaction() is not None:
+            conn.rollback()
+    finally:
+        if driver.in_transaction:
+            driver.rollback()
 
 
 class Database:
@@ -487,8 +511,14 @@ class Database:
             self._lock = None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One transaction: commits when the block ends, rolls back on any error."""
+    def write(self, sqlalchemy_transaction: bool = False) -> Iterator[Connection]:
+        """One transaction: commits when the block ends, rolls back on any error. The block must
+        not commit or roll back itself (on SQLite that raises InvalidRequestError).
+
+        ``sqlalchemy_transaction``: SQLAlchemy's Connection shows the transaction from the start
+        (``in_transaction()``, ``get_transaction()``), for a block that asks it, such as
+        Alembic's. Otherwise, on SQLite, it shows one only once the block executes through it:
+        beginning it costs more than a one-event append's own Python."""
         if self._lock is None:
             with self.writer.begin() as conn:
                 yield conn
@@ -496,29 +526,38 @@ class Database:
         self._lock.acquire()
         try:
             held = self._thread_writer()
-            if held.writing:  # a nested write in this thread fails at once instead of waiting for itself
+            info = held.info
+            if info.get(_WRITING):  # a nested write in this thread fails at once instead of waiting for itself
                 raise InvalidRequestError("a write transaction is already open in this thread")
             conn, driver = held.conn, held.driver
             # The transaction is begun and ended on the driver: SQLAlchemy's own begin and commit
             # cost more than a one-event append. A block that executes through SQLAlchemy makes it
             # begin a transaction of its own inside this one, which is then ended through it.
             driver.execute("BEGIN IMMEDIATE")
-            held.writing = True
             try:
+                if sqlalchemy_transaction:
+                    conn.begin()
+                info[_WRITING] = True
                 yield conn
             except BaseException:
-                held.writing = False
-                _end(conn, driver, commit=False)
-                raise
-            held.writing = False
-            try:
-                _end(conn, driver, commit=True)
-            except BaseException:
-                if driver.in_transaction:  # SQLite refused the COMMIT: the connection is not reused
-                    with contextlib.suppress(Exception):
-                        _end(conn, driver, commit=False)
+                info[_WRITING] = False
+                try:
+                    _rollback(conn, driver)
+                except Exception:  # the block's own error is the one to raise; the connection goes
+                    log.warning("rolling back a write failed; its connection is dropped", exc_info=True)
                     held.close()
                     self._held.connection = None
+                raise
+            info[_WRITING] = False
+            try:
+                _commit(conn, driver)
+            except BaseException:
+                # Whatever state the failed COMMIT left (SQLite may have rolled back itself, or not;
+                # SQLAlchemy keeps an inactive transaction), this connection is not used again.
+                with contextlib.suppress(Exception):
+                    _rollback(conn, driver)
+                held.close()
+                self._held.connection = None
                 raise
         finally:
             self._lock.release()

@@ -98,7 +98,7 @@ def status(db: Database, service: str) -> Status:
 
 def upgrade(db: Database, service: str, revision: str = "head") -> Status:
     """Migrate to ``revision`` in one transaction; returns the state before (``current``) and the head."""
-    with db.write() as conn:
+    with db.write(sqlalchemy_transaction=True) as conn:  # Alembic must see it is inside one
         _lock(conn, service)
         before = current(conn)
         if before is None and inspect(conn).has_table("events"):

@@ -55,7 +55,7 @@ def test_a_new_sqlite_file_gets_the_same_schema_when_a_process_starts(empty_data
 def test_every_revision_downgrades_and_upgrades_again(empty_database, backend):
     db = empty_database(backend)
     migrations.upgrade(db, "awards")
-    with db.write() as conn:
+    with db.write(sqlalchemy_transaction=True) as conn:
         command.downgrade(migrations.alembic_config("awards", conn), "base")
     with db.read() as conn:
         assert inspect(conn).get_table_names() == ["alembic_version"]
@@ -118,7 +118,7 @@ def test_the_store_tables_keep_their_rows_when_they_lose_two_indexes(empty_datab
             unique = [r[1] for r in conn.execute(text("PRAGMA index_list('events')")) if r[2]]
             assert [[c[2] for c in conn.execute(text(f"PRAGMA index_info('{name}')"))] for name in unique] == [
                 ["stream_id", "version"]]
-    with db.write() as conn:  # and back: the rows again, ids in position order
+    with db.write(sqlalchemy_transaction=True) as conn:  # and back: the rows again, ids in position order
         command.downgrade(migrations.alembic_config("awards", conn), "0003")
     with db.read() as conn:
         assert conn.execute(text("SELECT id, position, sent_at IS NULL FROM outbox ORDER BY id")).all() == [

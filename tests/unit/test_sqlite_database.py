@@ -87,6 +87,80 @@ def test_a_write_commits_or_rolls_back_whichever_way_its_block_executes(db, thro
     assert not _driver_connection(db).in_transaction  # nothing left open for the next write
 
 
+@pytest.mark.parametrize("ends", ["commit", "rollback", "begin"])
+def test_a_block_that_ends_the_transaction_itself_fails_and_leaves_nothing(db, ends):
+    """Otherwise the rest of the block would run outside any transaction (the driver commits
+    each statement on its own then), and the write would no longer be one."""
+    with pytest.raises(InvalidRequestError, match="must not commit or roll back"), db.write() as conn:
+        _INSERT.execute(conn, [{"id": 1, "body": "first"}])
+        if ends == "begin":
+            with conn.begin():
+                conn.execute(insert(items).values(id=2, body="second"))
+        else:
+            conn.execute(insert(items).values(id=2, body="second"))
+            getattr(conn, ends)()
+        _INSERT.execute(conn, [{"id": 3, "body": "third"}])
+    assert _count(db) == 0
+    with db.write() as conn:  # and the thread writes again
+        conn.execute(insert(items).values(id=4, body="later"))
+    assert _count(db) == 1
+
+
+def test_a_write_can_show_sqlalchemy_its_transaction_from_the_start(db):
+    with db.write() as conn:
+        assert not conn.in_transaction()  # until the block executes through SQLAlchemy
+        _INSERT.execute(conn, [{"id": 1, "body": "driver"}])
+        assert not conn.in_transaction()
+    with pytest.raises(RuntimeError), db.write(sqlalchemy_transaction=True) as conn:
+        assert conn.in_transaction() and conn.get_transaction() is not None
+        _INSERT.execute(conn, [{"id": 2, "body": "undone"}])
+        raise RuntimeError("the decision failed")
+    with db.write(sqlalchemy_transaction=True) as conn:
+        _INSERT.execute(conn, [{"id": 3, "body": "kept"}])
+    with db.read() as conn:
+        assert conn.execute(select(items.c.id).order_by(items.c.id)).scalars().all() == [1, 3]
+
+
+_FAILED_COMMIT = """
+import os, resource, signal, sys
+from sqlalchemy import text
+from shared.db import Database
+db = Database(f"sqlite:///{sys.argv[1]}/x.db")
+with db.write() as conn:
+    conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)"))
+with db.write() as conn:
+    conn.execute(text("INSERT INTO t (body) VALUES ('small')"))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing us
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (max(os.path.getsize(sys.argv[1] + "/x.db-wal"),
+                                               os.path.getsize(sys.argv[1] + "/x.db")), hard))
+try:
+    with db.write() as conn:  # the WAL cannot grow: SQLite fails the COMMIT and rolls back itself
+        conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": b"x" * 200_000})
+    print("committed")
+except Exception as exc:
+    print("failed", type(exc).__name__)
+finally:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+for _ in range(3):
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO t (body) VALUES ('after')"))
+with db.read() as conn:
+    print("rows", conn.execute(text("SELECT count(*) FROM t")).scalar_one())
+"""
+
+
+def test_a_commit_that_sqlite_fails_leaves_the_thread_able_to_write_again(tmp_path):
+    """A full disk at COMMIT: SQLite rolls the transaction back itself, SQLAlchemy keeps its own
+    as inactive; the connection is dropped, and the next writes of the thread succeed."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", _FAILED_COMMIT, str(tmp_path)], capture_output=True, text=True,
+                          timeout=60, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["failed", "OperationalError", "rows", "4"]
+
+
 def test_a_nested_write_in_one_thread_fails_at_once_instead_of_waiting_for_itself(db):
     started = time.monotonic()
     with db.write(), pytest.raises(InvalidRequestError):

@@ -523,9 +523,9 @@ def report(r: dict, args) -> str:
             w("              -> Mapper.to_domain_event, pages of 1000 (how its projections and followers read)")
             w(f"      per event, ours:   canonical JSON (orjson, sorted keys, {r['payload_bytes']} B) + SHA-256 chain"
               " link (HMAC-SHA256")
-            w("              when a chain key is set; none here) + id from (topic, stream, version) (UUIDv5) + events")
-            w("              row with 1 unique index, (stream, version), and a partial one these events skip + outbox")
-            w("              row (one B-tree, FK check) + a Prometheus counter;")
+            w("              when a chain key is set; none here) + id (UUIDv5 of topic, stream, version and")
+            w("              envelope id) + events row with 1 unique index, (stream, version), and a partial one")
+            w("              these events skip + outbox row (one B-tree, FK check) + a Prometheus counter;")
             w("              checkpoints in a thread beside the writer; read back: orjson -> Envelope, no validation")
             w(f"      per event, theirs: Mapper: vars(event) + stdlib json ({es_store_norm['state_bytes']} B; timestamp"
               " via DatetimeAsISO;")

@@ -4,11 +4,15 @@
   second append of the same version violates the key and fails with
   :class:`ConcurrencyError`, so two writers that read the same state cannot both
   win. ``position`` orders all events of the store for replay.
-* An event's id is its place: a name-based UUID (version 5) of the store's topic, the
-  stream and the version, given when it is appended (:func:`event_id`). Two events of
-  the platform can therefore not share an id without sharing a place, which the
-  (stream, version) key forbids: the id needs no index of its own, and an append
-  writes one B-tree page fewer. A consumer's "processed" row relies on that.
+* An event's id names its place and the envelope it came in: a name-based UUID
+  (version 5) of the store's topic, the stream, the version and the random id the
+  envelope was made with, given when it is appended (:func:`event_id`). Within a store
+  no two events can share it, since no two share a place (the (stream, version) key),
+  so the id needs no index of its own and an append writes one B-tree page fewer. A
+  place written again after the store lost its latest events (a restore, a failover,
+  power lost before the WAL reached the disk) gets a new id, because the envelope is
+  new: the consumers that saw the lost event do not mistake the new one for it. A
+  consumer's "processed" row relies on both.
 * Each event is chained to the one before it in its stream: ``hash`` is the
   SHA-256 of the previous hash and the event's canonical bytes, so an edited,
   removed, reordered or inserted row is detected by :func:`verify_stream`.
@@ -145,11 +149,13 @@ class StoredEvent:
 _EVENT_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:thidua:event").bytes
 
 
-def event_id(topic: str, stream_id: str, version: int) -> str:
-    """The id of the event at ``version`` of ``stream_id`` in the store publishing to ``topic``:
-    ``uuid.uuid5`` of the three, one per line (a topic has no line break, a version none either),
-    computed here in a third of the time the uuid module takes."""
-    digest = bytearray(hashlib.sha1(_EVENT_ID_NAMESPACE + f"{topic}\n{stream_id}\n{version}".encode()).digest()[:16])
+def event_id(topic: str, stream_id: str, version: int, envelope_id: str) -> str:
+    """The id of the event made as ``envelope_id`` and stored at ``version`` of ``stream_id`` in
+    the store publishing to ``topic``: ``uuid.uuid5`` of the four, one per line (neither a topic,
+    a version nor a UUID has a line break, so the name is the four without ambiguity), computed
+    here in a third of the time the uuid module takes."""
+    name = f"{topic}\n{stream_id}\n{version}\n{envelope_id}"
+    digest = bytearray(hashlib.sha1(_EVENT_ID_NAMESPACE + name.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = digest.hex()
@@ -194,7 +200,7 @@ class EventStore:
         now = datetime.now(timezone.utc)
         stored, rows = [], []
         for i, event in enumerate(new_events, start=expected_version + 1):
-            event = event.with_sequence(i, event_id(self.topic, stream_id, i))
+            event = event.with_sequence(i, event_id(self.topic, stream_id, i, event.id))
             body = env.canonical_bytes(event)
             digest = chain_hash(prev, body, self.chain_key)
             rows.append({"event_id": event.id, "stream_id": stream_id, "version": i,

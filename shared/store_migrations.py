@@ -69,9 +69,9 @@ def store_tables_upgrade() -> None:
     """Two B-tree pages fewer per append:
 
     * events: no unique index on event_id. An event's id is now the name-based UUID of its
-      store's topic, stream and version (``shared.eventstore.event_id``), unique because the
-      (stream, version) key is; the ids stored before are UUIDs of version 4, which those never
-      equal.
+      store's topic, stream, version and envelope id (``shared.eventstore.event_id``), unique
+      because the (stream, version) key is; the ids stored before are UUIDs of version 4, which
+      those never equal.
     * outbox: keyed by (sent, position) instead of a rowid with an index on (sent_at, id); on
       SQLite one B-tree (WITHOUT ROWID). Rows keep their sent_at; ``sent`` is set from it.
     """

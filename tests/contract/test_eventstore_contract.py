@@ -80,20 +80,35 @@ def test_a_new_stream_takes_events_at_expected_version_0_numbered_from_1(db, sto
         assert store.version(conn, "campaign-1") == 3
         loaded = store.load(conn, "campaign-1")
     assert loaded == stored
-    assert [(e.id, e.sequence, e.data) for e in loaded] == [(event_id(TOPIC, "campaign-1", n), n, e.data)
+    assert [(e.id, e.sequence, e.data) for e in loaded] == [(event_id(TOPIC, "campaign-1", n, e.id), n, e.data)
                                                              for n, e in enumerate(sent, 1)]
 
 
-def test_an_event_is_stored_with_the_id_of_its_place_and_the_rest_as_it_came():
-    """The id is the name-based UUID of (topic, stream, version), so that it is unique because
-    the place is: no other event of any store can have it."""
+def test_an_event_id_is_the_name_based_uuid_of_its_place_and_its_envelope():
+    """Unique because the place is (no other event of any store has it), and new when a place is
+    written again with another envelope."""
     import uuid
+    made = "0f8c2f3e-8d7c-4a7e-9a55-4b7d3a1c2b9e"
     for topic, stream, version in ((TOPIC, "campaign-1", 1), (TOPIC, "campaign-1", 2), ("other", "campaign-1", 1),
                                    (TOPIC, "lượt-đăng-ký-1", 7), (TOPIC, "a\nb", 1)):
-        assert event_id(topic, stream, version) == str(uuid.uuid5(
-            uuid.uuid5(uuid.NAMESPACE_URL, "urn:thidua:event"), f"{topic}\n{stream}\n{version}"))
-    ids = {event_id(t, s, v) for t in (TOPIC, "other") for s in ("campaign-1", "campaign-2") for v in range(1, 50)}
+        assert event_id(topic, stream, version, made) == str(uuid.uuid5(
+            uuid.uuid5(uuid.NAMESPACE_URL, "urn:thidua:event"), f"{topic}\n{stream}\n{version}\n{made}"))
+    ids = {event_id(t, s, v, made) for t in (TOPIC, "other") for s in ("campaign-1", "campaign-2")
+           for v in range(1, 50)}
     assert len(ids) == 2 * 2 * 49
+    assert event_id(TOPIC, "campaign-1", 1, made) != event_id(TOPIC, "campaign-1", 1, str(uuid.uuid4()))
+
+
+def test_a_place_written_again_after_the_store_lost_its_event_gets_another_id(db, store):
+    """A restore from an older backup, a failover or a power cut can take the newest events back
+    after the relay sent them; the consumers that applied one must not take its successor at
+    the same place for it."""
+    [lost] = append(db, store, "hold-1", 0, an_event(outcome="released"))
+    with db.write() as conn:  # the store loses it (its outbox row first: it refers to it)
+        conn.execute(delete(outbox))
+        conn.execute(delete(events))
+    [again] = append(db, store, "hold-1", 0, an_event(outcome="extended"))
+    assert (again.sequence, lost.sequence) == (1, 1) and again.id != lost.id
 
 
 def test_the_stored_event_keeps_everything_but_its_place_and_id(db, store):
@@ -114,7 +129,8 @@ def test_load_returns_a_stream_in_order_across_appends_and_ignores_other_streams
         assert store.load(conn, "no-such-stream") == []
         assert store.version(conn, "no-such-stream") == 0
 
-    assert [e.id for e in loaded] == [event_id(TOPIC, "campaign-1", n) for n in (1, 2, 3)]
+    assert [e.id for e in loaded] == [event_id(TOPIC, "campaign-1", n, e.id) for n, e in
+                                      enumerate((first, second, third), 1)]
     assert [e.data for e in loaded] == [first.data, second.data, third.data]
     assert [e.sequence for e in loaded] == [1, 2, 3]
 

@@ -328,6 +328,32 @@ def test_a_rebuild_catches_up_with_what_happened_while_it_ran_and_keeps_dead_let
     db.dispose()
 
 
+def test_a_rebuild_finds_followed_events_by_id_past_what_it_read_and_before_it(populated):
+    """At the swap the rebuild looks up the events the live consumer applied meanwhile: first past
+    the last position it read from each store (no index on event ids: a scan of the tail only),
+    then in the whole store for any committed late below it (PostgreSQL)."""
+    installation, _ = populated
+    from shared.ops.rebuild import Rebuild
+    spec = service_spec("awards")
+    followed = {f: Database(installation.urls[f]) for f in spec.follows}
+    job = Rebuild(installation.urls["awards"], spec, followed)
+    name = spec.follows[0]
+    with followed[name].read() as conn:
+        rows = conn.execute(select(events.c.position, events.c.event_id).order_by(events.c.position)).all()
+    (early, early_id), (last, last_id) = rows[0], rows[-1]
+    job.read_up_to = {name: last - 1}  # as if it had read all but the last, and the first came late
+    try:
+        found = job._followed_by_id({early_id, last_id})
+        assert sorted((i.source, i.position, i.event.id) for i in found) == [
+            (name, early, early_id), (name, last, last_id)]
+        with pytest.raises(Exception, match="in none of the followed stores"):
+            job._followed_by_id({"00000000-0000-4000-8000-000000000000"})
+    finally:
+        job.db.dispose()
+        for d in followed.values():
+            d.dispose()
+
+
 def test_a_rebuild_without_the_followed_stores_is_refused(populated):
     installation, _ = populated
     # as in the awards containers: their own DATABASE_URL, no other service's

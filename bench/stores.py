@@ -130,12 +130,6 @@ def ours(folder: Path, n_single: int, n_batches: int, batch: int = 100, warmup: 
     store = EventStore("bench.registration")
     singles = [registration_event(i) for i in range(n_single)]
     batches = [[registration_event(i) for i in range(batch)] for _ in range(n_batches)]
-    with db.write() as conn:  # warm the pool and the statement caches
-        store.append(conn, "warmup", 0, [registration_event(-1)])
-    for e in _warm_events(warmup):
-        with db.write() as conn:
-            store.append(conn, e.subject, 0, [e])
-
     numbers = itertools.count()
 
     def put(events):
@@ -143,6 +137,9 @@ def ours(folder: Path, n_single: int, n_batches: int, batch: int = 100, warmup: 
         with db.write() as conn:
             store.append(conn, stream, 0, events)
 
+    put([registration_event(-1)])  # warm the connection and the statement caches
+    for e in _warm_events(warmup):
+        put([e])
     rates = _Rates()
     _time_appends(rates, put, singles, batches)
     total = 1 + warmup + n_single + n_batches * batch

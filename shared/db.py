@@ -60,8 +60,8 @@ CHECKPOINT_MIN_S, CHECKPOINT_MAX_S = 0.02, 1.0
 def _sqlite_engine(url: str, immediate: bool, on_disk: bool = True) -> Engine:
     # A read leaves its (deferred) transaction open; the pool's rollback on return ends it.
     # A writer's connection stays with its thread (Database.write), so the writer engine keeps no
-    # pool: one connection per writing thread, closed with it. It is only used in ``begin()``
-    # blocks, which end every transaction themselves, so nothing is rolled back when it closes.
+    # pool: one connection per writing thread, closed with it. Database.write ends every
+    # transaction itself, so nothing is rolled back when it closes.
     # (In memory every connection would be a database of its own: there the pool stays.)
     pooling = ({"poolclass": NullPool, "pool_reset_on_return": None} if immediate and on_disk
                else {"pool_reset_on_return": "rollback"})
@@ -246,7 +246,7 @@ class _WriterLock:
         _WriterLock._all.add(self)
 
     @classmethod
-    def _after_fork(cls) -> None:
+    def after_fork(cls) -> None:
         """A forked child starts with every lock free: a thread of the parent may have held one,
         and that thread is not in the child to release it. It opens a lock file of its own: the
         one inherited shares the parent's ``flock``."""
@@ -432,7 +432,6 @@ _INHERITED: list = []
 # Which process this is, as far as connections go: counted up in every forked child (cheaper to
 # compare than os.getpid(), a system call, once per write).
 _generation = [0]
-os.register_at_fork(after_in_child=lambda: _generation.__setitem__(0, _generation[0] + 1))
 
 
 class _HeldConnection:
@@ -459,7 +458,12 @@ class _HeldConnection:
             self.conn.close()
 
 
-os.register_at_fork(after_in_child=_WriterLock._after_fork)
+def _after_fork_in_child() -> None:
+    _generation[0] += 1
+    _WriterLock.after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _commit(conn: Connection, driver) -> None:
@@ -545,8 +549,7 @@ class Database:
                     _rollback(conn, driver)
                 except Exception:  # the block's own error is the one to raise; the connection goes
                     log.warning("rolling back a write failed; its connection is dropped", exc_info=True)
-                    held.close()
-                    self._held.connection = None
+                    self._drop_thread_writer()
                 raise
             info[_WRITING] = False
             try:
@@ -556,8 +559,7 @@ class Database:
                 # SQLAlchemy keeps an inactive transaction), this connection is not used again.
                 with contextlib.suppress(Exception):
                     _rollback(conn, driver)
-                held.close()
-                self._held.connection = None
+                self._drop_thread_writer()
                 raise
         finally:
             self._lock.release()
@@ -570,11 +572,17 @@ class Database:
     def _thread_writer(self) -> _HeldConnection:
         held = getattr(self._held, "connection", None)
         if held is None or not held.usable():
-            if held is not None:
-                held.close()
+            self._drop_thread_writer()
             held = self._held.connection = _HeldConnection(self.writer.connect())
             self._all_held.add(held)
         return held
+
+    def _drop_thread_writer(self) -> None:
+        """Close this thread's writer connection; its next write opens another."""
+        held = getattr(self._held, "connection", None)
+        if held is not None:
+            held.close()
+        self._held.connection = None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:

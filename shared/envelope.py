@@ -54,7 +54,7 @@ class Envelope:
     correlationid: str = ""
     causationid: str = ""
     schemaversion: int = 1
-    # until it is stored; the store gives it the id of its place (shared.eventstore.event_id)
+    # random until it is stored; the store then names its place with it (shared.eventstore.event_id)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     specversion: str = SPEC_VERSION
@@ -67,12 +67,20 @@ class Envelope:
     def with_sequence(self, sequence: int, id: str | None = None) -> "Envelope":
         """A copy at this place in its stream (and with this id, when given: the store's)."""
         # a shallow copy: dataclasses.replace re-runs __init__ and costs 5x more
-        copy = object.__new__(Envelope)
-        copy.__dict__.update(self.__dict__)
-        object.__setattr__(copy, "sequence", sequence)
+        values = {**self.__dict__, "sequence": sequence}
         if id is not None:
-            object.__setattr__(copy, "id", id)
-        return copy
+            values["id"] = id
+        return filled(Envelope, values)
+
+
+def filled(cls: type, values: dict[str, Any]):
+    """An instance of the frozen dataclass ``cls`` holding ``values``, one for each of its fields,
+    without running its __init__, which sets every field through object.__setattr__ and costs more
+    than the rest of what the store does with an event it reads or writes. Nothing is checked or
+    defaulted: for values that are already known to be right."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
 
 
 class ActorSchema(Schema):
@@ -117,16 +125,18 @@ def from_stored(body: str) -> Envelope:
     protected by the hash chain since, so it is rebuilt without validating it again
     (``verify_stream`` and the audit still validate every row they check)."""
     d = orjson.loads(body)
-    actor = object.__new__(Actor)  # the frozen dataclasses filled in directly: __init__ would cost twice the parse
-    actor.__dict__.update(id=d["actor"]["id"], role=d["actor"]["role"])
-    event = object.__new__(Envelope)
-    event.__dict__.update(type=d["type"], source=d["source"], subject=d["subject"], province=d["province"],
-                          data=d["data"], actor=actor, sequence=d["sequence"],
-                          correlationid=d["correlationid"], causationid=d["causationid"],
-                          schemaversion=d.get("schemaversion", 1), id=d["id"],
-                          time=datetime.fromisoformat(d["time"].replace("Z", "+00:00")),
-                          specversion=d["specversion"], datacontenttype=d.get("datacontenttype", "application/json"))
-    return event
+    return _from_body(d, datetime.fromisoformat(d["time"].replace("Z", "+00:00")))
+
+
+def _from_body(body: dict[str, Any], time_: datetime) -> Envelope:
+    """The envelope of a body known to be valid (stored by this platform, or checked rule by rule)."""
+    actor = body["actor"]
+    return filled(Envelope, {
+        "type": body["type"], "source": body["source"], "subject": body["subject"], "province": body["province"],
+        "data": body["data"], "actor": filled(Actor, {"id": actor["id"], "role": actor["role"]}),
+        "sequence": body["sequence"], "correlationid": body["correlationid"], "causationid": body["causationid"],
+        "schemaversion": body.get("schemaversion", 1), "id": body["id"], "time": time_,
+        "specversion": body["specversion"], "datacontenttype": body.get("datacontenttype", "application/json")})
 
 
 _FIELDS = frozenset(_schema.fields)
@@ -164,11 +174,7 @@ def _plainly_valid(body: dict[str, Any]) -> Envelope | None:
         moment = datetime.fromisoformat(time_[:-1] + "+00:00")
     except (KeyError, ValueError, TypeError):
         return None
-    return Envelope(type=body["type"], source=body["source"], subject=body["subject"], province=body["province"],
-                    data=body["data"], actor=Actor(actor["id"], actor["role"]), sequence=sequence,
-                    correlationid=body["correlationid"], causationid=body["causationid"], schemaversion=version,
-                    id=event_id, time=moment, specversion=SPEC_VERSION,
-                    datacontenttype=body.get("datacontenttype", "application/json"))
+    return _from_body(body, moment)
 
 
 def from_dict(body: dict[str, Any]) -> Envelope:

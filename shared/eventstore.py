@@ -162,14 +162,6 @@ def event_id(topic: str, stream_id: str, version: int, envelope_id: str) -> str:
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
-def _stored_event(position: int, event: Envelope, prev_hash: str, hash_: str) -> StoredEvent:
-    """A StoredEvent filled in directly, as the replays make one per event (the frozen
-    dataclass's __init__ costs as much as the rest of the row)."""
-    stored = object.__new__(StoredEvent)
-    stored.__dict__.update(position=position, event=event, prev_hash=prev_hash, hash=hash_)
-    return stored
-
-
 def chain_hash(prev_hash: str, body: bytes, key: bytes = b"") -> str:
     """SHA-256 of the previous hash and the event's bytes; keyed (HMAC) when the installation
     has a chain key, so that someone who can write to the database cannot forge a link."""
@@ -243,7 +235,9 @@ class EventStore:
             rows = _ALL.rows(conn, {"after": after, "limit": limit})
         else:
             rows = _ALL_OF_PROVINCE.rows(conn, {"after": after, "limit": limit, "province": province})
-        return [_stored_event(position, env.from_stored(body), prev_hash, hash_)
+        # filled in directly, as the replays make one per event (see envelope.filled)
+        return [env.filled(StoredEvent, {"position": position, "event": env.from_stored(body),
+                                         "prev_hash": prev_hash, "hash": hash_})
                 for position, body, prev_hash, hash_ in rows]
 
     def iter_all(self, conn: Connection, batch: int = 1000, province: str | None = None

@@ -53,16 +53,22 @@ def _sqlite_events(name: str, event_id_unique: bool) -> None:
         sa.UniqueConstraint('stream_id', 'version', name='uq_events_stream_version'))
 
 
-def _sqlite_rebuild_events(event_id_unique: bool) -> None:
-    """SQLite drops a table constraint only with its table: the events are copied into a new one
-    (the outbox, which refers to them, is out of the way meanwhile)."""
+def _sqlite_rebuild(event_id_unique: bool, outbox: tuple, outbox_rowid: bool, copy_back: str) -> None:
+    """SQLite drops a table constraint only with its table: the events are copied into a new one,
+    with the outbox, which refers to them, set aside meanwhile and then made again from
+    ``outbox`` (its columns and constraints) and ``copy_back`` (a SELECT of the rows set aside,
+    in _outbox_kept). Dropping a table drops its indexes."""
+    op.execute("CREATE TABLE _outbox_kept AS SELECT position, topic, sent_at, traceparent FROM outbox")
+    op.drop_table('outbox')
     _sqlite_events('_events_new', event_id_unique)
     op.execute(f"INSERT INTO _events_new ({_EVENT_COLUMNS}) SELECT {_EVENT_COLUMNS} FROM events")
-    op.drop_index('ix_events_exemplar_correlation', table_name='events')
     op.drop_table('events')
     op.rename_table('_events_new', 'events')
     op.create_index('ix_events_exemplar_correlation', 'events', ['correlation_id'], unique=False,
                     sqlite_where=_EXEMPLAR)
+    table = op.create_table('outbox', *outbox, sqlite_with_rowid=outbox_rowid)
+    op.execute(f"INSERT INTO outbox ({', '.join(c.name for c in table.columns)}) {copy_back}")
+    op.drop_table('_outbox_kept')
 
 
 def store_tables_upgrade() -> None:
@@ -76,12 +82,7 @@ def store_tables_upgrade() -> None:
       SQLite one B-tree (WITHOUT ROWID). Rows keep their sent_at; ``sent`` is set from it.
     """
     if op.get_bind().dialect.name == 'sqlite':
-        op.execute("CREATE TABLE _outbox_kept AS SELECT position, topic, sent_at, traceparent FROM outbox")
-        op.drop_index('ix_outbox_unsent', table_name='outbox')
-        op.drop_table('outbox')
-        _sqlite_rebuild_events(event_id_unique=False)
-        op.create_table(
-            'outbox',
+        _sqlite_rebuild(event_id_unique=False, outbox=(
             sa.Column('sent', sa.Boolean(), server_default=sa.false(), nullable=False),
             sa.Column('position', _BIG_ID, autoincrement=False, nullable=False),
             sa.Column('topic', sa.String(length=200), nullable=False),
@@ -89,11 +90,8 @@ def store_tables_upgrade() -> None:
             sa.Column('traceparent', sa.String(length=55), nullable=True),
             sa.CheckConstraint(_SENT_MATCHES, name='ck_outbox_sent'),
             sa.ForeignKeyConstraint(['position'], ['events.position']),
-            sa.PrimaryKeyConstraint('sent', 'position'),
-            sqlite_with_rowid=False)
-        op.execute("INSERT INTO outbox (sent, position, topic, sent_at, traceparent) "
-                   "SELECT sent_at IS NOT NULL, position, topic, sent_at, traceparent FROM _outbox_kept")
-        op.drop_table('_outbox_kept')
+            sa.PrimaryKeyConstraint('sent', 'position')), outbox_rowid=False,
+            copy_back="SELECT sent_at IS NOT NULL, position, topic, sent_at, traceparent FROM _outbox_kept")
         return
     op.drop_constraint('events_event_id_key', 'events', type_='unique')
     op.add_column('outbox', sa.Column('sent', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -109,21 +107,15 @@ def store_tables_downgrade() -> None:
     """Back to a unique event_id (the ids stay as they are: unique) and a rowid outbox with an
     index on (sent_at, id); ids follow the positions."""
     if op.get_bind().dialect.name == 'sqlite':
-        op.execute("CREATE TABLE _outbox_kept AS SELECT position, topic, sent_at, traceparent FROM outbox")
-        op.drop_table('outbox')
-        _sqlite_rebuild_events(event_id_unique=True)
-        op.create_table(
-            'outbox',
+        _sqlite_rebuild(event_id_unique=True, outbox=(
             sa.Column('id', _BIG_ID, autoincrement=True, nullable=False),
             sa.Column('position', _BIG_ID, nullable=False),
             sa.Column('topic', sa.String(length=200), nullable=False),
             sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
             sa.Column('traceparent', sa.String(length=55), nullable=True),
             sa.ForeignKeyConstraint(['position'], ['events.position']),
-            sa.PrimaryKeyConstraint('id'))
-        op.execute("INSERT INTO outbox (id, position, topic, sent_at, traceparent) "
-                   "SELECT position, position, topic, sent_at, traceparent FROM _outbox_kept")
-        op.drop_table('_outbox_kept')
+            sa.PrimaryKeyConstraint('id')), outbox_rowid=True,
+            copy_back="SELECT position, position, topic, sent_at, traceparent FROM _outbox_kept")
     else:
         op.create_unique_constraint('events_event_id_key', 'events', ['event_id'])
         op.drop_constraint('ck_outbox_sent', 'outbox', type_='check')

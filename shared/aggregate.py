@@ -6,7 +6,8 @@ the domain stays free of SQLAlchemy, Kafka and Flask.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -33,6 +34,8 @@ class CommandContext:
     actor: Actor
     correlation_id: str
     causation_id: str
+    # when the command was received, by the server's clock: the time of every event it records
+    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @staticmethod
     def new_id() -> str:
@@ -66,7 +69,7 @@ def record(store: EventStore, conn: Connection, stream_id: str, aggregate: Aggre
     service's own read model in the same transaction (``project``: type -> updater)."""
     event = Envelope(type=type_, source=ctx.source, subject=stream_id, province=ctx.province,
                      data=data, actor=ctx.actor, correlationid=ctx.correlation_id,
-                     causationid=ctx.causation_id)
+                     causationid=ctx.causation_id, time=ctx.time)
     [stored] = store.append(conn, stream_id, aggregate.version, [event])
     aggregate.apply(type_, data, ctx.province)
     if project is not None:

@@ -21,7 +21,7 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import audit, auth, config, i18n, logs, metrics, migrations, tracing
+from shared import audit, auth, clock as clocks, config, i18n, logs, metrics, migrations, tracing
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -59,6 +59,11 @@ class Runtime:
     db: Database
     store: EventStore
     bus: Bus
+    clock: clocks.Clock = field(default_factory=clocks.SystemClock)
+
+    def today(self):
+        """Today in Vietnam by the server's clock: the date every decision is made on."""
+        return clocks.today(self.clock)
 
     @property
     def followed_topics(self) -> list[str]:
@@ -79,17 +84,17 @@ class Runtime:
 
 
 def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
-                  bus: Bus | None = None) -> Runtime:
+                  bus: Bus | None = None, clock: clocks.Clock | None = None) -> Runtime:
     settings = settings or config.load(spec.name)
     db = Database(settings.database_url)
     migrations.prepare(db, spec.name)  # migrates an empty database; never alters a live one
     return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key),
-                   bus if bus is not None else KafkaBus(settings.kafka()))
+                   bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env())
 
 
 def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
-                   bus: Bus | None = None) -> Flask:
-    runtime = build_runtime(spec, settings, bus)
+                   bus: Bus | None = None, clock: clocks.Clock | None = None) -> Flask:
+    runtime = build_runtime(spec, settings, bus, clock)
     app = Flask(spec.name)
     app.json = OrjsonProvider(app)
     app.config.update(
@@ -133,7 +138,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "service": spec.name}
+        return {"status": "ok", "service": spec.name, "clock": runtime.clock.name}
 
     @app.get("/ready")
     def ready():
@@ -161,6 +166,11 @@ def runtime() -> Runtime:
     return current_app.extensions["runtime"]
 
 
+def today():
+    """Today in Vietnam by the server's clock (never a date from the request)."""
+    return runtime().today()
+
+
 def execute(handlers: dict, command, province: str, correlation_id: str):
     """Run one command in one transaction: its events, outbox rows and read model commit together.
 
@@ -181,7 +191,7 @@ def command_context(province: str, correlation_id: str) -> CommandContext:
     correlation_id = request.headers.get("X-Correlation-ID") or correlation_id
     logs.bind(province=province, correlation_id=correlation_id)
     return CommandContext(
-        source=runtime().spec.name, province=province,
+        source=runtime().spec.name, province=province, time=runtime().clock.now(),
         actor=Actor(principal.subject, principal.role),
         correlation_id=correlation_id,
         causation_id=request.headers.get("X-Request-ID") or f"command:{CommandContext.new_id()}")
@@ -196,12 +206,13 @@ def shorten_gil_switch() -> None:
 
 
 def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
-               bus: Bus | None = None, stop: threading.Event | None = None) -> None:
+               bus: Bus | None = None, stop: threading.Event | None = None,
+               clock: clocks.Clock | None = None) -> None:
     """The worker process: one thread relays the outbox, one consumes the followed topics."""
     logs.configure(spec.name)
     tracing.setup(spec.name)
     shorten_gil_switch()
-    rt = build_runtime(spec, settings, bus)
+    rt = build_runtime(spec, settings, bus, clock)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -49,6 +49,9 @@ class Stack:
     database_urls: dict[str, str] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     worker_metrics_ports: dict[str, int] = field(default_factory=dict)  # none: workers serve no metrics
+    # Tests only: every process reads the time from <data_dir>/clock (shared.clock.FileClock),
+    # moved by set_clock; without it the stack runs on the real clock.
+    test_clock: bool = False
     broker: TansuBroker | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -71,7 +74,18 @@ class Stack:
                "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1", **self.extra_env}
         env["DATABASE_URL"] = self.database_urls.get(service, f"sqlite:///{self.data_dir}/{service}.db")
         env["THIDUA_SERVICE"] = service  # names the service on gunicorn's own log lines
+        if self.test_clock:
+            env["TEST_CLOCK_FILE"] = str(self.data_dir / "clock")
         return env
+
+    def set_clock(self, when: str) -> None:
+        """Move every process's clock (a stack started with ``test_clock=True``)."""
+        if not self.test_clock:
+            raise RuntimeError("this stack runs on the real clock")
+        path = self.data_dir / "clock"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(when)
+        tmp.replace(path)
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self, timeout_s: float = 60.0) -> "Stack":

@@ -26,19 +26,27 @@ class Reply:
 
 
 class Driver:
+    """``claims`` of a call (subject, unit, unit_level, authority, name...) go into its token:
+    the caller is who the token says, never what the body says."""
     secret: str
 
-    def token(self, role: str, province: str | tuple[str, ...], subject: str = "tester") -> dict[str, str]:
+    def token(self, role: str, province: str | tuple[str, ...], subject: str = "tester",
+              **claims) -> dict[str, str]:
         provinces = [province] if isinstance(province, str) else list(province)
-        return {"Authorization": "Bearer " + auth.mint(self.secret, subject, role, provinces)}
+        return {"Authorization": "Bearer " + auth.mint(self.secret, subject, role, provinces, **claims)}
 
-    def post(self, service: str, path: str, body: dict, role: str = "department", province="83") -> Reply:
-        return self.call("POST", service, path, body, role, province)
+    def post(self, service: str, path: str, body: dict, role: str = "department", province="83",
+             **claims) -> Reply:
+        return self.call("POST", service, path, body, role, province, claims)
 
-    def get(self, service: str, path: str, role: str = "department", province="83") -> Reply:
-        return self.call("GET", service, path, None, role, province)
+    def get(self, service: str, path: str, role: str = "department", province="83", **claims) -> Reply:
+        return self.call("GET", service, path, None, role, province, claims)
 
-    def call(self, method, service, path, body, role, province) -> Reply:
+    def call(self, method, service, path, body, role, province, claims) -> Reply:
+        raise NotImplementedError
+
+    def at(self, when: str) -> None:
+        """Move the server's clock (every service's) to ``when``: an ISO date or date-time."""
         raise NotImplementedError
 
     def settle(self) -> None:
@@ -50,10 +58,13 @@ class InProcess(Driver):
     def __init__(self, system, secret: str):
         self.system, self.secret = system, secret
 
-    def call(self, method, service, path, body, role, province) -> Reply:
+    def call(self, method, service, path, body, role, province, claims) -> Reply:
         client = self.system.client(service)
-        r = client.open(path, method=method, json=body, headers=self.token(role, province))
+        r = client.open(path, method=method, json=body, headers=self.token(role, province, **claims))
         return Reply(r.status_code, r.get_json(silent=True))
+
+    def at(self, when: str) -> None:
+        self.system.clock.set(when)
 
     def settle(self) -> None:
         self.system.drain()
@@ -68,13 +79,16 @@ class OverHttp(Driver):
         self.stack, self.secret, self.timeout_s = stack, stack.secret, timeout_s
         self.session = requests.Session()
 
-    def call(self, method, service, path, body, role, province) -> Reply:
+    def call(self, method, service, path, body, role, province, claims) -> Reply:
         r = self.session.request(method, self.stack.url(service) + path, json=body,
-                                 headers=self.token(role, province), timeout=30)
+                                 headers=self.token(role, province, **claims), timeout=30)
         try:
             return Reply(r.status_code, r.json())
         except ValueError:
             return Reply(r.status_code, r.text)
+
+    def at(self, when: str) -> None:
+        self.stack.set_clock(when)
 
     def _count(self, service: str, sql: str) -> int:
         with sqlite3.connect(self.stack.data_dir / f"{service}.db", timeout=30) as conn:

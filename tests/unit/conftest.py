@@ -5,6 +5,7 @@ import pytest
 
 from shared import auth, config
 from shared.bus import InMemoryBus
+from shared.clock import FixedClock
 from shared.stack import SERVICES, service_spec
 from shared.service import create_web_app
 
@@ -17,6 +18,7 @@ class System:
     apps: dict
     relays: list = field(default_factory=list)
     consumers: dict = field(default_factory=dict)
+    clock: FixedClock = field(default_factory=FixedClock)
 
     def client(self, service):
         return self.apps[service].test_client()
@@ -31,21 +33,23 @@ class System:
         raise AssertionError("the system did not settle")
 
 
-def build_system(data_dir=None, settings_for=None) -> System:
+def build_system(data_dir=None, settings_for=None, clock: FixedClock | None = None) -> System:
     """The four services in this process on an in-memory bus: with their SQLite files in
-    ``data_dir``, or with the settings ``settings_for(service)`` gives."""
+    ``data_dir``, or with the settings ``settings_for(service)`` gives. They share one clock,
+    which the test moves (``system.clock.set("2024-04-20")``)."""
     settings_for = settings_for or (lambda name: config.load(name, {"JWT_SECRET": SECRET,
                                                                     "DATA_DIR": str(data_dir)}))
     bus = InMemoryBus()
+    clock = clock or FixedClock()
     apps, relays, consumers = {}, [], {}
     for name in SERVICES:
-        app = create_web_app(service_spec(name), settings_for(name), bus)
+        app = create_web_app(service_spec(name), settings_for(name), bus, clock)
         apps[name] = app
         rt = app.extensions["runtime"]
         relays.append(rt.relay())
         if rt.spec.follows:
             consumers[name] = rt.consumer()
-    return System(bus, apps, relays, consumers)
+    return System(bus, apps, relays, consumers, clock)
 
 
 def close_system(system: System) -> None:
@@ -58,5 +62,6 @@ def system(tmp_path):
     return build_system(tmp_path)
 
 
-def token(role="department", provinces=("83",), subject="u-1"):
-    return {"Authorization": "Bearer " + auth.mint(SECRET, subject, role, list(provinces))}
+def token(role="department", provinces=("83",), subject="u-1", **claims):
+    """A bearer header; ``claims`` adds name, unit, unit_level, authority, roles, scope."""
+    return {"Authorization": "Bearer " + auth.mint(SECRET, subject, role, list(provinces), **claims)}

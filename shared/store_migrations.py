@@ -126,3 +126,21 @@ def store_tables_downgrade() -> None:
         op.create_primary_key('outbox_pkey', 'outbox', ['id'])
         op.drop_column('outbox', 'sent')
     op.create_index('ix_outbox_unsent', 'outbox', ['sent_at', 'id'], unique=False)
+
+
+def org_units_upgrade() -> None:
+    """0005: each service's own copy of the organisation chart (shared.orgchart)."""
+    op.create_table(
+        "org_units",
+        sa.Column("province", sa.String(length=16), nullable=False),
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("parent_id", sa.String(length=100), nullable=True),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("level", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("province", "id"),
+    )
+
+
+def org_units_downgrade() -> None:
+    op.drop_table("org_units")

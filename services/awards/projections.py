@@ -8,8 +8,10 @@ from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, St
 
 from shared.db import insert_row
 from shared.envelope import Envelope
+from shared.orgchart import OrgChart
 
 metadata = MetaData()
+orgchart = OrgChart(metadata)  # the units this service has seen, for unit heads' scope
 
 campaigns = Table(
     "campaigns", metadata,
@@ -242,6 +244,7 @@ OWN_EVENTS = {
 }
 
 FOLLOWED_EVENTS = {
+    **orgchart.handlers,
     "registration.campaign.launched": on_campaign_launched,
     "registration.participant.registered": on_participant_registered,
     "registration.participant.withdrawn": on_participant_withdrawn,

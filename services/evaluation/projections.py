@@ -8,8 +8,10 @@ from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, St
 
 from shared.db import insert_row
 from shared.envelope import Envelope
+from shared.orgchart import OrgChart
 
 metadata = MetaData()
+orgchart = OrgChart(metadata)  # the units this service has seen, for unit heads' scope
 
 campaigns = Table(
     "campaigns", metadata,
@@ -110,6 +112,7 @@ OWN_EVENTS = {
 
 # Followed events (other services') -> updater (applied by the consumer).
 FOLLOWED_EVENTS = {
+    **orgchart.handlers,
     "registration.campaign.launched": on_campaign_launched,
     "registration.participant.registered": on_participant_registered,
     "registration.participant.withdrawn": on_participant_withdrawn,

@@ -13,8 +13,10 @@ from sqlalchemy import (Column, Connection, Date, DateTime, Integer, MetaData, S
 
 from shared.db import DriverStatement, insert_row
 from shared.envelope import Envelope
+from shared.orgchart import OrgChart
 
 metadata = MetaData()
+orgchart = OrgChart(metadata)  # the units this service has seen, for unit heads' scope
 
 campaigns = Table(
     "campaigns", metadata,
@@ -279,6 +281,7 @@ OWN_EVENTS = {
 }
 
 FOLLOWED_EVENTS = {
+    **orgchart.handlers,
     "registration.campaign.launched": on_campaign_launched,
     "registration.participant.registered": on_participant_registered,
     "registration.participant.withdrawn": on_participant_withdrawn,

@@ -7,8 +7,10 @@ from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, St
 
 from shared.db import DriverStatement, insert_row
 from shared.envelope import Envelope
+from shared.orgchart import OrgChart
 
 metadata = MetaData()
+orgchart = OrgChart(metadata)  # the unit tree, for unit heads' scope
 
 campaigns = Table(
     "campaigns", metadata,
@@ -133,6 +135,7 @@ def on_unit_registered(conn: Connection, event: Envelope) -> None:
     conn.execute(units.insert(), dict(id=d["unit_id"], province=event.province, name=d["name"],
                                       kind=d["kind"], parent_id=d.get("parent_id"),
                                       address=d.get("address"), phone=d.get("phone")))
+    orgchart.on_unit_registered(conn, event)
 
 
 def on_member_added(conn: Connection, event: Envelope) -> None:

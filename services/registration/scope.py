@@ -27,6 +27,7 @@ def head_unit(principal: Principal) -> str | None:
 def require_within(conn: Connection, province: str, unit_id: str | None, head: str | None, field: str) -> None:
     """Refuse (403) a unit outside ``head``'s unit and its sub-units (no limit when ``head`` is None)."""
     if head is not None and not orgchart.within(conn, province, unit_id, head):
-        raise Forbidden(f"Đơn vị {unit_id!r} không thuộc phạm vi quản lý của đơn vị {head!r} (đơn vị của người gọi "
+        named = f"Đơn vị {unit_id!r}" if unit_id else "Hồ sơ không nêu đơn vị nên"
+        raise Forbidden(f"{named} không thuộc phạm vi quản lý của đơn vị {head!r} (đơn vị của người gọi "
                         f"và các đơn vị trực thuộc)", rule="auth.unit_scope",
                         errors={field: [f"outside the caller's unit {head!r} and its sub-units"]})

@@ -168,8 +168,7 @@ def journey(load_results: list[tuple], proj: Projections) -> dict:
 def make_campaign(url: str, token: str) -> str:
     resp = requests.post(url + "/campaigns", headers={"Authorization": f"Bearer {token}"}, json={
         "province": PROVINCE, "title": "Phong trào thi đua «Dạy tốt, học tốt» năm học 2025-2026",
-        "kind": "yearly", "issuer": "Sở Giáo dục và Đào tạo Bến Tre", "issuer_level": "department",
-        "period_start": "2025-09-05", "period_end": "2099-05-31", "registration_deadline": "2099-05-01"},
+        "kind": "yearly", "period_start": "2025-09-05", "period_end": "2099-05-31", "registration_deadline": "2099-05-01"},
         timeout=30)
     resp.raise_for_status()
     return resp.json()["id"]
@@ -661,7 +660,8 @@ def main(argv=None) -> int:
                 raise
             log(f"Stack ready after {time.monotonic() - started:.1f}s")
             if args.only & {"a1", "a2"}:
-                token = auth.mint(stack.secret, "bench-department", "department", [PROVINCE], ttl_s=7200)
+                token = auth.mint(stack.secret, "bench-department", "department", [PROVINCE], ttl_s=7200,
+                                  name="Sở Giáo dục và Đào tạo Bến Tre", unit_level="department")
                 url = stack.url("registration")
                 campaign = make_campaign(url, token)
                 path = f"/campaigns/{campaign}/registrations"

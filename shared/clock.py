@@ -15,7 +15,8 @@ A process gets its clock from its composition root (:func:`from_env`):
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time, timezone
+import time as time_module
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -52,23 +53,28 @@ def _parse(text: str) -> datetime:
 
 
 class FixedClock:
-    """A clock that stands still until the test moves it (``set``), then runs from there."""
+    """The real time until the test moves it (``set``), then runs on from there: events recorded
+    one after the other on a moved clock keep their order."""
     name = "fixed"
 
     def __init__(self, at: str | datetime | None = None):
-        self._at = None
+        self._at, self._set_at = None, 0.0
         if at is not None:
             self.set(at)
 
     def set(self, at: str | datetime) -> None:
         self._at = _parse(at) if isinstance(at, str) else at.astimezone(timezone.utc)
+        self._set_at = time_module.monotonic()
 
     def now(self) -> datetime:
-        return self._at or datetime.now(timezone.utc)
+        if self._at is None:
+            return datetime.now(timezone.utc)
+        return self._at + timedelta(seconds=time_module.monotonic() - self._set_at)
 
 
 class FileClock:
-    """The time written in a file (re-read when the file changes); the real time when it is empty."""
+    """The time written in a file (re-read when the file changes), running on from when the file was
+    written; the real time when it is empty."""
     name = "file"
 
     def __init__(self, path: str | Path):
@@ -83,7 +89,9 @@ class FileClock:
         if self._seen is None or self._seen[0] != mtime:
             text = self.path.read_text().strip()
             self._seen = (mtime, _parse(text) if text else None)
-        return self._seen[1] or datetime.now(timezone.utc)
+        if self._seen[1] is None:
+            return datetime.now(timezone.utc)
+        return self._seen[1] + timedelta(seconds=max(0.0, time_module.time() - mtime))
 
 
 def from_env(env: dict[str, str] | None = None) -> Clock:

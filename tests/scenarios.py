@@ -22,19 +22,41 @@ def uid(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+# The unit level a campaign's issuer belongs to (the token says it; the issuer level follows).
+UNIT_LEVEL_OF_ISSUER = {"office": "district", "council": "department", "department": "department",
+                        "province": "province", "ministry": "ministry", "commune": "commune", "school": "school"}
+
+
+def launcher(issuer: str = "Sở GD&ĐT", issuer_level: str = "department") -> dict:
+    """The keyword arguments of a call made by the person who launches as ``issuer``: their role and
+    the claims of their token (a council launches as a council)."""
+    return {"role": "council" if issuer_level == "council" else "department", "name": issuer,
+            "unit_level": UNIT_LEVEL_OF_ISSUER[issuer_level]}
+
+
 def launch(d: Driver, province: str, **fields) -> dict:
-    body = {"kind": "yearly", "issuer_level": "department", "period_start": "2024-01-01",
-            "period_end": "2024-12-31", "registration_deadline": "2024-04-30", **fields}
-    return ok(d.post("registration", "/campaigns", body, province=province))
+    """``issuer`` and ``issuer_level`` name who launches: they go into the token, not the body."""
+    who = launcher(fields.pop("issuer", "Sở GD&ĐT"), fields.pop("issuer_level", "department"))
+    body = {"kind": "yearly", "period_start": "2024-01-01", "period_end": "2024-12-31",
+            "registration_deadline": "2024-04-30", **fields}
+    return ok(d.post("registration", "/campaigns", body, province=province, **who))
+
+
+def head_unit(province: str) -> str:
+    """The unit of the unit head who registers in a scenario, unless the participant names its own."""
+    return f"truong-{province}"
 
 
 def register(d: Driver, province: str, campaign_id: str, participant: dict, on: str,
-             pledges: list | None = None) -> Reply:
+             pledges: list | None = None, unit: str | None = None) -> Reply:
+    """Registered on ``on`` by the server's clock (moved there first), by the head of ``unit``
+    (the participant's own unit, or the scenario's)."""
     pledges = pledges or [{"content": "Hoàn thành xuất sắc nhiệm vụ năm học", "start": "2024-01-02",
                            "end": "2024-12-30"}]
+    d.at(on)
     return d.post("registration", f"/campaigns/{campaign_id}/registrations",
-                  {"participant": participant, "pledges": pledges, "registered_on": on},
-                  role="unit_head", province=province)
+                  {"participant": participant, "pledges": pledges}, role="unit_head", province=province,
+                  unit=unit or participant.get("unit_id") or head_unit(province), unit_level="school")
 
 
 def individual(kind: str, name: str, unit: str = "Trường THCS Mỹ Hòa", **extra) -> dict:
@@ -235,13 +257,15 @@ def da_nang(d: Driver) -> dict:
     block = uid("khoi")
     ok(d.post("registration", "/clusters", {"id": block, "name": "Khối THPT", "kind": "block",
                                             "member_unit_ids": schools}, province=p))
+    d.at("2024-02-20")  # signed on the day it is recorded
     partial = d.post("registration", f"/clusters/{block}/covenants",
-                     {"campaign_id": cid, "content": "Giao ước thi đua năm 2024", "signed_by": schools[:2],
-                      "signed_on": "2024-02-20"}, role="unit_head", province=p)
+                     {"campaign_id": cid, "content": "Giao ước thi đua năm 2024", "signed_by": schools[:2]},
+                     role="unit_head", province=p, unit=schools[0])
     assert partial.status == 409 and partial.body["rule"] == "covenant.all_members_sign"
     covenant = ok(d.post("registration", f"/clusters/{block}/covenants",
-                         {"campaign_id": cid, "content": "Giao ước thi đua năm 2024", "signed_by": schools,
-                          "signed_on": "2024-02-20"}, role="unit_head", province=p))
+                         {"campaign_id": cid, "content": "Giao ước thi đua năm 2024", "signed_by": schools},
+                         role="unit_head", province=p, unit=schools[0]))
+    assert covenant["signed_on"] == "2024-02-20"
     set_id = f"danang-tt-{uuid.uuid4().hex[:6]}"
     criteria_set(d, p, set_id, "Tập thể lao động tiên tiến", ["collective"], [
         {"code": "ldtt", "label": "Ít nhất 70% thành viên Lao động tiên tiến", "kind": "quantitative",
@@ -281,9 +305,9 @@ def quang_ninh(d: Driver) -> dict:
     ok(register(d, p, subs[0]["id"], teacher, on="2020-10-01",
                 pledges=[{"content": "Ứng dụng CNTT trong dạy học", "start": "2020-10-01", "end": "2021-05-31"}]))
     orphan = d.post("registration", "/campaigns", {
-        "title": "Phong trào con không có phong trào cha", "kind": "thematic", "issuer": "HĐTĐKT",
-        "issuer_level": "council", "period_start": "2020-09-01", "period_end": "2021-08-31",
-        "registration_deadline": "2020-10-15", "parent_campaign_id": "khong-co"}, province=p)
+        "title": "Phong trào con không có phong trào cha", "kind": "thematic", "period_start": "2020-09-01",
+        "period_end": "2021-08-31", "registration_deadline": "2020-10-15", "parent_campaign_id": "khong-co"},
+        province=p, **launcher("HĐTĐKT", "council"))
     assert orphan.status == 409 and orphan.body["rule"] == "campaign.parent_exists"
     return {"parent": parent, "subs": subs}
 
@@ -342,21 +366,21 @@ def exemplar_setup(d: Driver, province: str = VINH_LONG) -> dict:
     """The campaign with its exemplar targets and three units (the demo's own requests)."""
     units = demo.new_units()
     [(service, path, role, body)] = demo.setup_requests(None, units)
-    campaign = ok(d.post(service, path, body, role=role, province=province))
+    campaign = ok(d.post(service, path, body, role=role, province=province, **demo.claims(role, body, units)))
     units_only = demo.setup_requests(campaign["id"], units)[:-1]
     for service, path, role, body in units_only:
-        ok(d.post(service, path, body, role=role, province=province))
+        ok(d.post(service, path, body, role=role, province=province, **demo.claims(role, body, units)))
     return {"campaign_id": campaign["id"], **units}
 
 
 def register_exemplar(d: Driver, province: str, setup: dict) -> str:
     service, path, role, body = demo.setup_requests(setup["campaign_id"], setup)[-1]
-    return ok(d.post(service, path, body, role=role, province=province))["id"]
+    return ok(d.post(service, path, body, role=role, province=province, **demo.claims(role, body, setup)))["id"]
 
 
 def step(d: Driver, number: int, province: str, exemplar_id: str, setup: dict) -> Reply:
     _, service, path, role, body = demo.step_requests(exemplar_id, setup)[number - 1]
-    return d.post(service, path, body, role=role, province=province)
+    return d.post(service, path, body, role=role, province=province, **demo.claims(role, body, setup))
 
 
 STEP_CALLS = {n: (lambda n: lambda d, p, x, s: step(d, n, p, x, s))(n) for n in range(1, 6)}

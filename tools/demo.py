@@ -27,8 +27,7 @@ def step_requests(exemplar_id: str, units: dict[str, str]) -> list[tuple[int, st
     x = exemplar_id
     return [
         (1, "registration", f"/exemplars/{x}/selection", "department",
-         {"scope_unit_id": units["root"], "commendation": "Biểu dương điển hình tiên tiến trong cao điểm thi đua",
-          "commended_on": "2024-06-01"}),
+         {"commendation": "Biểu dương điển hình tiên tiến trong cao điểm thi đua"}),
         (2, "notifications", f"/exemplars/{x}/publicity", "department",
          {"message": "Tuyên truyền cách làm hay về chuyển đổi số của Trường THPT Chuyên Bến Tre"}),
         (3, "registration", f"/exemplars/{x}/learning", "unit_head",
@@ -48,8 +47,8 @@ def step_requests(exemplar_id: str, units: dict[str, str]) -> list[tuple[int, st
 def setup_requests(campaign_id: str | None, units: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
     if campaign_id is None:
         return [("registration", "/campaigns", "department", {
-            "title": "Cao điểm thi đua «Đồng Khởi mới» 2024–2025", "kind": "peak", "issuer": "Sở GD&ĐT Bến Tre",
-            "issuer_level": "department", "period_start": "2024-01-01", "period_end": "2025-10-31",
+            "title": "Cao điểm thi đua «Đồng Khởi mới» 2024–2025", "kind": "peak",
+            "period_start": "2024-01-01", "period_end": "2025-10-31",
             "registration_deadline": "2024-05-01",
             "exemplar_targets": [{"phase": "2024–2025", "kind": "collective", "min": 2},
                                  {"phase": "2024–2025", "kind": "individual", "min": 2}]})]
@@ -67,6 +66,16 @@ def setup_requests(campaign_id: str | None, units: dict[str, str]) -> list[tuple
     ]
 
 
+def claims(role: str, body: dict[str, Any], units: dict[str, str]) -> dict[str, str]:
+    """Who the demo's user of ``role`` is (their token's claims): the department's officer is of
+    the Sở; a unit head heads the unit the request is about (the exemplar school by default)."""
+    if role == "department":
+        return {"unit": units["root"], "unit_level": "department", "name": "Sở GD&ĐT Bến Tre"}
+    if role == "unit_head":
+        return {"unit": body.get("unit_id") or units["school"], "unit_level": "school"}
+    return {}
+
+
 def new_units() -> dict[str, str]:
     tag = uuid.uuid4().hex[:6]
     return {"root": f"so-{tag}", "school": f"thpt-chuyen-{tag}", "learner": f"thcs-ba-tri-{tag}"}
@@ -77,9 +86,11 @@ class Client:
         self.urls, self.secret, self.province = urls, secret, province
         self.session = requests.Session()
 
-    def call(self, method: str, service: str, path: str, role: str, body=None, retry_s: float = 30.0):
-        """One request; a step whose previous step is still in flight (409 retryable) is retried."""
-        token = auth.mint(self.secret, f"demo-{role}", role, [self.province])
+    def call(self, method: str, service: str, path: str, role: str, body=None, retry_s: float = 30.0,
+             claims: dict[str, str] | None = None):
+        """One request; a step whose previous step is still in flight (409 retryable) is retried.
+        ``claims``: who the caller is, in the token."""
+        token = auth.mint(self.secret, f"demo-{role}", role, [self.province], **(claims or {}))
         deadline = time.monotonic() + retry_s
         while True:
             r = self.session.request(method, self.urls[service] + path, json=body, timeout=30,
@@ -95,14 +106,14 @@ class Client:
 def run(client: Client, say: Callable[[str], None] = print, key: bytes = b"") -> audit.Story:
     units = new_units()
     [(service, path, role, body)] = setup_requests(None, units)
-    campaign = client.call("POST", service, path, role, body)
+    campaign = client.call("POST", service, path, role, body, claims=claims(role, body, units))
     say(f"Phát động: «{campaign['title']}»")
     for service, path, role, body in setup_requests(campaign["id"], units):
-        made = client.call("POST", service, path, role, body)
+        made = client.call("POST", service, path, role, body, claims=claims(role, body, units))
     exemplar_id = made["id"]
     say(f"Đăng ký điển hình: {made['name']} ({exemplar_id})")
     for step, service, path, role, body in step_requests(exemplar_id, units):
-        client.call("POST", service, path, role, body)
+        client.call("POST", service, path, role, body, claims=claims(role, body, units))
         say(f"Bước {step} xong ({service}, vai trò {role})")
     nomination = next(e["data"]["nomination_id"] for e in _story(client, exemplar_id, key).events
                       if e["type"] == "awards.exemplar.recognised")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared.errors import RuleViolation
+from shared.errors import NotYetSeen, RuleViolation
 
 CAMPAIGN_LAUNCHED = "registration.campaign.launched"
 PARTICIPANT_REGISTERED = "registration.participant.registered"
@@ -56,7 +56,8 @@ class RegisterParticipant:
     province: str
     participant: dict[str, Any]
     pledges: tuple[dict[str, Any], ...]
-    registered_on: date
+    registered_on: date  # the server's today; the record's own date when imported
+    imported: bool = False  # a historical record entered by an operator: the deadline is history
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,10 @@ class Campaign:
     def exists(self) -> bool:
         return self.version > 0
 
-    def launch(self, cmd: LaunchCampaign, parent: "Campaign | None") -> dict[str, Any]:
+    def launch(self, cmd: LaunchCampaign, parent: "Campaign | None",
+               known_criteria_sets: set[str]) -> dict[str, Any]:
+        """``known_criteria_sets``: those of ``cmd.criteria_set_ids`` evaluation has defined in the
+        province, as far as registration has seen."""
         if self.exists:
             raise RuleViolation(f"Phong trào thi đua {self.id} đã được phát động",
                                 rule="campaign.launch_once")
@@ -137,6 +141,12 @@ class Campaign:
             if plan.get("max") is not None and plan.get("min") is not None and plan["min"] > plan["max"]:
                 raise RuleViolation(f"Kế hoạch khen thưởng «{plan['award']}»: số tối thiểu lớn hơn tối đa",
                                     rule="campaign.award_plan")
+        missing = [i for i in cmd.criteria_set_ids if i not in known_criteria_sets]
+        if missing:  # perhaps defined a moment ago, its event still on its way: the caller may retry
+            raise NotYetSeen(f"Chưa có bộ tiêu chí {', '.join(missing)} trong tỉnh này: hãy xây dựng bộ tiêu chí "
+                             f"(bình xét) trước khi phát động phong trào", rule="campaign.criteria_sets_exist",
+                             errors={"criteria_set_ids": [f"unknown criteria set {i!r}" for i in missing]},
+                             details={"missing": missing})
         deadlines = {"registration": cmd.registration_deadline, **cmd.deadlines}
         return {"campaign_id": cmd.campaign_id, "title": cmd.title, "kind": cmd.kind,
                 "issuer": cmd.issuer, "issuer_level": cmd.issuer_level,
@@ -187,7 +197,7 @@ class Registration:
                 f"Phong trào «{campaign.title}» không dành cho đối tượng «{group}»; đối tượng thi đua: "
                 f"{', '.join(campaign.target_groups)}", rule="registration.target_group")
         late = cmd.registered_on > campaign.registration_deadline
-        if late and not campaign.allow_late_registration:
+        if late and not campaign.allow_late_registration and not cmd.imported:
             raise RuleViolation(
                 f"Đã quá hạn đăng ký thi đua ({vn(campaign.registration_deadline)}) "
                 f"của phong trào «{campaign.title}»", rule="registration.deadline",
@@ -203,7 +213,7 @@ class Registration:
                     rule="registration.pledge_in_period")
         return {"registration_id": cmd.registration_id, "campaign_id": cmd.campaign_id,
                 "campaign_title": campaign.title, "campaign_kind": campaign.kind,
-                "participant": cmd.participant, "late": late,
+                "participant": cmd.participant, "late": late, "imported": cmd.imported,
                 "registered_on": cmd.registered_on.isoformat(),
                 "pledges": [{**p, "start": p["start"].isoformat(), "end": p["end"].isoformat()}
                             for p in cmd.pledges]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -22,11 +22,12 @@ from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record
 from shared.blueprint import Blueprint
 from shared.envelope import Envelope
-from shared.errors import NotFound, RuleViolation
+from shared.errors import Invalid, NotFound, RuleViolation
 from shared.eventstore import EventStore
-from shared.service import runtime
+from shared.service import runtime, today
 
-from services.registration.projections import campaigns, metadata, units
+from services.registration import scope
+from services.registration.projections import campaigns, metadata, orgchart
 
 EXEMPLAR_REGISTERED = progression.REGISTERED
 EXEMPLAR_SELECTED = "registration.exemplar.selected"
@@ -66,9 +67,9 @@ class SelectExemplar:
     exemplar_id: str
     province: str
     head: str
-    scope_unit_id: str
+    scope_unit_id: str | None  # the head's unit, from the token; None: the whole province (department)
     commendation: str
-    commended_on: date
+    commended_on: date  # the server's date
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,12 @@ class Exemplar:
                 "name": name, "participant_id": cmd.participant_id, "unit_id": cmd.unit_id,
                 "details": cmd.details, "achievements": cmd.achievements}
 
-    def select(self, cmd: SelectExemplar, scope: set[str]) -> dict[str, Any]:
+    def select(self, cmd: SelectExemplar, head_scope: set[str] | None) -> dict[str, Any]:
+        """``head_scope``: the units of the head's unit and under it (None: the whole province)."""
         self._exists(cmd.province)
         if self.status != "registered":
             raise RuleViolation("Điển hình này đã được lựa chọn, biểu dương", rule="exemplar.select_once")
-        if self.unit_id and self.unit_id not in scope:
+        if head_scope is not None and self.unit_id and self.unit_id not in head_scope:
             raise RuleViolation(f"Đơn vị {self.unit_id} của điển hình không thuộc phạm vi quản lý của "
                                 f"{cmd.scope_unit_id}: thủ trưởng chỉ lựa chọn, biểu dương trong phạm vi của mình",
                                 rule="exemplar.head_scope")
@@ -166,17 +168,6 @@ FOLLOWED_EVENTS = {"notifications.exemplar.publicised": progression.step_recorde
 
 
 # -- handlers -------------------------------------------------------------------------------
-def _scope(conn: Connection, province: str, root: str) -> set[str]:
-    """The unit and every unit under it (the head's scope)."""
-    scope, frontier = {root}, [root]
-    while frontier:
-        children = conn.execute(select(units.c.id).where(units.c.parent_id.in_(frontier),
-                                                         units.c.province == province)).scalars().all()
-        frontier = [c for c in children if c not in scope]
-        scope.update(frontier)
-    return scope
-
-
 def _load(store, conn, exemplar_id) -> Exemplar:
     return rehydrate(store, conn, f"exemplar-{exemplar_id}", Exemplar(exemplar_id))
 
@@ -192,7 +183,8 @@ def register_exemplar(store: EventStore, conn: Connection, cmd: RegisterExemplar
 def select_exemplar(store: EventStore, conn: Connection, cmd: SelectExemplar, ctx: CommandContext) -> Envelope:
     exemplar = _load(store, conn, cmd.exemplar_id)
     registered = store.load(conn, f"exemplar-{cmd.exemplar_id}")
-    data = exemplar.select(cmd, _scope(conn, cmd.province, cmd.scope_unit_id))
+    head_scope = orgchart.subtree(conn, cmd.province, cmd.scope_unit_id) if cmd.scope_unit_id else None
+    data = exemplar.select(cmd, head_scope)
     return record(store, conn, f"exemplar-{cmd.exemplar_id}", exemplar, EXEMPLAR_SELECTED, data,
                   ctx.caused_by(registered[0].id), project=OWN_EVENTS)
 
@@ -241,14 +233,15 @@ class RegisterExemplarSchema(Schema):
 
 
 class SelectExemplarSchema(Schema):
-    scope_unit_id = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                                  metadata={"description": "the unit the head leads"})
+    """Commended by the caller, within the caller's unit, on the server's date."""
+    scope_unit_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
+                                  metadata={"description": "the unit the head leads: the token's; if sent, must be it"})
     commendation = fields.String(required=True, validate=validate.Length(min=3, max=2000))
-    commended_on = fields.Date(load_default=None)
 
 
 class LearningSchema(Schema):
-    unit_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    unit_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
+                            metadata={"description": "the unit that organised it; a unit head's own by default"})
     held_on = fields.Date(required=True)
     participants = fields.Integer(required=True, validate=validate.Range(min=1))
     form = fields.String(required=True, validate=validate.Length(min=3, max=500),
@@ -290,11 +283,12 @@ class Exemplars(MethodView):
     def post(self, body):
         """Bước 1: đăng ký điển hình (theo mẫu: tập thể — trường, địa chỉ, điện thoại; cá nhân — họ tên,
         chức vụ, đơn vị, điện thoại)."""
-        auth.require_role("unit_head", "department")
+        principal = auth.require_role("unit_head", "department")
         province = auth.province_for(None)
+        unit_id = _unit_in_scope(principal, province, body["unit_id"])
         cmd = RegisterExemplar(exemplar_id=str(uuid.uuid4()), province=province, campaign_id=body["campaign_id"],
                                phase=body["phase"], kind=body["kind"], participant_id=body["participant_id"],
-                               unit_id=body["unit_id"], details=body[body["kind"]], achievements=body["achievements"])
+                               unit_id=unit_id, details=body[body["kind"]], achievements=body["achievements"])
         _execute(cmd, province, cmd.exemplar_id)
         return _exemplar(cmd.exemplar_id)
 
@@ -307,8 +301,9 @@ class Selection(MethodView):
         """Bước 1: thủ trưởng lựa chọn, biểu dương điển hình trong phạm vi quản lý của mình."""
         principal = auth.require_role("unit_head", "department")
         province = auth.province_for(_exemplar(exemplar_id)["province"])
-        cmd = SelectExemplar(exemplar_id, province, principal.subject, body["scope_unit_id"], body["commendation"],
-                             body["commended_on"] or datetime.now(timezone.utc).date())
+        head = scope.head_unit(principal) or principal.unit  # a department's unit, if its token names one
+        auth.check_own("scope_unit_id", body["scope_unit_id"], head, "Đơn vị quản lý")
+        cmd = SelectExemplar(exemplar_id, province, principal.subject, head, body["commendation"], today())
         _execute(cmd, province, exemplar_id)
         return _exemplar(exemplar_id)
 
@@ -319,12 +314,16 @@ class Learning(MethodView):
     @blp.response(201, ExemplarViewSchema)
     def post(self, body, exemplar_id):
         """Bước 3: đơn vị tổ chức học tập điển hình (ngày, đơn vị, số người, hình thức)."""
-        auth.require_role("unit_head", "department")
+        principal = auth.require_role("unit_head", "department")
         province = auth.province_for(_exemplar(exemplar_id)["province"])
+        unit_id = _unit_in_scope(principal, province, body["unit_id"])
+        if unit_id is None:
+            raise Invalid("Hãy nêu đơn vị tổ chức học tập (unit_id)",
+                          errors={"unit_id": ["required: the unit that organised the learning"]})
         rt = runtime()
         with rt.db.read() as conn:
             publicity = progression.require_step(conn, exemplar_id, province, 2)
-        cmd = OrganiseLearning(exemplar_id, province, str(uuid.uuid4()), body["unit_id"], body["held_on"],
+        cmd = OrganiseLearning(exemplar_id, province, str(uuid.uuid4()), unit_id, body["held_on"],
                                body["participants"], body["form"], publicity)
         _execute(cmd, province, exemplar_id)
         return _exemplar(exemplar_id)
@@ -355,6 +354,16 @@ class Progress(MethodView):
                 out.append({**target, "target": target["min"], "selected": selected,
                             "remaining": max(0, target["min"] - selected)})
         return out
+
+
+def _unit_in_scope(principal: auth.Principal, province: str, unit_id: str | None) -> str | None:
+    """The unit a request is about: a unit head's own by default, and never outside it."""
+    head = scope.head_unit(principal)
+    if head is None:
+        return unit_id
+    with runtime().db.read() as conn:
+        scope.require_within(conn, province, unit_id or head, head, "unit_id")
+    return unit_id or head
 
 
 def _exemplar(exemplar_id: str) -> dict:

@@ -9,11 +9,31 @@ from shared.envelope import Envelope
 from shared.eventstore import EventStore
 
 from services.registration import domain
-from services.registration.projections import OWN_EVENTS, units
+from services.registration.projections import OWN_EVENTS, known_criteria_sets, units
 
 
 def _record(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
     return record(store, conn, stream_id, aggregate, type_, data, ctx, project=OWN_EVENTS)
+
+
+def stream_of(kind: str, province: str, id_: str) -> str:
+    """The stream of a unit or cluster: its id is its province's own, so the stream names both."""
+    return f"{kind}-{province}:{id_}"
+
+
+def _load_in_province(store, conn, kind: str, province: str, aggregate):
+    """A unit or cluster of ``province`` and the stream it lives in. One registered before ids were
+    a province's own lives in the stream ``<kind>-<id>``: it is that province's only if its events
+    say so (another province's same id is not there for this one), and it stays in that stream."""
+    stream = stream_of(kind, province, aggregate.id)
+    history = store.load(conn, stream)
+    if not history:
+        legacy = store.load(conn, f"{kind}-{aggregate.id}")
+        if legacy and all(e.province == province for e in legacy):
+            stream, history = f"{kind}-{aggregate.id}", legacy
+    for event in history:
+        aggregate.apply(event.type, event.data, event.province)
+    return stream, aggregate
 
 
 def _campaign(store, conn, campaign_id: str | None) -> domain.Campaign | None:
@@ -25,7 +45,8 @@ def _campaign(store, conn, campaign_id: str | None) -> domain.Campaign | None:
 def launch_campaign(store: EventStore, conn: Connection, cmd: domain.LaunchCampaign,
                     ctx: CommandContext) -> Envelope:
     campaign = _campaign(store, conn, cmd.campaign_id)
-    data = campaign.launch(cmd, _campaign(store, conn, cmd.parent_campaign_id))
+    data = campaign.launch(cmd, _campaign(store, conn, cmd.parent_campaign_id),
+                           known_criteria_sets(conn, cmd.province, cmd.criteria_set_ids))
     return _record(store, conn, f"campaign-{cmd.campaign_id}", campaign, domain.CAMPAIGN_LAUNCHED, data, ctx)
 
 
@@ -50,31 +71,29 @@ def withdraw_registration(store: EventStore, conn: Connection, cmd: domain.Withd
 
 def register_unit(store: EventStore, conn: Connection, cmd: domain.RegisterUnit,
                   ctx: CommandContext) -> Envelope:
-    unit = rehydrate(store, conn, f"unit-{cmd.unit_id}", domain.Unit(cmd.unit_id))
-    parent = rehydrate(store, conn, f"unit-{cmd.parent_id}", domain.Unit(cmd.parent_id)) \
+    stream, unit = _load_in_province(store, conn, "unit", cmd.province, domain.Unit(cmd.unit_id))
+    parent = _load_in_province(store, conn, "unit", cmd.province, domain.Unit(cmd.parent_id))[1] \
         if cmd.parent_id else None
-    return _record(store, conn, f"unit-{cmd.unit_id}", unit, domain.UNIT_REGISTERED,
-                   unit.register(cmd, parent), ctx)
+    return _record(store, conn, stream, unit, domain.UNIT_REGISTERED, unit.register(cmd, parent), ctx)
 
 
 def add_member(store: EventStore, conn: Connection, cmd: domain.AddMember, ctx: CommandContext) -> Envelope:
-    unit = rehydrate(store, conn, f"unit-{cmd.unit_id}", domain.Unit(cmd.unit_id))
-    return _record(store, conn, f"unit-{cmd.unit_id}", unit, domain.MEMBER_ADDED, unit.add_member(cmd), ctx)
+    stream, unit = _load_in_province(store, conn, "unit", cmd.province, domain.Unit(cmd.unit_id))
+    return _record(store, conn, stream, unit, domain.MEMBER_ADDED, unit.add_member(cmd), ctx)
 
 
 def form_cluster(store: EventStore, conn: Connection, cmd: domain.FormCluster,
                  ctx: CommandContext) -> Envelope:
-    cluster = rehydrate(store, conn, f"cluster-{cmd.cluster_id}", domain.Cluster(cmd.cluster_id))
+    stream, cluster = _load_in_province(store, conn, "cluster", cmd.province, domain.Cluster(cmd.cluster_id))
     known = set(conn.execute(select(units.c.id).where(units.c.province == cmd.province,
                                                       units.c.id.in_(cmd.member_unit_ids))).scalars())
-    return _record(store, conn, f"cluster-{cmd.cluster_id}", cluster, domain.CLUSTER_FORMED,
-                   cluster.form(cmd, known), ctx)
+    return _record(store, conn, stream, cluster, domain.CLUSTER_FORMED, cluster.form(cmd, known), ctx)
 
 
 def sign_covenant(store: EventStore, conn: Connection, cmd: domain.SignCovenant,
                   ctx: CommandContext) -> Envelope:
-    cluster = rehydrate(store, conn, f"cluster-{cmd.cluster_id}", domain.Cluster(cmd.cluster_id))
-    return _record(store, conn, f"cluster-{cmd.cluster_id}", cluster, domain.COVENANT_SIGNED,
+    stream, cluster = _load_in_province(store, conn, "cluster", cmd.province, domain.Cluster(cmd.cluster_id))
+    return _record(store, conn, stream, cluster, domain.COVENANT_SIGNED,
                    cluster.sign(cmd, _campaign(store, conn, cmd.campaign_id)), ctx)
 
 

@@ -1,9 +1,13 @@
-"""Registration's own read model, updated in the same transaction as each decision."""
+"""Registration's own read model, updated in the same transaction as each decision, and what it
+keeps of evaluation's criteria sets (followed events).
+
+Ids a user chooses (units, clusters) are a province's own: their tables are keyed by
+(province, id), and every lookup names both."""
 import json
 from datetime import date
 
 from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, bindparam, update)
+                        UniqueConstraint, bindparam, false, select, update)
 
 from shared.db import DriverStatement, insert_row
 from shared.envelope import Envelope
@@ -43,12 +47,14 @@ registrations = Table(
     Column("status", String(20), nullable=False),
     Column("registered_on", Date, nullable=False),
     Column("pledges", Text, nullable=False),
+    Column("unit_id", String(100), nullable=True),  # the participant's unit, in the province
+    Column("imported", Boolean, nullable=False, server_default=false()),
 )
 
 units = Table(
     "units", metadata,
     Column("id", String(100), primary_key=True),
-    Column("province", String(16), nullable=False, index=True),
+    Column("province", String(16), primary_key=True, index=True),
     Column("name", String(300), nullable=False),
     Column("kind", String(30), nullable=False),
     Column("parent_id", String(100), nullable=True, index=True),
@@ -60,7 +66,7 @@ members = Table(
     "members", metadata,
     Column("unit_id", String(100), primary_key=True),
     Column("person_id", String(100), primary_key=True),
-    Column("province", String(16), nullable=False),
+    Column("province", String(16), primary_key=True),
     Column("name", String(300), nullable=False),
     Column("position", String(200), nullable=True),
     Column("individual_kind", String(20), nullable=False),
@@ -70,7 +76,7 @@ members = Table(
 clusters = Table(
     "clusters", metadata,
     Column("id", String(100), primary_key=True),
-    Column("province", String(16), nullable=False, index=True),
+    Column("province", String(16), primary_key=True, index=True),
     Column("name", String(300), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("member_unit_ids", Text, nullable=False),
@@ -86,6 +92,15 @@ covenants = Table(
     Column("signed_by", Text, nullable=False),
     Column("signed_on", Date, nullable=False),
     UniqueConstraint("cluster_id", "campaign_id", name="uq_covenant_cluster_campaign"),
+)
+
+# The criteria sets evaluation has defined, as far as registration has seen (a campaign names only
+# existing ones).
+criteria_sets = Table(
+    "criteria_sets", metadata,
+    Column("province", String(16), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
 )
 
 CAMPAIGN_DETAILS = ("deadlines", "target_groups", "content_areas", "criteria_set_ids", "award_plan",
@@ -111,7 +126,8 @@ def registration_row(event: Envelope) -> dict:
                 participant_id=p["participant_id"], participant_kind=p["kind"],
                 individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"],
                 late=d["late"], status="registered", registered_on=date.fromisoformat(d["registered_on"]),
-                pledges=json.dumps(d["pledges"], ensure_ascii=False))
+                pledges=json.dumps(d["pledges"], ensure_ascii=False), unit_id=p.get("unit_id"),
+                imported=d.get("imported", False))
 
 
 _COUNT_REGISTRATION = DriverStatement(update(campaigns).where(campaigns.c.id == bindparam("campaign"))
@@ -159,6 +175,24 @@ def on_covenant_signed(conn: Connection, event: Envelope) -> None:
         province=event.province, content=d["content"], signed_by=json.dumps(d["signed_by"]),
         signed_on=date.fromisoformat(d["signed_on"])))
 
+
+def on_criteria_set_defined(conn: Connection, event: Envelope) -> None:
+    """Evaluation's set, first defined or revised (a new version keeps its id)."""
+    d = event.data
+    key = (criteria_sets.c.province == event.province) & (criteria_sets.c.id == d["criteria_set_id"])
+    if conn.execute(select(criteria_sets.c.id).where(key)).first() is None:
+        conn.execute(criteria_sets.insert(), dict(province=event.province, id=d["criteria_set_id"], name=d["name"]))
+    else:
+        conn.execute(update(criteria_sets).where(key).values(name=d["name"]))
+
+
+def known_criteria_sets(conn: Connection, province: str, ids) -> set[str]:
+    return set(conn.execute(select(criteria_sets.c.id).where(criteria_sets.c.province == province,
+                                                             criteria_sets.c.id.in_(list(ids)))).scalars())
+
+
+# Followed events (other services') -> updater (applied by the consumer).
+FOLLOWED_EVENTS = {"evaluation.criteria_set.defined": on_criteria_set_defined}
 
 # The events of this service's own store, and the updater that follows each.
 OWN_EVENTS = {

@@ -3,6 +3,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 CAMPAIGN_KINDS = ("yearly", "peak", "thematic")
 ISSUER_LEVELS = ("ministry", "province", "department", "office", "commune", "school", "council")
+# The issuer level of a campaign launched by a person of a unit at each level (auth.UNIT_LEVELS):
+# a district's education office (Phòng GD&ĐT) issues as "office". A council (Hội đồng TĐKT)
+# issues as "council" whatever its unit's level: that comes from the caller's role.
+ISSUER_LEVEL_OF_UNIT = {"school": "school", "commune": "commune", "district": "office",
+                        "department": "department", "province": "province", "ministry": "ministry"}
 PARTICIPANT_KINDS = ("collective", "individual")
 INDIVIDUAL_KINDS = ("manager", "teacher", "staff", "worker", "student")
 TARGET_GROUPS = ("collective",) + INDIVIDUAL_KINDS
@@ -39,8 +44,11 @@ class LaunchCampaignSchema(Schema):
     province = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
     title = fields.String(required=True, validate=validate.Length(min=3, max=500))
     kind = fields.String(required=True, validate=validate.OneOf(CAMPAIGN_KINDS))
-    issuer = fields.String(required=True, validate=validate.Length(min=2, max=300))
-    issuer_level = fields.String(required=True, validate=validate.OneOf(ISSUER_LEVELS))
+    issuer = fields.String(load_default=None, validate=validate.Length(min=2, max=300),
+                           metadata={"description": "the caller's unit, from the token; if sent, must be it"})
+    issuer_level = fields.String(load_default=None, validate=validate.OneOf(ISSUER_LEVELS),
+                                 metadata={"description": "from the token (the unit's level, or council); "
+                                                          "if sent, must be it"})
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     registration_deadline = fields.Date(required=True)
@@ -103,9 +111,16 @@ class PledgeSchema(Schema):
 
 
 class RegisterSchema(Schema):
+    """The registration date is the server's (today in Vietnam): a body cannot name it."""
     participant = fields.Nested(ParticipantSchema, required=True)
     pledges = fields.List(fields.Nested(PledgeSchema), required=True, validate=validate.Length(min=1, max=50))
-    registered_on = fields.Date(load_default=None, metadata={"description": "defaults to today (UTC)"})
+
+
+class ImportRegistrationSchema(RegisterSchema):
+    """A historical registration entered from the records (operator, department): its date is
+    the one on the record, and it is marked imported."""
+    campaign_id = fields.String(required=True, validate=_id)
+    registered_on = fields.Date(required=True, metadata={"description": "the date on the historical record"})
 
 
 class WithdrawSchema(Schema):
@@ -128,7 +143,9 @@ class RegistrationSchema(Schema):
     individual_kind = fields.String(allow_none=True)
     name = fields.String()
     unit = fields.String()
+    unit_id = fields.String(allow_none=True)
     late = fields.Boolean()
+    imported = fields.Boolean(metadata={"description": "entered from historical records, not registered here"})
     status = fields.String()
     registered_on = fields.Date()
     pledges = fields.List(fields.Nested(PledgeViewSchema))
@@ -167,12 +184,26 @@ class ClusterSchema(Schema):
 
 
 class CovenantSchema(Schema):
+    """Signed on the day it is recorded (the server's date)."""
     campaign_id = fields.String(required=True, validate=_id)
     content = fields.String(required=True, validate=validate.Length(min=3, max=5000))
     signed_by = fields.List(fields.String(validate=_id), required=True, validate=validate.Length(min=1))
-    signed_on = fields.Date(required=True)
 
 
 class CovenantViewSchema(CovenantSchema):
     id = fields.String()
     cluster_id = fields.String()
+    signed_on = fields.Date()
+
+
+class KindCountSchema(Schema):
+    kind = fields.String()
+    campaigns = fields.Integer()
+    registrations = fields.Integer(metadata={"description": "not withdrawn"})
+
+
+class ProvinceCountSchema(Schema):
+    province = fields.String()
+    campaigns = fields.Integer()
+    registrations = fields.Integer(metadata={"description": "not withdrawn"})
+    by_kind = fields.List(fields.Nested(KindCountSchema))

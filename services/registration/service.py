@@ -13,8 +13,8 @@ SPEC = ServiceSpec(
     name="registration",
     title="Đăng ký thi đua (registration)",
     metadata=projections.metadata,
-    follows=("notifications",),
-    handlers=exemplars.FOLLOWED_EVENTS,
+    follows=("notifications", "evaluation"),  # publicity (step 2); the criteria sets a campaign names
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
 )

@@ -71,7 +71,8 @@ def test_a_process_refuses_a_database_behind_the_code_until_it_is_migrated(empty
     # (Alembic does not compare SQLite's unnamed unique constraints: the next test looks for that one)
     assert sorted((d[0], d[-1].name) for d in missing) == sorted([
         ("add_column", "sent"), ("add_column", "traceparent"), ("add_index", "ix_events_exemplar_correlation"),
-        ("add_table", "org_units"),
+        ("add_table", "org_units"), ("add_table", "criteria_sets"), ("add_column", "unit_id"),
+        ("add_column", "imported"),
         ("remove_column", "id"), ("remove_index", "ix_events_correlation"),
         ("remove_index", "ix_events_province_position"), ("remove_index", "ix_outbox_unsent"),
         *([("remove_constraint", "events_event_id_key")] if backend == "postgres" else [])])

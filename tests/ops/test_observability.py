@@ -23,8 +23,9 @@ from tests.unit.conftest import SECRET, token
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
-CAMPAIGN = {"title": "Thi đua dạy tốt", "kind": "yearly", "issuer": "Sở GD&ĐT", "issuer_level": "department",
+CAMPAIGN = {"title": "Thi đua dạy tốt", "kind": "yearly",
             "period_start": "2024-01-01", "period_end": "2024-12-31", "registration_deadline": "2099-04-30"}
+LAUNCHER = {"name": "Sở GD&ĐT", "unit_level": "department"}  # who launches: the token says
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def samples(text: str, name: str, **labels) -> float:
 def test_metrics_count_requests_by_route_and_status_with_their_latency(system):
     client = system.client("registration")
     before = client.get("/metrics").get_data(as_text=True)
-    assert client.post("/campaigns", json=CAMPAIGN, headers=token()).status_code == 201
+    assert client.post("/campaigns", json=CAMPAIGN, headers=token(**LAUNCHER)).status_code == 201
     assert client.post("/campaigns", json={}, headers=token()).status_code == 422
     assert client.get("/campaigns", headers={}).status_code == 401
     text = client.get("/metrics").get_data(as_text=True)
@@ -75,7 +76,7 @@ def test_every_log_line_of_a_request_names_the_service_the_province_the_correlat
     root.setLevel(logging.INFO)
     try:
         r = system.client("registration").post("/campaigns", json=CAMPAIGN, headers={
-            **token(), "X-Correlation-ID": "story-42", "traceparent": TRACEPARENT})
+            **token(**LAUNCHER), "X-Correlation-ID": "story-42", "traceparent": TRACEPARENT})
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
@@ -99,7 +100,7 @@ def test_the_trace_of_a_request_continues_in_the_record_and_in_the_consumer_that
     runner.handlers = {**runner.handlers, "registration.campaign.launched": recording}
 
     r = system.client("registration").post("/campaigns", json=CAMPAIGN,
-                                           headers={**token(), "traceparent": TRACEPARENT})
+                                           headers={**token(**LAUNCHER), "traceparent": TRACEPARENT})
     assert r.status_code == 201
     system.drain()
     [record] = [rec for rec in system.bus.records("thidua.registration")
@@ -114,7 +115,7 @@ def test_the_trace_of_a_request_continues_in_the_record_and_in_the_consumer_that
 
 def test_a_request_without_trace_context_starts_a_trace_of_its_own(system):
     client = system.client("registration")
-    assert client.post("/campaigns", json=CAMPAIGN, headers=token()).status_code == 201
+    assert client.post("/campaigns", json=CAMPAIGN, headers=token(**LAUNCHER)).status_code == 201
     system.drain()
     headers = [rec.header("traceparent") for rec in system.bus.records("thidua.registration")]
     assert headers and all(h is not None and h.decode().split("-")[1] != "0" * 32 for h in headers)
@@ -126,7 +127,7 @@ def test_the_worker_samples_backlog_store_position_lag_and_dead_letters(tmp_path
                 for s in ("registration", "evaluation")}
     from shared.service import create_web_app
     app = create_web_app(service_spec("registration"), settings["registration"], bus)
-    assert app.test_client().post("/campaigns", json=CAMPAIGN, headers=token()).status_code == 201
+    assert app.test_client().post("/campaigns", json=CAMPAIGN, headers=token(**LAUNCHER)).status_code == 201
     registration = app.extensions["runtime"]
     relay = registration.relay()
     WorkerSampler(registration, relay, None).sample()

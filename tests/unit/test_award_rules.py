@@ -18,6 +18,7 @@ from tests.driver import InProcess
 from tests.scenarios import (appraise, collective, criteria_set, decide, evaluate, individual, launch, nominate,
                              ok, register, uid)
 from tests.unit.conftest import SECRET, build_system, close_system
+from tests.scenarios import head_unit  # the unit of the scenarios' unit head
 
 P = "86"  # Vĩnh Long (Bến Tre merged into it on 01/07/2025)
 
@@ -579,7 +580,7 @@ def test_a_participant_whose_evaluation_failed_cannot_be_nominated_and_is_told_w
 def test_a_withdrawn_registration_cannot_be_nominated(d):
     e = teacher(d)
     ok(d.post("registration", f"/registrations/{e.registration_id}/withdrawal", {"reason": "Chuyển công tác"},
-              role="unit_head", province=P))
+              role="unit_head", province=P, unit=head_unit(P)))
     d.settle()
     with Unchanged(d, e):
         refused(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8), "nomination.withdrawn",

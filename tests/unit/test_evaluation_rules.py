@@ -15,6 +15,7 @@ import pytest
 from tests.driver import InProcess
 from tests.scenarios import criteria_set, evaluate, individual, launch, ok, register, uid
 from tests.unit.conftest import SECRET, build_system, close_system
+from tests.scenarios import head_unit  # the unit of the scenarios' unit head
 
 P = "86"  # Vĩnh Long
 
@@ -242,7 +243,7 @@ def test_a_withdrawn_registration_is_not_evaluated(d):
     set_id = a_set(d, [quantitative(code="a", threshold=1)])
     rid = teacher(d)
     ok(d.post("registration", f"/registrations/{rid}/withdrawal", {"reason": "Chuyển công tác"},
-              role="unit_head", province=P))
+              role="unit_head", province=P, unit=head_unit(P)))
     d.settle()
     r = evaluate(d, P, rid, set_id, {"a": 3})
     assert r.status == 409 and r.body["rule"] == "evaluation.withdrawn", r

@@ -41,12 +41,19 @@ def test_a_step_out_of_order_is_refused_naming_the_missing_step_and_stores_nothi
         assert conn.execute(select(events.c.event_id)).scalars().all() == before
 
 
-def test_a_head_selects_only_within_the_head_scope(d):
+def test_a_head_selects_only_within_the_head_scope_which_the_token_names(d):
     setup = s.exemplar_setup(d)
     exemplar_id = s.register_exemplar(d, s.VINH_LONG, setup)
-    refused = d.post("registration", f"/exemplars/{exemplar_id}/selection", {
-        "scope_unit_id": setup["learner"], "commendation": "Biểu dương"}, role="unit_head", province=s.VINH_LONG)
+    refused = d.post("registration", f"/exemplars/{exemplar_id}/selection", {"commendation": "Biểu dương"},
+                     role="unit_head", province=s.VINH_LONG, unit=setup["learner"])
     assert refused.status == 409 and refused.body["rule"] == "exemplar.head_scope"
+    claimed = d.post("registration", f"/exemplars/{exemplar_id}/selection", {
+        "scope_unit_id": setup["root"], "commendation": "Biểu dương"}, role="unit_head", province=s.VINH_LONG,
+        unit=setup["learner"])
+    assert claimed.status == 403 and claimed.body["rule"] == "auth.claims"
+    assert "scope_unit_id" in claimed.body["errors"]
+    assert s.ok(d.post("registration", f"/exemplars/{exemplar_id}/selection", {"commendation": "Biểu dương"},
+                       role="unit_head", province=s.VINH_LONG, unit=setup["root"]))["status"] == "selected"
 
 
 def test_the_registration_form_of_each_kind_is_required(d):

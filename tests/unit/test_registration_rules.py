@@ -3,22 +3,26 @@ import pytest
 
 from tests.unit.conftest import token
 
-CAMPAIGN = {"title": "Phong trào thi đua dạy tốt, học tốt", "kind": "yearly", "issuer": "Sở GD&ĐT Bến Tre",
-            "issuer_level": "department", "period_start": "2024-01-01", "period_end": "2025-10-31",
-            "registration_deadline": "2024-05-01"}
+# Who launches is the token's: the department of Bến Tre.
+DEPARTMENT = {"name": "Sở GD&ĐT Bến Tre", "unit_level": "department"}
+CAMPAIGN = {"title": "Phong trào thi đua dạy tốt, học tốt", "kind": "yearly", "period_start": "2024-01-01",
+            "period_end": "2025-10-31", "registration_deadline": "2024-05-01"}
 TEACHER = {"participant_id": "gv-1", "kind": "individual", "individual_kind": "teacher",
            "name": "Lê Văn Minh", "unit": "Trường THCS An Hội"}
 PLEDGE = {"content": "Hoàn thành xuất sắc nhiệm vụ", "start": "2024-01-15", "end": "2024-12-31"}
 
 
-def launch(system, **over):
-    r = system.client("registration").post("/campaigns", json={**CAMPAIGN, **over}, headers=token())
+def launch(system, headers=None, **over):
+    r = system.client("registration").post("/campaigns", json={**CAMPAIGN, **over},
+                                           headers=headers or token(**DEPARTMENT))
     assert r.status_code == 201, r.json
     return r.json["id"]
 
 
 def register(system, cid, on="2024-04-30", headers=None, **over):
-    body = {"participant": TEACHER, "pledges": [PLEDGE], "registered_on": on, **over}
+    """Registered on ``on`` by the server's clock (the body never says when)."""
+    system.clock.set(on)
+    body = {"participant": TEACHER, "pledges": [PLEDGE], **over}
     return system.client("registration").post(f"/campaigns/{cid}/registrations", json=body,
                                               headers=headers or token())
 
@@ -75,7 +79,7 @@ def test_a_pledge_that_ends_before_it_starts_is_refused(system):
 
 def test_a_campaign_period_must_end_after_it_starts(system):
     r = system.client("registration").post(
-        "/campaigns", json={**CAMPAIGN, "period_end": "2023-12-31"}, headers=token())
+        "/campaigns", json={**CAMPAIGN, "period_end": "2023-12-31"}, headers=token(**DEPARTMENT))
     assert r.status_code == 409 and r.json["rule"] == "campaign.period_order"
 
 
@@ -88,7 +92,7 @@ def test_launching_needs_a_valid_token_of_a_launching_role(system, headers, stat
 
 def test_a_province_cannot_launch_for_another(system):
     r = system.client("registration").post("/campaigns", json={**CAMPAIGN, "province": "52"},
-                                           headers=token(provinces=("83",)))
+                                           headers=token(provinces=("83",), **DEPARTMENT))
     assert r.status_code == 403
 
 
@@ -129,5 +133,5 @@ def test_validation_errors_are_in_vietnamese_and_name_the_field(system):
 
 def test_a_body_that_is_not_json_is_a_clear_400(system):
     r = system.client("registration").post("/campaigns", data="{not json", headers={
-        **token(), "Content-Type": "application/json"})
+        **token(**DEPARTMENT), "Content-Type": "application/json"})
     assert r.status_code == 400 and "JSON" in r.json["message"]

@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (Boolean, Column, Integer, MetaData, String, Table, create_engine, delete, insert,
-                        select, update)
+                        make_url, select, update)
 from sqlalchemy.exc import IntegrityError
 
 from shared.auth import AUTHORITY_LEVELS, ROLES, UNIT_LEVELS
@@ -139,7 +140,14 @@ class Directory:
         self.engine = create_engine(url, connect_args={"timeout": 15} if url.startswith("sqlite") else {})
 
     def create(self) -> "Directory":
-        metadata.create_all(self.engine)
+        """Its tables, made if missing (and the SQLite file's folder)."""
+        url = make_url(str(self.engine.url))
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            metadata.create_all(self.engine)
+            Path(url.database).chmod(0o600)  # password hashes: the owner's only
+        else:
+            metadata.create_all(self.engine)
         return self
 
     # -- people ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from identity import cli as identity_cli
 from shared import auth
 from shared.audit_cli import audit_command
 from shared.ops import commands as ops
@@ -74,17 +75,27 @@ def setup(names: str | None, topics: bool, as_json: bool) -> None:
 @click.option("--role", required=True, type=click.Choice(auth.ROLES))
 @click.option("--province", "provinces", required=True, multiple=True, help="repeat for several")
 @click.option("--subject", default="dev-user")
+@click.option("--name", default=None, help="display name")
+@click.option("--unit", default=None, help="id of the caller's unit")
+@click.option("--unit-level", default=None, type=click.Choice(auth.UNIT_LEVELS))
+@click.option("--authority", default=None, type=click.Choice(auth.AUTHORITY_LEVELS))
 @click.option("--ttl", default=8 * 3600, show_default=True, help="seconds")
 @click.option("--json", "as_json", is_flag=True)
-def token(role: str, provinces: tuple[str, ...], subject: str, ttl: int, as_json: bool) -> None:
-    """Mint a bearer token signed with JWT_SECRET (or the embedded default's key)."""
+def token(role: str, provinces: tuple[str, ...], subject: str, name: str | None, unit: str | None,
+          unit_level: str | None, authority: str | None, ttl: int, as_json: bool) -> None:
+    """Mint a bearer token signed with JWT_SECRET (or the embedded default's key). People sign in
+    at the identity provider instead; this is for operators and tests."""
     settings = _settings("registration")
+    claims = {"name": name, "unit": unit, "unit_level": unit_level, "authority": authority}
     value = auth.mint(settings.jwt_secret, subject, role, list(provinces), ttl,
-                      settings.jwt_issuer, settings.jwt_audience)
-    _emit(as_json, {"token": value, "role": role, "provinces": list(provinces)}, value)
+                      settings.jwt_issuer, settings.jwt_audience, **claims)
+    _emit(as_json, {"token": value, "role": role, "provinces": list(provinces),
+                    **{k: v for k, v in claims.items() if v is not None}}, value)
 
 
 main.add_command(audit_command)
+for _command in identity_cli.COMMANDS:
+    main.add_command(_command)
 for _command in ops.COMMANDS:
     main.add_command(_command)
 

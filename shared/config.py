@@ -10,7 +10,13 @@
 | ``KAFKA_MAX_POLL_INTERVAL_MS`` | consumer rebalance/poll limit (small on Tansu) | ``10000`` |
 | ``KAFKA_FETCH_MIN_BYTES`` / ``KAFKA_FETCH_MAX_WAIT_MS`` | a consumer's fetch is answered when this much is there, or after this wait (on Apache Kafka a longer wait saves idle round trips) | ``1`` / ``100`` |
 | ``JWT_SECRET`` | HMAC key that signs bearer tokens (HS256), 32 characters or more | none: required |
-| ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of tokens | ``thidua`` / ``thidua`` |
+| ``JWT_ISSUER`` / ``JWT_AUDIENCE`` | expected ``iss`` / ``aud`` of HS256 tokens | ``thidua`` / ``thidua`` |
+| ``OIDC_ISSUER`` | the OpenID Connect provider whose RS256/ES256 access tokens are accepted (its ``iss``, exactly); empty: HS256 tokens only | none |
+| ``OIDC_AUDIENCE`` | the ``aud`` its tokens must name | ``thidua`` |
+| ``OIDC_JWKS_URL`` | its key set | ``jwks_uri`` of ``<issuer>/.well-known/openid-configuration``, else ``<issuer>/.well-known/jwks.json`` |
+| ``OIDC_JWKS_CACHE_S`` | how long a fetched key set is used before it is fetched again (an unknown ``kid`` fetches it at once, at most every 30 s) | ``300`` |
+| ``OIDC_REVOCATION_URL`` | the list of revoked token ids (``{"revoked": [jti, ...]}``); empty: no revocation check | none |
+| ``OIDC_REVOCATION_CACHE_S`` | how long that list is used before it is fetched again: a revoked token is refused within this time | ``5`` |
 | ``CHAIN_KEY`` | secret key of the events' hash chain (HMAC-SHA-256); without it the chain is plain SHA-256 and proves order and integrity but not authorship | none |
 | ``DATA_DIR`` | folder of the SQLite files | ``data`` |
 | ``TOPIC_RETENTION_MS`` | ``retention.ms`` of the service topics (``-1``: kept for ever) | ``-1`` |
@@ -47,6 +53,12 @@ class Settings:
     worker_metrics_port: int | None = None
     fetch_min_bytes: int = KafkaSettings.fetch_min_bytes
     fetch_max_wait_ms: int = KafkaSettings.fetch_max_wait_ms
+    oidc_issuer: str = ""
+    oidc_audience: str = "thidua"
+    oidc_jwks_url: str = ""
+    oidc_jwks_cache_s: float = 300.0
+    oidc_revocation_url: str = ""
+    oidc_revocation_cache_s: float = 5.0
 
     @property
     def topic(self) -> str:
@@ -95,4 +107,10 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         worker_metrics_port=int(env["WORKER_METRICS_PORT"]) if env.get("WORKER_METRICS_PORT") else None,
         fetch_min_bytes=int(env.get("KAFKA_FETCH_MIN_BYTES", KafkaSettings.fetch_min_bytes)),
         fetch_max_wait_ms=int(env.get("KAFKA_FETCH_MAX_WAIT_MS", KafkaSettings.fetch_max_wait_ms)),
+        oidc_issuer=env.get("OIDC_ISSUER", ""),
+        oidc_audience=env.get("OIDC_AUDIENCE") or "thidua",
+        oidc_jwks_url=env.get("OIDC_JWKS_URL", ""),
+        oidc_jwks_cache_s=float(env.get("OIDC_JWKS_CACHE_S") or 300),
+        oidc_revocation_url=env.get("OIDC_REVOCATION_URL", ""),
+        oidc_revocation_cache_s=float(env.get("OIDC_REVOCATION_CACHE_S") or 5),
     )

@@ -110,8 +110,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     logs.init_app(app, spec.name)
     metrics.init_app(app, spec.name)
     api = Api(app)
-    auth.init_app(app, runtime.settings.jwt_secret, runtime.settings.jwt_issuer,
-                  runtime.settings.jwt_audience)
+    auth.init_app(app, auth.Verifier.from_settings(runtime.settings))
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):

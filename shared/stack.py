@@ -1,8 +1,10 @@
-"""The whole system on one machine: Tansu, four services under gunicorn, their workers.
+"""The whole system on one machine: Tansu, the identity provider and four services under gunicorn, their workers.
 
 ``make run`` runs ``python -m shared.stack``; the end-to-end tests and the
 benchmark start the same :class:`Stack`. Every child process gets its settings
-through the environment, exactly as in production.
+through the environment, exactly as in production. The embedded issuer (``identity/``)
+stands in for a province's identity provider: every service accepts its tokens
+(``OIDC_*``) beside the HS256 tokens of the stack's secret.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from shared.broker import TansuBroker, free_port
 
 SERVICES = ("registration", "evaluation", "awards", "notifications")
 DEFAULT_PORTS = {"registration": 8001, "evaluation": 8002, "awards": 8003, "notifications": 8004}
+IDENTITY_PORT = 8000
 WORKER_METRICS_PORTS = {"registration": 9101, "evaluation": 9102, "awards": 9103, "notifications": 9104}
 
 
@@ -44,6 +47,7 @@ class Stack:
     data_dir: Path
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     broker_port: int = 9092
+    identity_port: int = IDENTITY_PORT
     web_workers: int = 2
     web_threads: int = 4
     database_urls: dict[str, str] = field(default_factory=dict)
@@ -57,10 +61,20 @@ class Stack:
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, **kw) -> "Stack":
-        return cls(data_dir, ports={s: free_port() for s in SERVICES}, broker_port=free_port(), **kw)
+        return cls(data_dir, ports={s: free_port() for s in SERVICES}, broker_port=free_port(),
+                   identity_port=free_port(), **kw)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def identity_url(self) -> str:
+        """The embedded issuer: its URL is every token's ``iss``."""
+        return f"http://127.0.0.1:{self.identity_port}"
+
+    @property
+    def identity_database_url(self) -> str:
+        return f"sqlite:///{self.data_dir}/identity.db"
 
     @property
     def secret(self) -> str:
@@ -71,7 +85,11 @@ class Stack:
                "CHAIN_KEY": local_secret(self.data_dir, "chain_key"),
                "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap if self.broker else
                f"127.0.0.1:{self.broker_port}",
-               "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1", **self.extra_env}
+               "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1",
+               "OIDC_ISSUER": self.identity_url, "OIDC_AUDIENCE": "thidua",
+               "OIDC_REVOCATION_URL": f"{self.identity_url}/oauth/revoked",
+               "IDENTITY_ISSUER": self.identity_url, "IDENTITY_DATABASE_URL": self.identity_database_url,
+               **self.extra_env}
         env["DATABASE_URL"] = self.database_urls.get(service, f"sqlite:///{self.data_dir}/{service}.db")
         env["THIDUA_SERVICE"] = service  # names the service on gunicorn's own log lines
         if self.test_clock:
@@ -94,6 +112,7 @@ class Stack:
         self.broker = TansuBroker(self.broker_port, self.data_dir / "logs" / "broker.log").start()
         try:
             self.setup()
+            self.start_identity()
             for service in SERVICES:
                 self.start_web(service)
                 self.start_worker(service)
@@ -109,6 +128,29 @@ class Stack:
                        env={**self.env("registration"), "SETUP_SERVICES": ",".join(SERVICES),
                             **{f"DATABASE_URL_{s.upper()}": self.env(s)["DATABASE_URL"] for s in SERVICES}},
                        check=True, stdout=subprocess.DEVNULL)
+
+    def start_identity(self) -> subprocess.Popen:
+        """The issuer, its directory and first key made here, before its gunicorn workers race to."""
+        from identity import settings as identity_settings
+        from identity.directory import Directory
+        from identity.keys import KeyRing
+        settings = identity_settings.load(self.env("identity"))
+        Directory(settings.database_url).create()
+        KeyRing.load_or_create(settings.keys_file)
+        return self._spawn("identity-web", [
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.identity_port}",
+            "--workers", "2", "--worker-class", "gthread", "--threads", "2", "--graceful-timeout", "5",
+            "--no-control-socket", "identity.app:create_app()"], "identity")
+
+    def seed_demo(self) -> None:
+        """The demo province (identity/demo.py): its people and clients in the issuer's directory,
+        its units in registration. Idempotent."""
+        from identity import demo
+        from identity.directory import Directory
+        from shared import auth
+        demo.seed_directory(Directory(self.identity_database_url))
+        demo.seed_units(self.url("registration"),
+                        auth.mint(self.secret, "demo-seed", "department", [demo.PROVINCE], 300))
 
     def _spawn(self, name: str, args: list[str], service: str,
                extra: dict[str, str] | None = None) -> subprocess.Popen:
@@ -140,10 +182,11 @@ class Stack:
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
-        for service in SERVICES:
+        for service in ("identity", *SERVICES):
+            url = self.identity_url if service == "identity" else self.url(service)
             while True:
                 try:
-                    if requests.get(self.url(service) + "/ready", timeout=2).status_code == 200:
+                    if requests.get(url + "/ready", timeout=2).status_code == 200:
                         break
                 except requests.RequestException:
                     pass
@@ -184,15 +227,21 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT explicitly: a background job ignores it
         signal.signal(sig, lambda *_: stop.update(now=True))
     try:
+        from identity import demo
         stack.start()
+        stack.seed_demo()
         print("Hệ thống thi đua, khen thưởng đang chạy (the system is running):")
         print(f"  broker (Tansu)  {stack.broker.bootstrap}")
+        print(f"  identity        {stack.identity_url}   (sign in: POST /oauth/token; keys: /.well-known/jwks.json)")
         for service in SERVICES:
             print(f"  {service:<14}  {stack.url(service)}   (OpenAPI: {stack.url(service)}/openapi.json)")
         print(f"  metrics         {stack.url('registration')}/metrics (each service); workers on ports "
               f"{', '.join(str(p) for p in WORKER_METRICS_PORTS.values())}")
         print(f"  data and logs   {data_dir}")
-        print("  a token:        .venv/bin/thidua token --role department --province 83")
+        print(f"Tỉnh mẫu Vĩnh Long (86), demo users (sign in with curl, README «Signing in»):\n{demo.table()}")
+        print(f"  a token:        curl -s {stack.identity_url}/oauth/token -d grant_type=password "
+              f"-d client_id={demo.SIGN_IN_CLIENT} -d username=hung.nv -d password=hung.nv-86")
+        print("  (operators:     .venv/bin/thidua token --role department --province 86)")
         print("Ctrl-C stops every process.", flush=True)
         while not stop["now"]:
             dead = [n for n, p in stack.processes.items() if p.poll() is not None]

@@ -34,7 +34,8 @@ WEB_PORTS = {"registration": 8001, "evaluation": 8002, "awards": 8003, "notifica
 APP_CONTAINERS = {f"{svc}-{kind}": svc for svc in SERVICES for kind in ("web", "worker")}
 COMMON_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "TOPIC_PARTITIONS", "KAFKA_REPLICATION_FACTOR",
               "KAFKA_MAX_POLL_INTERVAL_MS", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "CHAIN_KEY",
-              "PROMETHEUS_MULTIPROC_DIR", "WORKER_METRICS_PORT")
+              "PROMETHEUS_MULTIPROC_DIR", "WORKER_METRICS_PORT",
+              "OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL", "OIDC_REVOCATION_URL")
 TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x"}
 
 
@@ -684,7 +685,7 @@ def test_dockerfile_installs_the_project_and_has_no_entrypoint():
     pip_runs = [r for r in runs if re.search(r"\bpip install\b", r)]
     assert pip_runs and all("--no-cache-dir" in r for r in pip_runs)
     copied = " ".join(rest for kw, rest in instructions if kw == "COPY")
-    for needed in ("pyproject.toml", "shared", "services"):
+    for needed in ("pyproject.toml", "shared", "services", "identity"):  # shared.cli imports identity
         assert needed in copied, needed
     assert not [kw for kw, _ in instructions if kw == "ENTRYPOINT"]
     cmd = " ".join(rest for kw, rest in instructions if kw == "CMD")

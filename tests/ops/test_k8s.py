@@ -523,7 +523,8 @@ def problems_settings(objs: list[dict]) -> list[str]:
 
     problems = []
     shared_keys = ("JWT_SECRET", "CHAIN_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "TOPIC_PREFIX",
-                   "TOPIC_PARTITIONS", "KAFKA_BOOTSTRAP_SERVERS")
+                   "TOPIC_PARTITIONS", "KAFKA_BOOTSTRAP_SERVERS", "OIDC_ISSUER", "OIDC_AUDIENCE",
+                   "OIDC_REVOCATION_URL")
     seen: dict[str, set] = {key: set() for key in shared_keys}
     for svc in SERVICES:
         for component in ("web", "worker"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -21,7 +21,7 @@ from shared.blueprint import Blueprint
 from shared.envelope import Envelope
 from shared.errors import NotFound, RuleViolation
 from shared.eventstore import EventStore
-from shared.service import execute, runtime
+from shared.service import execute, runtime, today
 
 from services.evaluation.projections import metadata
 
@@ -132,7 +132,6 @@ class ReviewSchema(Schema):
     assessment = fields.String(required=True, validate=validate.Length(min=5, max=10000))
     outcomes = fields.List(fields.Nested(OutcomeSchema), required=True, validate=validate.Length(min=1))
     council = fields.Nested(CouncilVoteSchema, required=True)
-    reviewed_on = fields.Date(load_default=None)
 
 
 class ReviewViewSchema(Schema):
@@ -156,7 +155,7 @@ class ReviewResource(MethodView):
         with runtime().db.read() as conn:
             last_learning = progression.require_step(conn, exemplar_id, province, 3)
         cmd = ReviewExemplar(exemplar_id, province, body["assessment"], tuple(body["outcomes"]), body["council"],
-                             body["reviewed_on"] or datetime.now(timezone.utc).date(), last_learning)
+                             today(), last_learning)
         execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id))
         return _review(exemplar_id)
 

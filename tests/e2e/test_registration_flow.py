@@ -22,8 +22,8 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-def _headers(stack, province="83", role="department"):
-    return {"Authorization": "Bearer " + auth.mint(stack.secret, "e2e-user", role, [province])}
+def _headers(stack, province="83", role="department", subject="e2e-user"):
+    return {"Authorization": "Bearer " + auth.mint(stack.secret, subject, role, [province])}
 
 
 def _until(fetch, timeout_s=30.0):
@@ -59,8 +59,9 @@ def test_a_registration_reaches_evaluation_awards_and_notifications(stack):
         f"{stack.url('awards')}/campaigns/{cid}/participants", headers=h).json())
     assert [p["registration_id"] for p in participants] == [rid]
 
-    inbox = _until(lambda: [m for m in requests.get(f"{stack.url('notifications')}/inbox/gv-001",
-                                                    headers=h).json()
+    teacher = _headers(stack, role="participant", subject="gv-001")  # an inbox is its recipient's
+    inbox = _until(lambda: [m for m in requests.get(f"{stack.url('notifications')}/inbox",
+                                                    headers=teacher).json()
                             if m["event_type"] == "registration.participant.registered"])
     assert len(inbox) == 1 and "Dạy tốt, học tốt" in inbox[0]["body"]
 
@@ -108,5 +109,6 @@ def test_stopping_and_starting_again_loses_nothing_and_applies_nothing_twice(sta
     OverHttp(stack).settle()  # everything republished has been consumed again
     candidates = requests.get(f"{stack.url('evaluation')}/campaigns/{cid}/candidates", headers=h).json()
     assert sorted(c["registration_id"] for c in candidates) == sorted([before, after])
-    inbox = requests.get(f"{stack.url('notifications')}/inbox/gv-restart", headers=h).json()
+    inbox = requests.get(f"{stack.url('notifications')}/inbox/gv-restart",
+                         headers=_headers(stack, role="participant", subject="gv-restart")).json()
     assert len(inbox) == 1  # the republished registration did not notify twice

@@ -1,5 +1,6 @@
-"""Evaluation's revision 0006: criteria sets keyed by (province, id), on SQLite and PostgreSQL,
-keeping the rows an installation already has."""
+"""Revisions 0006, on SQLite and PostgreSQL, keeping the rows an installation already has:
+evaluation's criteria sets keyed by (province, id); notifications' people, and its flat list of
+units folded into its organisation chart."""
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,8 @@ SET = ("INSERT INTO criteria_sets (id, province, version, name, applies_to, crit
 @pytest.fixture
 def database(request, tmp_path):
     def make(backend: str) -> Database:
-        return Database(f"sqlite:///{tmp_path / 'evaluation.db'}" if backend == "sqlite"
-                        else request.getfixturevalue("fresh_pg_database")("evaluation-0006"))
+        return Database(f"sqlite:///{tmp_path / f'db-{len(made)}.db'}" if backend == "sqlite"
+                        else request.getfixturevalue("fresh_pg_database")("migrations-0006"))
     made = []
     yield lambda backend: made.append(make(backend)) or made[-1]
     for db in made:
@@ -58,3 +59,27 @@ def test_0006_downgrades_to_the_old_key_and_upgrades_again(database, backend):
     migrations.upgrade(db, "evaluation")
     with db.read() as conn:
         assert migrations.differences(conn, "evaluation") == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_notifications_units_move_into_its_org_chart_and_come_back_on_downgrade(database, backend):
+    db = database(backend)
+    migrations.upgrade(db, "notifications", "0005")
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO units (id, province, name) VALUES ('thcs-ba-tri', '86', 'Trường THCS Ba Tri')"))
+        conn.execute(text("INSERT INTO org_units (province, id, parent_id, name, kind, level) VALUES"
+                          " ('86', 'so', NULL, 'Sở GD&ĐT', 'department', 'department')"))
+        conn.execute(text("INSERT INTO units (id, province, name) VALUES ('so', '86', 'Sở GD&ĐT')"))
+    migrations.upgrade(db, "notifications")
+    with db.read() as conn:
+        assert migrations.differences(conn, "notifications") == []
+        assert conn.execute(text("SELECT province, id, kind FROM org_units ORDER BY id")).all() == [
+            ("86", "so", "department"), ("86", "thcs-ba-tri", "other")]  # a unit already in the chart stays as is
+    with db.write(sqlalchemy_transaction=True) as conn:
+        command.downgrade(migrations.alembic_config("notifications", conn), "0005")
+    with db.read() as conn:
+        assert conn.execute(text("SELECT id, province FROM units ORDER BY id")).all() == [
+            ("so", "86"), ("thcs-ba-tri", "86")]
+    migrations.upgrade(db, "notifications")
+    with db.read() as conn:
+        assert migrations.differences(conn, "notifications") == []

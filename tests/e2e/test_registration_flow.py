@@ -64,6 +64,9 @@ def test_a_registration_reaches_evaluation_awards_and_notifications(stack):
                                                     headers=teacher).json()
                             if m["event_type"] == "registration.participant.registered"])
     assert len(inbox) == 1 and "Dạy tốt, học tốt" in inbox[0]["body"]
+    for other in (_headers(stack, role="participant", subject="gv-002"), h):  # another teacher, the department
+        refused = requests.get(f"{stack.url('notifications')}/inbox/gv-001", headers=other)
+        assert refused.status_code == 403 and refused.json()["rule"] == "notifications.inbox_reader", refused.text
 
 
 def test_another_province_sees_none_of_it(stack):

@@ -421,3 +421,19 @@ def test_a_candidate_registered_without_a_unit_is_left_to_the_provinces_council(
     r = by_council(d, rid, set_id, unit=ids["office"])
     assert r.status == 403 and r.body["rule"] == "evaluation.council_scope", r
     assert ok(by_council(d, rid, set_id))["passed"] is True
+
+
+def test_an_exemplar_review_is_dated_by_the_server_and_a_date_in_the_body_is_refused(d):
+    from tests import scenarios
+    from tools import demo
+    setup = scenarios.exemplar_setup(d, P)
+    exemplar_id = scenarios.register_exemplar(d, P, setup)
+    for number in (1, 2, 3):
+        ok(scenarios.STEP_CALLS[number](d, P, exemplar_id, setup))
+        d.settle()
+    _, service, path, role, body = demo.step_requests(exemplar_id, setup)[3]
+    d.at("2024-10-02")
+    back_dated = d.post(service, path, {**body, "reviewed_on": "2024-09-01"}, role=role, province=P)
+    assert back_dated.status == 422 and "reviewed_on" in back_dated.body["errors"]["json"], back_dated
+    assert d.get(service, path, province=P).status == 404
+    assert ok(d.post(service, path, body, role=role, province=P))["reviewed_on"] == "2024-10-02"

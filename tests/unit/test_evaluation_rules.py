@@ -437,3 +437,19 @@ def test_an_exemplar_review_is_dated_by_the_server_and_a_date_in_the_body_is_ref
     assert back_dated.status == 422 and "reviewed_on" in back_dated.body["errors"]["json"], back_dated
     assert d.get(service, path, province=P).status == 404
     assert ok(d.post(service, path, body, role=role, province=P))["reviewed_on"] == "2024-10-02"
+
+
+def test_a_units_council_reviews_only_how_its_own_units_learned_from_an_exemplar(d):
+    from tests import scenarios
+    from tools import demo
+    setup = scenarios.exemplar_setup(d, P)  # the Sở, and two schools under it: the exemplar and the learner
+    exemplar_id = scenarios.register_exemplar(d, P, setup)
+    for number in (1, 2, 3):
+        ok(scenarios.STEP_CALLS[number](d, P, exemplar_id, setup))
+        d.settle()
+    _, service, path, role, body = demo.step_requests(exemplar_id, setup)[3]
+    other = d.post(service, path, body, role=role, province=P, unit=setup["school"])
+    assert other.status == 403 and other.body["rule"] == "exemplar.review_scope", other
+    assert setup["learner"] in other.body["message"]
+    assert d.get(service, path, province=P).status == 404
+    ok(d.post(service, path, body, role=role, province=P, unit=setup["root"]))  # the Sở's own council

@@ -1,6 +1,5 @@
 """HTTP API of evaluation: criteria sets, candidates, evaluations (bình xét)."""
 import json
-from datetime import datetime, timezone
 
 from flask.views import MethodView
 from sqlalchemy import select
@@ -8,7 +7,7 @@ from sqlalchemy import select
 from shared import auth
 from shared.blueprint import Blueprint
 from shared.errors import NotFound
-from shared.service import execute, runtime
+from shared.service import execute, runtime, today
 
 from services.evaluation import domain, handlers
 from services.evaluation.projections import candidates, criteria_sets, evaluations
@@ -32,15 +31,16 @@ class CriteriaSets(MethodView):
         cmd = domain.DefineCriteriaSet(criteria_set_id=body["id"], province=province, name=body["name"],
                                        applies_to=tuple(body["applies_to"]), criteria=tuple(body["criteria"]),
                                        source=body["source"])
-        execute(handlers.COMMAND_HANDLERS, cmd, province, f"criteria-{cmd.criteria_set_id}")
-        return _criteria_set(cmd.criteria_set_id)
+        execute(handlers.COMMAND_HANDLERS, cmd, province, f"criteria-{province}:{cmd.criteria_set_id}")
+        return _criteria_set(cmd.criteria_set_id, (province,))
 
     @blp.response(200, CriteriaSetViewSchema(many=True))
     def get(self):
         with runtime().db.read() as conn:
-            ids = conn.execute(select(criteria_sets.c.id).where(
-                criteria_sets.c.province.in_(auth.provinces_visible()))).scalars().all()
-        return [_criteria_set(i) for i in ids]
+            rows = conn.execute(select(criteria_sets).where(
+                criteria_sets.c.province.in_(auth.provinces_visible()))
+                .order_by(criteria_sets.c.province, criteria_sets.c.id)).mappings().all()
+        return [_view(r) for r in rows]
 
 
 @blp.route("/criteria-sets/<criteria_set_id>")
@@ -57,13 +57,13 @@ class Evaluations(MethodView):
     def post(self, body):
         """Bình xét một đăng ký thi đua theo bộ tiêu chí, với minh chứng cho từng tiêu chí.
         Gửi lại khi minh chứng được sửa: một vòng bình xét mới, lịch sử được giữ."""
-        auth.require_role(*EVALUATORS)
+        council = auth.require_role(*EVALUATORS)
         province = auth.province_for(_candidate(body["registration_id"], missing_ok=True).get("province")
                                      or None)
         cmd = domain.EvaluateRegistration(
             registration_id=body["registration_id"], province=province,
-            criteria_set_id=body["criteria_set_id"], evidence=body["evidence"],
-            evaluated_on=body["evaluated_on"] or datetime.now(timezone.utc).date(), note=body["note"])
+            criteria_set_id=body["criteria_set_id"], evidence=body["evidence"], evaluated_on=today(),
+            council_unit=council.unit, note=body["note"])
         execute(handlers.COMMAND_HANDLERS, cmd, province, f"registration-{cmd.registration_id}")
         return _evaluations(cmd.registration_id)[-1]
 
@@ -108,13 +108,19 @@ def _candidate(registration_id: str, missing_ok: bool = False) -> dict:
     return dict(row or {})
 
 
-def _criteria_set(criteria_set_id: str) -> dict:
+def _criteria_set(criteria_set_id: str, provinces: tuple[str, ...] | None = None) -> dict:
+    """The set of that id in the caller's province (the first of them, for a token of several)."""
     with runtime().db.read() as conn:
         row = conn.execute(select(criteria_sets).where(
             criteria_sets.c.id == criteria_set_id,
-            criteria_sets.c.province.in_(auth.provinces_visible()))).mappings().first()
+            criteria_sets.c.province.in_(provinces or auth.provinces_visible()))
+            .order_by(criteria_sets.c.province)).mappings().first()
     if row is None:
         raise NotFound(f"Không có bộ tiêu chí {criteria_set_id}")
+    return _view(row)
+
+
+def _view(row) -> dict:
     return {**row, "applies_to": json.loads(row["applies_to"]), "criteria": json.loads(row["criteria"])}
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared.errors import Invalid, RuleViolation
+from shared.errors import Forbidden, Invalid, RuleViolation
 
 CRITERIA_SET_DEFINED = "evaluation.criteria_set.defined"
 REGISTRATION_EVALUATED = "evaluation.registration.evaluated"
@@ -51,7 +51,8 @@ class EvaluateRegistration:
     province: str
     criteria_set_id: str
     evidence: dict[str, Any]
-    evaluated_on: date
+    evaluated_on: date  # the server's date, never the caller's
+    council_unit: str | None = None  # a unit's council (the token's unit claim); None: the province's
     note: str | None = None
 
 
@@ -65,8 +66,6 @@ class CriteriaSet:
     criteria: list[dict[str, Any]] = field(default_factory=list)
 
     def define(self, cmd: DefineCriteriaSet) -> dict[str, Any]:
-        if self.version and self.province != cmd.province:
-            raise RuleViolation(f"Bộ tiêu chí {self.id} thuộc tỉnh khác", rule="criteria_set.province")
         codes = [c["code"] for c in cmd.criteria]
         if len(set(codes)) != len(codes):
             raise Invalid("Mã tiêu chí bị trùng", errors={"criteria": ["codes must be unique"]})
@@ -87,8 +86,13 @@ class Evaluation:
     version: int = 0
     rounds: int = 0
 
-    def evaluate(self, cmd: EvaluateRegistration, candidate: dict[str, Any],
-                 criteria_set: CriteriaSet) -> dict[str, Any]:
+    def evaluate(self, cmd: EvaluateRegistration, candidate: dict[str, Any], criteria_set: CriteriaSet,
+                 candidate_units: list[str]) -> dict[str, Any]:
+        """``candidate_units``: the unit the participant registered in and every unit above it."""
+        if cmd.council_unit is not None and cmd.council_unit not in candidate_units:
+            raise Forbidden(f"Đăng ký {self.registration_id} không thuộc đơn vị {cmd.council_unit} hay đơn vị "
+                            "trực thuộc: hội đồng thi đua của một đơn vị chỉ bình xét trong đơn vị mình",
+                            rule="evaluation.council_scope")
         if not criteria_set.version or criteria_set.province != cmd.province:
             raise RuleViolation(f"Không có bộ tiêu chí {cmd.criteria_set_id} trong tỉnh này",
                                 rule="evaluation.criteria_set_exists")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -19,11 +19,11 @@ from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record
 from shared.blueprint import Blueprint
 from shared.envelope import Envelope
-from shared.errors import NotFound, RuleViolation
+from shared.errors import Forbidden, NotFound, RuleViolation
 from shared.eventstore import EventStore
-from shared.service import execute, runtime
+from shared.service import execute, runtime, today
 
-from services.evaluation.projections import metadata
+from services.evaluation.projections import metadata, orgchart
 
 REVIEWED = "evaluation.exemplar.reviewed"
 OUTCOMES = {"learned": "học tập", "followed": "làm theo", "caught_up": "bắt kịp", "surpassed": "vượt qua"}
@@ -57,8 +57,9 @@ class ReviewExemplar:
     assessment: str
     outcomes: tuple[dict[str, Any], ...]
     council: dict[str, Any]
-    reviewed_on: date
+    reviewed_on: date  # the server's date
     learning_event_id: str
+    council_unit: str | None = None  # a unit's council (the token's unit claim); None: the province's
 
 
 @dataclass
@@ -66,9 +67,16 @@ class Review:
     id: str
     version: int = 0
 
-    def review(self, cmd: ReviewExemplar, summary: dict[str, Any], learned_units: set[str]) -> dict[str, Any]:
+    def review(self, cmd: ReviewExemplar, summary: dict[str, Any], learned_units: set[str],
+               chains: dict[str, list[str]]) -> dict[str, Any]:
+        """``chains``: each reviewed unit, with every unit above it."""
         if self.version:
             raise RuleViolation("Điển hình này đã được bình xét", rule="exemplar.review_once")
+        outside = sorted(u for u, chain in chains.items() if cmd.council_unit not in chain) \
+            if cmd.council_unit is not None else []
+        if outside:
+            raise Forbidden(f"Các đơn vị {', '.join(outside)} không thuộc đơn vị {cmd.council_unit}: hội đồng thi đua "
+                            "của một đơn vị chỉ bình xét trong đơn vị mình", rule="exemplar.review_scope")
         strangers = sorted({o["unit_id"] for o in cmd.outcomes} - learned_units)
         if strangers:
             raise RuleViolation(f"Các đơn vị chưa tổ chức học tập điển hình này: {', '.join(strangers)}",
@@ -110,7 +118,9 @@ def review_exemplar(store: EventStore, conn: Connection, cmd: ReviewExemplar, ct
     rows = conn.execute(select(learning).where(learning.c.exemplar_id == cmd.exemplar_id,
                                                learning.c.province == cmd.province)).mappings().all()
     summary = json.loads(rows[0]["summary"])
-    return record(store, conn, stream, review, REVIEWED, review.review(cmd, summary, {r["unit_id"] for r in rows}),
+    chains = {o["unit_id"]: orgchart.ancestors(conn, cmd.province, o["unit_id"]) for o in cmd.outcomes}
+    return record(store, conn, stream, review,
+                  REVIEWED, review.review(cmd, summary, {r["unit_id"] for r in rows}, chains),
                   ctx.caused_by(cmd.learning_event_id), project=OWN_EVENTS)
 
 
@@ -132,7 +142,6 @@ class ReviewSchema(Schema):
     assessment = fields.String(required=True, validate=validate.Length(min=5, max=10000))
     outcomes = fields.List(fields.Nested(OutcomeSchema), required=True, validate=validate.Length(min=1))
     council = fields.Nested(CouncilVoteSchema, required=True)
-    reviewed_on = fields.Date(load_default=None)
 
 
 class ReviewViewSchema(Schema):
@@ -151,12 +160,12 @@ class ReviewResource(MethodView):
     @blp.response(201, ReviewViewSchema)
     def post(self, body, exemplar_id):
         """Bước 4: hội đồng bình xét việc học và làm theo, bắt kịp, vượt qua điển hình."""
-        auth.require_role("council")
+        council = auth.require_role("council")
         province = auth.province_for(None)
         with runtime().db.read() as conn:
             last_learning = progression.require_step(conn, exemplar_id, province, 3)
         cmd = ReviewExemplar(exemplar_id, province, body["assessment"], tuple(body["outcomes"]), body["council"],
-                             body["reviewed_on"] or datetime.now(timezone.utc).date(), last_learning)
+                             today(), last_learning, council.unit)
         execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id))
         return _review(exemplar_id)
 

@@ -31,13 +31,14 @@ candidates = Table(
     Column("individual_kind", String(20), nullable=True),
     Column("name", String(300), nullable=False),
     Column("unit", String(300), nullable=False),
+    Column("unit_id", String(100), nullable=True),  # the unit registered in: a unit's council's scope
     Column("status", String(30), nullable=False),
 )
 
-criteria_sets = Table(
+criteria_sets = Table(  # ids are each province's own
     "criteria_sets", metadata,
+    Column("province", String(16), primary_key=True),
     Column("id", String(100), primary_key=True),
-    Column("province", String(16), nullable=False, index=True),
     Column("version", Integer, nullable=False),
     Column("name", String(300), nullable=False),
     Column("applies_to", Text, nullable=False),
@@ -72,7 +73,7 @@ def on_participant_registered(conn: Connection, event: Envelope) -> None:
     insert_row(conn, candidates, dict(
         registration_id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
         participant_id=p["participant_id"], participant_kind=p["kind"],
-        individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"],
+        individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"], unit_id=p.get("unit_id"),
         status="awaiting_evaluation"))
 
 
@@ -83,13 +84,13 @@ def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
 
 def on_criteria_set_defined(conn: Connection, event: Envelope) -> None:
     d = event.data
-    values = dict(province=event.province, version=d["set_version"], name=d["name"],
-                  applies_to=json.dumps(d["applies_to"]), criteria=json.dumps(d["criteria"], ensure_ascii=False),
-                  source=d["source"])
+    values = dict(version=d["set_version"], name=d["name"], applies_to=json.dumps(d["applies_to"]),
+                  criteria=json.dumps(d["criteria"], ensure_ascii=False), source=d["source"])
     if d["set_version"] == 1:
-        conn.execute(criteria_sets.insert(), dict(id=d["criteria_set_id"], **values))
+        conn.execute(criteria_sets.insert(), dict(province=event.province, id=d["criteria_set_id"], **values))
     else:
-        conn.execute(update(criteria_sets).where(criteria_sets.c.id == d["criteria_set_id"]).values(**values))
+        conn.execute(update(criteria_sets).where(criteria_sets.c.province == event.province,
+                                                 criteria_sets.c.id == d["criteria_set_id"]).values(**values))
 
 
 def on_registration_evaluated(conn: Connection, event: Envelope) -> None:

@@ -55,7 +55,6 @@ class EvaluateSchema(Schema):
     registration_id = fields.String(required=True, validate=_id)
     criteria_set_id = fields.String(required=True, validate=_id)
     evidence = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
-    evaluated_on = fields.Date(load_default=None)
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -92,4 +91,5 @@ class CandidateSchema(Schema):
     individual_kind = fields.String(allow_none=True)
     name = fields.String()
     unit = fields.String()
+    unit_id = fields.String(allow_none=True)
     status = fields.String()

@@ -24,6 +24,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import or_, select, update
 
+from shared import clock as clocks
 from shared.aggregate import CommandContext
 from shared.envelope import Actor
 
@@ -126,11 +127,12 @@ class Mailer:
 
 
 class Reminders:
-    def __init__(self, db, store, default_days: list[int]):
+    def __init__(self, db, store, default_days: list[int], clock: clocks.Clock | None = None):
         self.db, self.store, self.default_days = db, store, default_days
+        self.clock = clock or clocks.SystemClock()
 
     def send_due(self, today: date | None = None) -> int:
-        today = today or datetime.now(timezone.utc).date()
+        today = today or clocks.today(self.clock)  # the server's date in Vietnam
         with self.db.read() as conn:
             rows = conn.execute(select(campaigns)).mappings().all()
             settings = {r["province"]: [int(x) for x in r["days_before"].split(",")]
@@ -151,7 +153,7 @@ class Reminders:
                 ctx = CommandContext(source="notifications", province=campaign["province"],
                                      actor=Actor("notifications-scheduler", "service"),
                                      correlation_id=f"campaign-{campaign['id']}",
-                                     causation_id=f"schedule:{today.isoformat()}")
+                                     causation_id=f"schedule:{today.isoformat()}", time=self.clock.now())
                 with self.db.write() as conn:
                     sent += handlers.remind_deadline(self.store, conn, cmd, ctx) is not None
         return sent
@@ -166,7 +168,7 @@ class Reminders:
 
 
 def loops(rt) -> list:
-    out = [Reminders(rt.db, rt.store, default_reminder_days()).run]
+    out = [Reminders(rt.db, rt.store, default_reminder_days(), rt.clock).run]
     settings = MailSettings.from_env()
     if settings is not None:
         out.append(Mailer(rt.db, settings).run)

@@ -22,7 +22,7 @@ from shared.errors import NotYetSeen, RuleViolation
 from shared.eventstore import EventStore
 from shared.service import execute, runtime
 
-from services.notifications.projections import deliver, metadata
+from services.notifications.projections import deliver, metadata, orgchart
 
 PUBLICISED = "notifications.exemplar.publicised"
 
@@ -34,14 +34,6 @@ exemplars = Table(
     Column("message", Text, nullable=True),
     Column("publicised_at", DateTime(timezone=True), nullable=True),
 )
-
-units = Table(
-    "units", metadata,
-    Column("id", String(100), primary_key=True),
-    Column("province", String(16), nullable=False, index=True),
-    Column("name", String(300), nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class PublicizeExemplar:
@@ -75,10 +67,6 @@ def on_exemplar_selected(conn: Connection, event: Envelope) -> None:
                                           summary=json.dumps(summary, ensure_ascii=False)))
 
 
-def on_unit_registered(conn: Connection, event: Envelope) -> None:
-    conn.execute(units.insert(), dict(id=event.data["unit_id"], province=event.province, name=event.data["name"]))
-
-
 def on_publicised(conn: Connection, event: Envelope) -> None:
     d = event.data
     progression.record_step(conn, event)
@@ -90,8 +78,7 @@ def on_publicised(conn: Connection, event: Envelope) -> None:
                 f"{kind} điển hình «{d['name']}»: {d['message']}")
 
 
-FOLLOWED_EVENTS = {"registration.exemplar.selected": on_exemplar_selected,
-                   "registration.unit.registered": on_unit_registered}
+FOLLOWED_EVENTS = {"registration.exemplar.selected": on_exemplar_selected}
 OWN_EVENTS = {PUBLICISED: on_publicised}
 
 
@@ -99,6 +86,7 @@ def publicise(store: EventStore, conn: Connection, cmd: PublicizeExemplar, ctx: 
     stream = f"exemplar-{cmd.exemplar_id}"
     publicity = rehydrate(store, conn, stream, Publicity(cmd.exemplar_id))
     summary = json.loads(conn.execute(select(exemplars.c.summary).where(exemplars.c.id == cmd.exemplar_id)).scalar())
+    units = orgchart.table  # every unit of the province notifications has seen
     unit_ids = conn.execute(select(units.c.id).where(units.c.province == cmd.province)
                             .order_by(units.c.id)).scalars().all()
     return record(store, conn, stream, publicity, PUBLICISED, publicity.publicise(cmd, summary, list(unit_ids)),

@@ -96,6 +96,13 @@ reminders = Table(
     Column("sent_on", Date, nullable=False),
 )
 
+people = Table(  # the units a person belongs to, for the unit heads who read their inbox
+    "people", metadata,
+    Column("province", String(16), primary_key=True),
+    Column("person_id", String(120), primary_key=True),
+    Column("unit_id", String(100), primary_key=True),
+)
+
 reminder_settings = Table(
     "reminder_settings", metadata,
     Column("province", String(16), primary_key=True),
@@ -152,8 +159,18 @@ def on_campaign_launched(conn: Connection, event: Envelope) -> None:
             f"{vn_date(d['registration_deadline'])}.")
 
 
+def _belongs(conn: Connection, province: str, person_id: str, unit_id: str | None) -> None:
+    """The person is of that unit (registered in it, or added as a member): once, however often said.
+    (Two consumers saying it at once: the second one's insert fails, and its retry finds the row.)"""
+    row = dict(province=province, person_id=person_id, unit_id=unit_id)
+    if unit_id and not conn.execute(select(people.c.unit_id).where(
+            *(people.c[k] == v for k, v in row.items()))).first():
+        conn.execute(people.insert(), row)
+
+
 def on_participant_registered(conn: Connection, event: Envelope) -> None:
     d, p = event.data, event.data["participant"]
+    _belongs(conn, event.province, p["participant_id"], p.get("unit_id"))
     # The event carries the campaign's title: events of two streams may arrive in either order.
     title = d.get("campaign_title") or d["campaign_id"]
     late = " (đăng ký muộn)" if d["late"] else ""
@@ -165,6 +182,10 @@ def on_participant_registered(conn: Connection, event: Envelope) -> None:
 def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
     d = event.data
     deliver(conn, event, d["participant_id"], "Đã rút đăng ký thi đua", f"Đăng ký thi đua đã được rút: {d['reason']}")
+
+
+def on_member_added(conn: Connection, event: Envelope) -> None:
+    _belongs(conn, event.province, event.data["person_id"], event.data["unit_id"])
 
 
 def on_covenant_signed(conn: Connection, event: Envelope) -> None:
@@ -285,6 +306,7 @@ FOLLOWED_EVENTS = {
     "registration.campaign.launched": on_campaign_launched,
     "registration.participant.registered": on_participant_registered,
     "registration.participant.withdrawn": on_participant_withdrawn,
+    "registration.unit.member_added": on_member_added,
     "registration.covenant.signed": on_covenant_signed,
     "evaluation.registration.evaluated": on_registration_evaluated,
     "awards.nomination.submitted": on_nomination_submitted,

@@ -43,7 +43,8 @@ def test_a_decision_reaches_the_inbox_the_public_list_and_the_mailbox(driver, ma
                                      f"?campaign_id={outcome['campaign_id']}"), 200)
     assert [p["decision_number"] for p in public["decided"]] == ["2150/QĐ-SGDĐT"]
     scenarios.ok(driver.post("notifications", "/recipients", {"id": "gv-mail", "name": "Giáo viên có thư",
-                                                              "email": "gv@truong.edu.vn"}, province="48"))
+                                                              "email": "gv@truong.edu.vn"}, province="48",
+                             role="participant", subject="gv-mail"))  # the teacher gives their own address
     campaign = scenarios.launch(driver, "48", title="Thi đua có thư điện tử", issuer="Sở GD&ĐT Đà Nẵng")
     scenarios.ok(scenarios.register(driver, "48", campaign["id"], {**scenarios.individual("teacher", "Giáo viên"),
                                                                   "participant_id": "gv-mail"}, on="2024-04-01"))

@@ -22,9 +22,9 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-def _headers(stack, province="83", role="department"):
+def _headers(stack, province="83", role="department", subject="e2e-user"):
     """The department of Bến Tre: its token names who launches and registers."""
-    return {"Authorization": "Bearer " + auth.mint(stack.secret, "e2e-user", role, [province],
+    return {"Authorization": "Bearer " + auth.mint(stack.secret, subject, role, [province],
                                                    name="Sở GD&ĐT Bến Tre", unit_level="department")}
 
 
@@ -61,10 +61,14 @@ def test_a_registration_reaches_evaluation_awards_and_notifications(stack):
         f"{stack.url('awards')}/campaigns/{cid}/participants", headers=h).json())
     assert [p["registration_id"] for p in participants] == [rid]
 
-    inbox = _until(lambda: [m for m in requests.get(f"{stack.url('notifications')}/inbox/gv-001",
-                                                    headers=h).json()
+    teacher = _headers(stack, role="participant", subject="gv-001")  # an inbox is its recipient's
+    inbox = _until(lambda: [m for m in requests.get(f"{stack.url('notifications')}/inbox",
+                                                    headers=teacher).json()
                             if m["event_type"] == "registration.participant.registered"])
     assert len(inbox) == 1 and "Dạy tốt, học tốt" in inbox[0]["body"]
+    for other in (_headers(stack, role="participant", subject="gv-002"), h):  # another teacher, the department
+        refused = requests.get(f"{stack.url('notifications')}/inbox/gv-001", headers=other)
+        assert refused.status_code == 403 and refused.json()["rule"] == "notifications.inbox_reader", refused.text
 
 
 def test_another_province_sees_none_of_it(stack):
@@ -110,5 +114,6 @@ def test_stopping_and_starting_again_loses_nothing_and_applies_nothing_twice(sta
     OverHttp(stack).settle()  # everything republished has been consumed again
     candidates = requests.get(f"{stack.url('evaluation')}/campaigns/{cid}/candidates", headers=h).json()
     assert sorted(c["registration_id"] for c in candidates) == sorted([before, after])
-    inbox = requests.get(f"{stack.url('notifications')}/inbox/gv-restart", headers=h).json()
+    inbox = requests.get(f"{stack.url('notifications')}/inbox/gv-restart",
+                         headers=_headers(stack, role="participant", subject="gv-restart")).json()
     assert len(inbox) == 1  # the republished registration did not notify twice

@@ -390,7 +390,8 @@ def test_requests_while_the_broker_is_down_all_arrive_once_after_it_returns(stac
     assert sorted(c["registration_id"] for c in evaluation.json()) == sorted(sent)
     assert sorted(p["registration_id"] for p in awards.json()) == sorted(sent)
     for participant in sent.values():
-        inbox = requests.get(f"{stack.url('notifications')}/inbox/{participant}", headers=headers, timeout=10)
+        own = {"Authorization": "Bearer " + auth.mint(stack.secret, participant, "participant", ["83"])}
+        inbox = requests.get(f"{stack.url('notifications')}/inbox/{participant}", headers=own, timeout=10)
         assert inbox.status_code == 200
         assert len(inbox.json()) == 1, (participant, inbox.json())
 

@@ -207,12 +207,56 @@ def test_a_criteria_set_for_other_participants_is_refused(d):
     assert rounds(d, rid).status == 404
 
 
-def test_a_criteria_set_of_another_province_cannot_be_used(d):
-    other = uid("bo-khac")
+def test_a_criteria_set_of_another_province_answers_exactly_as_a_missing_one(d):
+    other, missing = uid("bo-khac"), uid("bo-khac")
     criteria_set(d, "52", other, "Tiêu chí của tỉnh khác", ["teacher"], [quantitative(code="a", threshold=1)],
                  "Kế hoạch của tỉnh khác")
-    r = evaluate(d, P, teacher(d), other, {"a": 3})
-    assert r.status == 409 and r.body["rule"] == "evaluation.criteria_set_exists", r
+    rid = teacher(d)
+    used, absent = evaluate(d, P, rid, other, {"a": 3}), evaluate(d, P, rid, missing, {"a": 3})
+    assert used.status == absent.status == 409 and used.body["rule"] == "evaluation.criteria_set_exists", used
+    assert used.body == {**absent.body, "message": absent.body["message"].replace(missing, other)}
+    shown, unknown = (d.get("evaluation", f"/criteria-sets/{i}", province=P) for i in (other, missing))
+    assert shown.status == unknown.status == 404
+    assert shown.body == {**unknown.body, "message": unknown.body["message"].replace(missing, other)}
+    assert other not in [c["id"] for c in ok(d.get("evaluation", "/criteria-sets", province=P), 200)]
+    assert rounds(d, rid).status == 404
+
+
+def test_two_provinces_define_the_same_criteria_set_id_each_its_own(d):
+    set_id = uid("gv-2025")
+    mine = criteria_set(d, P, set_id, "Tiêu chí giáo viên Vĩnh Long", ["teacher"],
+                        [quantitative(code="a", threshold=1)], "Kế hoạch của Sở GD&ĐT Vĩnh Long")
+    theirs = criteria_set(d, "52", set_id, "Tiêu chí giáo viên Bình Định", ["teacher"],
+                          [quantitative(code="a", threshold=5)], "Kế hoạch của Sở GD&ĐT Bình Định")
+    assert mine["version"] == theirs["version"] == 1  # a first definition in each province, not a new version
+    assert ok(d.get("evaluation", f"/criteria-sets/{set_id}", province=P), 200)["name"] == "Tiêu chí giáo viên Vĩnh Long"
+    assert ok(d.get("evaluation", f"/criteria-sets/{set_id}", province="52"), 200)["criteria"][0]["threshold"] == 5
+    result = ok(evaluate(d, P, teacher(d), set_id, {"a": 3}))  # by this province's set: 3 >= 1
+    assert result["passed"] is True and result["criteria_set_version"] == 1
+
+
+def test_a_set_defined_before_ids_were_each_provinces_own_lives_on_in_its_province(d, system):
+    from shared.aggregate import CommandContext, record
+    from shared.envelope import Actor
+    from services.evaluation import domain
+    from services.evaluation.projections import OWN_EVENTS
+    set_id = uid("cu")
+    rt = system.apps["evaluation"].extensions["runtime"]
+    with rt.db.write() as conn:  # as the service wrote it before: stream criteria-<id>
+        record(rt.store, conn, f"criteria-{set_id}", domain.CriteriaSet(set_id), domain.CRITERIA_SET_DEFINED,
+               {"criteria_set_id": set_id, "set_version": 1, "name": "Bộ tiêu chí cũ", "applies_to": ["teacher"],
+                "criteria": [quantitative(code="a", threshold=1)], "source": "Kế hoạch cũ"},
+               CommandContext("evaluation", P, Actor("tester", "council"), "c", "c"), project=OWN_EVENTS)
+    assert ok(evaluate(d, P, teacher(d), set_id, {"a": 3}))["criteria_set_version"] == 1
+    redefined = criteria_set(d, P, set_id, "Bộ tiêu chí cũ (sửa đổi)", ["teacher"],
+                             [quantitative(code="a", threshold=5)], "Kế hoạch sửa đổi")
+    assert redefined["version"] == 2  # the same set, its history kept
+    with rt.db.read() as conn:
+        assert rt.store.version(conn, f"criteria-{set_id}") == 2
+        assert rt.store.version(conn, f"criteria-{P}:{set_id}") == 0
+    elsewhere = criteria_set(d, "52", set_id, "Bộ tiêu chí của tỉnh khác", ["teacher"],
+                             [quantitative(code="a", threshold=1)], "Kế hoạch khác")
+    assert elsewhere["version"] == 1  # the old stream is Vĩnh Long's, not Bình Định's
 
 
 def test_redefining_a_criteria_set_makes_a_new_version_used_by_new_evaluations(d):
@@ -291,8 +335,7 @@ def test_a_unit_head_cannot_evaluate_and_nothing_is_stored(d):
     set_id = a_set(d, [quantitative(code="a", threshold=1)])
     rid = teacher(d)
     r = d.post("evaluation", "/evaluations", {"registration_id": rid, "criteria_set_id": set_id,
-                                              "evidence": {"a": 3}, "evaluated_on": "2024-05-10"},
-               role="unit_head", province=P)
+                                              "evidence": {"a": 3}}, role="unit_head", province=P)
     assert r.status == 403 and "council" in r.body["message"], r
     assert rounds(d, rid).status == 404
 
@@ -316,3 +359,98 @@ def test_an_evaluation_passes_only_when_every_criterion_passes_and_awards_learns
     assert participant["evaluation"] == "passed"
     assert ok(d.get("evaluation", f"/candidates/{rid}", province=P), 200)["status"] == "passed"
 
+
+
+# -- the server's date ------------------------------------------------------------------------------
+def test_an_evaluation_is_dated_by_the_server_and_a_date_in_the_body_is_refused(d):
+    set_id = a_set(d, [quantitative(code="a", threshold=1)])
+    rid = teacher(d)
+    d.at("2024-05-10")
+    back_dated = d.post("evaluation", "/evaluations", {"registration_id": rid, "criteria_set_id": set_id,
+                                                       "evidence": {"a": 3}, "evaluated_on": "2023-01-01"},
+                        role="council", province=P)
+    assert back_dated.status == 422 and "evaluated_on" in back_dated.body["errors"]["json"], back_dated
+    assert rounds(d, rid).status == 404
+    assert ok(evaluate(d, P, rid, set_id, {"a": 3}, on="2024-05-12"))["evaluated_on"] == "2024-05-12"
+
+
+# -- a unit's council evaluates in its unit -----------------------------------------------------------
+def units(d) -> dict:
+    """A district office and two schools under it, as registration knows them (and evaluation learns)."""
+    ids = {"office": uid("phong"), "school": uid("thcs"), "other": uid("thcs")}
+    ok(d.post("registration", "/units", {"id": ids["office"], "name": "Phòng GD&ĐT Long Hồ", "kind": "office"},
+              province=P))
+    for key in ("school", "other"):
+        ok(d.post("registration", "/units", {"id": ids[key], "name": f"Trường THCS {key}", "kind": "school",
+                                             "parent_id": ids["office"]}, province=P))
+    return ids
+
+
+def teacher_of(d, unit_id: str) -> str:
+    who = individual("teacher", "Lê Văn Tư", unit_id=unit_id)
+    rid = ok(register(d, P, campaign(d), who, on="2024-04-01"))["id"]
+    d.settle()
+    return rid
+
+
+def by_council(d, rid, set_id, unit=None):
+    return d.post("evaluation", "/evaluations", {"registration_id": rid, "criteria_set_id": set_id,
+                                                 "evidence": {"a": 3}}, role="council", province=P, unit=unit)
+
+
+def test_a_schools_council_cannot_evaluate_another_schools_candidate(d):
+    ids, set_id = units(d), a_set(d, [quantitative(code="a", threshold=1)])
+    rid = teacher_of(d, ids["other"])
+    r = by_council(d, rid, set_id, unit=ids["school"])
+    assert r.status == 403 and r.body["rule"] == "evaluation.council_scope", r
+    assert ids["school"] in r.body["message"]
+    assert rounds(d, rid).status == 404
+    assert ok(by_council(d, rid, set_id, unit=ids["other"]))["passed"] is True  # its own school's council
+
+
+def test_a_councils_unit_covers_the_units_under_it_and_the_provinces_council_covers_all(d):
+    ids, set_id = units(d), a_set(d, [quantitative(code="a", threshold=1)])
+    rid = teacher_of(d, ids["school"])
+    assert ok(by_council(d, rid, set_id, unit=ids["office"]))["round"] == 1
+    assert ok(by_council(d, rid, set_id))["round"] == 2
+    assert ok(d.get("evaluation", f"/candidates/{rid}", province=P), 200)["unit_id"] == ids["school"]
+
+
+def test_a_candidate_registered_without_a_unit_is_left_to_the_provinces_council(d):
+    ids, set_id = units(d), a_set(d, [quantitative(code="a", threshold=1)])
+    rid = teacher(d)
+    r = by_council(d, rid, set_id, unit=ids["office"])
+    assert r.status == 403 and r.body["rule"] == "evaluation.council_scope", r
+    assert ok(by_council(d, rid, set_id))["passed"] is True
+
+
+def test_an_exemplar_review_is_dated_by_the_server_and_a_date_in_the_body_is_refused(d):
+    from tests import scenarios
+    from tools import demo
+    setup = scenarios.exemplar_setup(d, P)
+    exemplar_id = scenarios.register_exemplar(d, P, setup)
+    for number in (1, 2, 3):
+        ok(scenarios.STEP_CALLS[number](d, P, exemplar_id, setup))
+        d.settle()
+    _, service, path, role, body = demo.step_requests(exemplar_id, setup)[3]
+    d.at("2024-10-02")
+    back_dated = d.post(service, path, {**body, "reviewed_on": "2024-09-01"}, role=role, province=P)
+    assert back_dated.status == 422 and "reviewed_on" in back_dated.body["errors"]["json"], back_dated
+    assert d.get(service, path, province=P).status == 404
+    assert ok(d.post(service, path, body, role=role, province=P))["reviewed_on"] == "2024-10-02"
+
+
+def test_a_units_council_reviews_only_how_its_own_units_learned_from_an_exemplar(d):
+    from tests import scenarios
+    from tools import demo
+    setup = scenarios.exemplar_setup(d, P)  # the Sở, and two schools under it: the exemplar and the learner
+    exemplar_id = scenarios.register_exemplar(d, P, setup)
+    for number in (1, 2, 3):
+        ok(scenarios.STEP_CALLS[number](d, P, exemplar_id, setup))
+        d.settle()
+    _, service, path, role, body = demo.step_requests(exemplar_id, setup)[3]
+    other = d.post(service, path, body, role=role, province=P, unit=setup["school"])
+    assert other.status == 403 and other.body["rule"] == "exemplar.review_scope", other
+    assert setup["learner"] in other.body["message"]
+    assert d.get(service, path, province=P).status == 404
+    ok(d.post(service, path, body, role=role, province=P, unit=setup["root"]))  # the Sở's own council

@@ -78,7 +78,8 @@ def test_the_progress_report_shows_how_far_each_phase_is_from_its_target(d):
 def test_publicity_reaches_every_unit_of_the_province_and_the_public_page(d, system):
     outcome = s.ben_tre_exemplar(d)
     learner = outcome["setup"]["learner"]
-    inbox = s.ok(d.get("notifications", f"/inbox/{learner}", province=s.VINH_LONG), 200)
+    inbox = s.ok(d.get("notifications", f"/inbox/{learner}", role="unit_head", province=s.VINH_LONG, unit=learner),
+                 200)
     assert "Tuyên truyền, nhân rộng điển hình tiên tiến" in [m["title"] for m in inbox]
     public = system.client("notifications").get(f"/public/{s.VINH_LONG}/exemplars").get_json()
     assert [p["exemplar_id"] for p in public] == [outcome["exemplar_id"]]

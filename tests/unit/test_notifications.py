@@ -34,8 +34,17 @@ def a_real_smtp_server():
         yield served
 
 
+def read_inbox(d, recipient, province="83"):
+    """The inbox as its recipient reads it (a role's mailbox: as that role of the province)."""
+    role, _, rest = recipient.partition(":")
+    as_reader = {"council": dict(role="council"), "province": dict(role="department"),
+                 "authority": dict(role="authority", authority=rest.partition(":")[0])}.get(
+        role, dict(role="participant", subject=recipient))
+    return s.ok(d.get("notifications", f"/inbox/{recipient}", province=province, **as_reader), 200)
+
+
 def titles(d, recipient, province="83"):
-    return [m["title"] for m in s.ok(d.get("notifications", f"/inbox/{recipient}", province=province), 200)]
+    return [m["title"] for m in read_inbox(d, recipient, province)]
 
 
 def a_nominated_teacher(d, province="83"):
@@ -72,7 +81,7 @@ def test_a_participant_is_told_of_every_step_that_concerns_them(d):
     for expected in ("Đăng ký thi đua đã được ghi nhận", "Kết quả bình xét thi đua", "Đã được đề nghị khen thưởng",
                      "Hồ sơ đề nghị khen thưởng đã được thẩm định đạt", "Quyết định khen thưởng"):
         assert expected in got
-    decision = s.ok(d.get("notifications", f"/inbox/{teacher['participant_id']}"), 200)[0]
+    [decision] = [m for m in read_inbox(d, teacher["participant_id"]) if m["title"] == "Quyết định khen thưởng"]
     assert "77/QĐ-SGDĐT" in decision["body"] and "01/07/2024" in decision["body"]
     assert "Hồ sơ đề nghị khen thưởng chờ thẩm định" in titles(d, "council:83")
 
@@ -101,7 +110,7 @@ def test_a_deadline_reminder_is_sent_once_per_bucket(d, notifications_rt):
     assert reminders.send_due(date(2024, 4, 27)) == 0  # same bucket: already told
     assert reminders.send_due(date(2024, 4, 29)) == 1  # one day before: the 2-day bucket
     assert reminders.send_due(date(2024, 5, 16)) == 1  # two days before nominations close
-    items = s.ok(d.get("notifications", "/inbox/province:83"), 200)
+    items = read_inbox(d, "province:83")
     bodies = [m["body"] for m in items if m["title"] == "Sắp đến hạn"]
     assert len(bodies) == 3 and any("hạn đề nghị khen thưởng (18/05/2024)" in b for b in bodies)
 
@@ -110,7 +119,8 @@ def test_emails_are_sent_over_smtp_to_recipients_with_an_address(d, notification
     controller, received = smtp_server
     teacher = s.individual("teacher", "Trần Văn Hải")
     s.ok(d.post("notifications", "/recipients", {"id": teacher["participant_id"], "name": teacher["name"],
-                                                 "email": "hai@truong.edu.vn"}))
+                                                 "email": "hai@truong.edu.vn"},
+                role="participant", subject=teacher["participant_id"]))  # their own address
     campaign = s.launch(d, "83", title="Thi đua", issuer="Sở GD&ĐT")
     s.ok(s.register(d, "83", campaign["id"], teacher, on="2024-04-01"))
     d.settle()
@@ -144,3 +154,13 @@ def test_failed_emails_are_retried_with_back_off_then_shown_as_failed(d, notific
     up = Mailer(notifications_rt.db, MailSettings(host="127.0.0.1", port=controller.port))
     assert up.send_due() == 1 and len(received.messages) == 1
     assert s.ok(d.get("notifications", "/deliveries?status=sent"), 200)[0]["attempts"] == 1
+
+
+def test_reminders_go_by_the_servers_date_in_vietnam(d, notifications_rt):
+    s.launch(d, "83", title="Phong trào nhắc theo giờ máy chủ", issuer="Sở GD&ĐT", registration_deadline="2024-04-30")
+    d.settle()
+    reminders = Reminders(notifications_rt.db, notifications_rt.store, [3], notifications_rt.clock)
+    d.at("2024-04-26T17:30:00Z")  # 26/04 in UTC, already 27/04 in Hà Nội: three days before the deadline
+    assert reminders.send_due() == 1
+    [reminder] = [m for m in read_inbox(d, "province:83") if m["title"] == "Sắp đến hạn"]
+    assert "Còn 3 ngày" in reminder["body"] and reminder["created_at"].startswith("2024-04-26T17:30")

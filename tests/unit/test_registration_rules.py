@@ -115,7 +115,7 @@ def test_the_other_services_project_the_registration_once_even_if_delivered_twic
     assert system.client("evaluation").get(f"/candidates/{rid}", headers=h).json["status"] == \
         "awaiting_evaluation"
     assert len(system.client("awards").get(f"/campaigns/{cid}/participants", headers=h).json) == 1
-    inbox = system.client("notifications").get("/inbox/gv-1", headers=h).json
+    inbox = system.client("notifications").get("/inbox/gv-1", headers=token("participant", subject="gv-1")).json
     assert [m["event_type"] for m in inbox] == ["registration.participant.registered"]
 
 

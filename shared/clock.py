@@ -15,7 +15,8 @@ A process gets its clock from its composition root (:func:`from_env`):
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time, timezone
+import time as time_
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -52,23 +53,28 @@ def _parse(text: str) -> datetime:
 
 
 class FixedClock:
-    """A clock that stands still until the test moves it (``set``), then runs from there."""
+    """The real time until the test moves it (``set``), then running from there."""
     name = "fixed"
 
     def __init__(self, at: str | datetime | None = None):
-        self._at = None
+        self._at, self._since = None, 0.0
         if at is not None:
             self.set(at)
 
     def set(self, at: str | datetime) -> None:
         self._at = _parse(at) if isinstance(at, str) else at.astimezone(timezone.utc)
+        self._since = time_.monotonic()
 
     def now(self) -> datetime:
-        return self._at or datetime.now(timezone.utc)
+        # it runs from where it was set, so that events recorded one after the other stay in order
+        if self._at is None:
+            return datetime.now(timezone.utc)
+        return self._at + timedelta(seconds=time_.monotonic() - self._since)
 
 
 class FileClock:
-    """The time written in a file (re-read when the file changes); the real time when it is empty."""
+    """The time written in a file (re-read when the file changes), running from when it was written;
+    the real time when it is empty."""
     name = "file"
 
     def __init__(self, path: str | Path):
@@ -83,7 +89,10 @@ class FileClock:
         if self._seen is None or self._seen[0] != mtime:
             text = self.path.read_text().strip()
             self._seen = (mtime, _parse(text) if text else None)
-        return self._seen[1] or datetime.now(timezone.utc)
+        if self._seen[1] is None:
+            return datetime.now(timezone.utc)
+        # it runs from the moment the file was written (the same in every process), keeping events in order
+        return self._seen[1] + timedelta(seconds=max(0.0, time_.time() - mtime))
 
 
 def from_env(env: dict[str, str] | None = None) -> Clock:

@@ -39,10 +39,15 @@ def step_requests(exemplar_id: str, units: dict[str, str]) -> list[tuple[int, st
           "council": {"members_total": 9, "votes_for": 8}}),
         (5, "awards", f"/exemplars/{x}/recognition", "authority",
          {"influence": "Mô hình được 12 trường trong tỉnh áp dụng", "spread_units": 12, "outcome": "nominated",
-          "award": "bang_khen_chu_tich_tinh", "level": "department", "issuer": "Giám đốc Sở GD&ĐT",
-          "submitted_to": "department",
+          "award": "bang_khen_chu_tich_tinh",
           "dossier": {"submission_letter": "Tờ trình 45/TTr-SGDĐT", "achievement_report": "Báo cáo thành tích"}}),
     ]
+
+
+# Who acts at a step, beyond the role (the token's claims): step 5 is the department's director, whose
+# own authority is where the proposal starts.
+STEP_CLAIMS: dict[int, dict[str, str]] = {5: {"authority": "department", "name": "Giám đốc Sở GD&ĐT"}}
+DECIDER = {"authority": "province", "name": "Chủ tịch UBND tỉnh"}
 
 
 def setup_requests(campaign_id: str | None, units: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -77,9 +82,10 @@ class Client:
         self.urls, self.secret, self.province = urls, secret, province
         self.session = requests.Session()
 
-    def call(self, method: str, service: str, path: str, role: str, body=None, retry_s: float = 30.0):
+    def call(self, method: str, service: str, path: str, role: str, body=None, retry_s: float = 30.0,
+             claims: dict | None = None):
         """One request; a step whose previous step is still in flight (409 retryable) is retried."""
-        token = auth.mint(self.secret, f"demo-{role}", role, [self.province])
+        token = auth.mint(self.secret, f"demo-{role}", role, [self.province], **(claims or {}))
         deadline = time.monotonic() + retry_s
         while True:
             r = self.session.request(method, self.urls[service] + path, json=body, timeout=30,
@@ -102,15 +108,14 @@ def run(client: Client, say: Callable[[str], None] = print, key: bytes = b"") ->
     exemplar_id = made["id"]
     say(f"Đăng ký điển hình: {made['name']} ({exemplar_id})")
     for step, service, path, role, body in step_requests(exemplar_id, units):
-        client.call("POST", service, path, role, body)
+        client.call("POST", service, path, role, body, claims=STEP_CLAIMS.get(step))
         say(f"Bước {step} xong ({service}, vai trò {role})")
     nomination = next(e["data"]["nomination_id"] for e in _story(client, exemplar_id, key).events
                       if e["type"] == "awards.exemplar.recognised")
     client.call("POST", "awards", f"/nominations/{nomination}/appraisal", "council",
                 {"outcome": "approved", "reason": "Hồ sơ đầy đủ, điển hình có sức lan tỏa"})
     client.call("POST", "awards", f"/nominations/{nomination}/decision", "authority",
-                {"decision_number": "321/QĐ-UBND", "decision_date": "2025-10-20", "level": "province",
-                 "issuer": "Chủ tịch UBND tỉnh"})
+                {"decision_number": "321/QĐ-UBND"}, claims=DECIDER)
     say("Thẩm định đạt; Chủ tịch UBND tỉnh quyết định tặng Bằng khen (321/QĐ-UBND)")
     deadline = time.monotonic() + 30
     while True:  # the decision's event reaches notifications asynchronously; wait until it is there

@@ -293,9 +293,9 @@ def _check_caps(case: Case) -> None:
     for c in case.caps:
         cap, counted, base = c["cap"], c["counted"] + 1, c["base"]
         if 100 * counted > cap["max_pct"] * base:
-            allowed = cap["max_pct"] * base // 100
+            allowed = int(cap["max_pct"] * base // 100)
             raise RuleViolation(
-                f"Vượt tỷ lệ tối đa: {cap['name']} ({cap['max_pct']}% của {base} = {allowed}); "
+                f"Vượt tỷ lệ tối đa: {cap['name']} ({cap['max_pct']:g}% của {base} = {allowed}); "
                 f"với trường hợp này là {counted}", rule="award.cap",
                 details={"source": cap["source"], "cap": cap["code"], "max_pct": cap["max_pct"], "base": base,
                          "counted": counted, "allowed": allowed})
@@ -437,9 +437,6 @@ class Nomination:
         _check_holds(case)
         _check_once_per_person(rule, case)
         if cmd.campaign_id is not None:
-            if case.campaign is None:
-                raise RuleViolation(f"Khen thưởng chưa nhận được phong trào {cmd.campaign_id}",
-                                    rule="nomination.campaign_known")
             _check_quota(case, cmd.award, rule["name"], cmd.participant["participant_kind"])
         data = _decided(self.id, cmd.award, rule["name"], cmd.participant, cmd.campaign_id, "ad_hoc",
                         cmd.decision_date.year, cmd.decision_number, cmd.decision_date, cmd.level, cmd.issuer)

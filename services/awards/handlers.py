@@ -186,6 +186,9 @@ def commend_ad_hoc(store: EventStore, conn: Connection, cmd: domain.CommendAdHoc
     nomination = _nomination(store, conn, cmd.nomination_id)
     case = _case(conn, cmd.province, cmd.participant["participant_id"], cmd.campaign_id, None, cmd.award,
                  cmd.participant["participant_kind"])
+    if cmd.campaign_id is not None and case.campaign is None:
+        raise NotYetSeen(f"Khen thưởng chưa nhận được phong trào {cmd.campaign_id}: nếu vừa phát động, hãy thử "
+                         "lại sau giây lát", rule="nomination.known")
     return _record(store, conn, f"nomination-{cmd.nomination_id}", nomination, domain.AWARD_DECIDED,
                    nomination.commend_ad_hoc(cmd, case), ctx)
 

@@ -21,7 +21,7 @@ def mailbox():
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory, mailbox):
     controller, _ = mailbox
-    stack = Stack.on_free_ports(tmp_path_factory.mktemp("acceptance"),
+    stack = Stack.on_free_ports(tmp_path_factory.mktemp("acceptance"), test_clock=True,
                                 extra_env={"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port)})
     stack.start()
     yield OverHttp(stack)

@@ -59,13 +59,19 @@ def register(d: Driver, province: str, campaign_id: str, participant: dict, on: 
                   unit=unit or participant.get("unit_id") or head_unit(province), unit_level="school")
 
 
+def unit_id_of(unit: str) -> str:
+    """The org-chart id of a unit named ``unit`` (the same name, the same unit)."""
+    return f"dv-{uuid.uuid5(uuid.NAMESPACE_URL, unit).hex[:10]}"
+
+
 def individual(kind: str, name: str, unit: str = "Trường THCS Mỹ Hòa", **extra) -> dict:
     return {"participant_id": uid(kind), "kind": "individual", "individual_kind": kind, "name": name,
-            "unit": unit, **extra}
+            "unit": unit, "unit_id": unit_id_of(unit), **extra}
 
 
 def collective(name: str, **extra) -> dict:
-    return {"participant_id": uid("tt"), "kind": "collective", "name": name, "unit": name, **extra}
+    return {"participant_id": uid("tt"), "kind": "collective", "name": name, "unit": name,
+            "unit_id": unit_id_of(name), **extra}
 
 
 def criteria_set(d: Driver, province: str, set_id: str, name: str, applies_to: list, criteria: list,
@@ -83,15 +89,23 @@ def evaluate(d: Driver, province: str, registration_id: str, set_id: str, eviden
                   role="council", province=province)
 
 
+def participant_unit(d: Driver, province: str, campaign_id: str, registration_id: str) -> str | None:
+    """The unit of a registered participant, as awards knows it (None when it has not heard of it)."""
+    seen = d.get("awards", f"/campaigns/{campaign_id}/participants", province=province)
+    return next((p["unit_id"] for p in seen.body if p["registration_id"] == registration_id), None) \
+        if seen.status == 200 else None
+
+
 def nominate(d: Driver, province: str, campaign_id: str, registration_id: str, award: str, on: str,
              submitted_to: str = "district", minutes: dict | None = None, **extra) -> Reply:
+    """The head of the participant's own unit, whose authority is ``submitted_to``, proposes on ``on``."""
     dossier = {"submission_letter": "Tờ trình số 12/TTr", "achievement_report": "Báo cáo thành tích",
                "council_minutes": minutes}
+    d.at(on)
     return d.post("awards", "/nominations", {"campaign_id": campaign_id, "registration_id": registration_id,
-                                             "award": award, "proposer_unit": "Phòng GD&ĐT thị xã Mỹ Hòa",
-                                             "submitted_to": submitted_to, "submitted_on": on,
-                                             "dossier": {**dossier, **extra}},
-                  role="unit_head", province=province)
+                                             "award": award, "dossier": {**dossier, **extra}},
+                  role="unit_head", province=province, authority=submitted_to,
+                  unit=participant_unit(d, province, campaign_id, registration_id))
 
 
 def appraise(d: Driver, province: str, nomination_id: str, outcome: str = "approved",
@@ -102,9 +116,10 @@ def appraise(d: Driver, province: str, nomination_id: str, outcome: str = "appro
 
 def decide(d: Driver, province: str, nomination_id: str, number: str, on: str, level: str = "province",
            issuer: str = "Chủ tịch UBND tỉnh") -> Reply:
-    return d.post("awards", f"/nominations/{nomination_id}/decision",
-                  {"decision_number": number, "decision_date": on, "level": level, "issuer": issuer},
-                  role="authority", province=province)
+    """The holder of the authority ``level`` (named ``issuer`` in the token) decides on ``on``."""
+    d.at(on)
+    return d.post("awards", f"/nominations/{nomination_id}/decision", {"decision_number": number},
+                  role="authority", province=province, authority=level, name=issuer)
 
 
 # -- Mỹ Hòa (Hưng Yên), 2024 -----------------------------------------------------------
@@ -320,15 +335,15 @@ def ad_hoc(d: Driver) -> dict:
     person = {"participant_id": uid("gv"), "participant_kind": "individual", "name": "Võ Văn Tâm",
               "unit": "Trường THCS Bình Đại"}
     body = {"participant": person, "award": "giay_khen", "achievement": "Dũng cảm cứu học sinh bị đuối nước",
-            "decision_number": "88/QĐ-SGDĐT", "decision_date": "2025-07-15", "level": "department",
-            "issuer": "Giám đốc Sở GD&ĐT Vĩnh Long"}
-    commended = ok(d.post("awards", "/ad-hoc-commendations", body, role="authority", province=p))
+            "decision_number": "88/QĐ-SGDĐT"}
+    director = {"role": "authority", "province": p, "authority": "department", "name": "Giám đốc Sở GD&ĐT Vĩnh Long"}
+    d.at("2025-07-15")
+    commended = ok(d.post("awards", "/ad-hoc-commendations", body, **director))
     assert commended["kind"] == "ad_hoc" and commended["status"] == "decided"
-    too_high = d.post("awards", "/ad-hoc-commendations", {**body, "award": "bang_khen_chu_tich_tinh"},
-                      role="authority", province=p)
+    too_high = d.post("awards", "/ad-hoc-commendations", {**body, "award": "bang_khen_chu_tich_tinh"}, **director)
     assert too_high.status == 409 and too_high.body["rule"] == "authority.competence"
-    district_gone = d.post("awards", "/ad-hoc-commendations", {**body, "level": "district"},
-                           role="authority", province=p)
+    district_gone = d.post("awards", "/ad-hoc-commendations", body, role="authority", province=p,
+                           authority="district", name="Chủ tịch UBND huyện Bình Đại")
     assert district_gone.status == 409 and "Chủ tịch UBND cấp huyện" in district_gone.body["message"]
     history = ok(d.get("awards", f"/history/{person['participant_id']}", province=p), 200)
     assert [(h["award"], h["kind"], h["decision_number"]) for h in history] == [

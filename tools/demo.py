@@ -38,10 +38,13 @@ def step_requests(exemplar_id: str, units: dict[str, str]) -> list[tuple[int, st
           "council": {"members_total": 9, "votes_for": 8}}),
         (5, "awards", f"/exemplars/{x}/recognition", "authority",
          {"influence": "Mô hình được 12 trường trong tỉnh áp dụng", "spread_units": 12, "outcome": "nominated",
-          "award": "bang_khen_chu_tich_tinh", "level": "department", "issuer": "Giám đốc Sở GD&ĐT",
-          "submitted_to": "department",
+          "award": "bang_khen_chu_tich_tinh",
           "dossier": {"submission_letter": "Tờ trình 45/TTr-SGDĐT", "achievement_report": "Báo cáo thành tích"}}),
     ]
+
+
+# The provincial chair, who decides the Bằng khen step 5 proposes.
+DECIDER = {"authority": "province", "name": "Chủ tịch UBND tỉnh"}
 
 
 def setup_requests(campaign_id: str | None, units: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -73,6 +76,8 @@ def claims(role: str, body: dict[str, Any], units: dict[str, str]) -> dict[str, 
         return {"unit": units["root"], "unit_level": "department", "name": "Sở GD&ĐT Bến Tre"}
     if role == "unit_head":
         return {"unit": body.get("unit_id") or units["school"], "unit_level": "school"}
+    if role == "authority":  # step 5: the department's director, whose own authority the proposal starts at
+        return {"authority": "department", "name": "Giám đốc Sở GD&ĐT"}
     return {}
 
 
@@ -120,8 +125,7 @@ def run(client: Client, say: Callable[[str], None] = print, key: bytes = b"") ->
     client.call("POST", "awards", f"/nominations/{nomination}/appraisal", "council",
                 {"outcome": "approved", "reason": "Hồ sơ đầy đủ, điển hình có sức lan tỏa"})
     client.call("POST", "awards", f"/nominations/{nomination}/decision", "authority",
-                {"decision_number": "321/QĐ-UBND", "decision_date": "2025-10-20", "level": "province",
-                 "issuer": "Chủ tịch UBND tỉnh"})
+                {"decision_number": "321/QĐ-UBND"}, claims=DECIDER)
     say("Thẩm định đạt; Chủ tịch UBND tỉnh quyết định tặng Bằng khen (321/QĐ-UBND)")
     deadline = time.monotonic() + 30
     while True:  # the decision's event reaches notifications asynchronously; wait until it is there

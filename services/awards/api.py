@@ -1,23 +1,22 @@
 """HTTP API of awards: nominations, appraisal, decisions, ad-hoc commendation, history, holds, rules."""
 import json
 import uuid
-from datetime import date, datetime, timezone
 
 from flask.views import MethodView
 from sqlalchemy import func, select
 
 from shared import auth
 from shared.blueprint import Blueprint
-from shared.errors import Invalid, NotFound
-from shared.service import execute, runtime
+from shared.errors import Forbidden, Invalid, NotFound
+from shared.service import execute, runtime, today
 
 from services.awards import domain, handlers
 from services.awards.projections import campaigns, history, holds, nominations, participants
 from services.awards.rules import lineage, national
 from services.awards.schemas import (AdHocSchema, AppraiseSchema, DecideSchema, DefineRuleSchema,
-                                     HistorySchema, HoldSchema, HoldViewSchema, LiftSchema, NominateSchema,
-                                     NominationSchema, ParticipantSchema, PastAwardSchema, QuotaSchema,
-                                     ResubmitSchema)
+                                     HistoryQuerySchema, HistorySchema, HoldSchema, HoldViewSchema, LiftSchema,
+                                     NationalAwardsSchema, NominateSchema, NominationSchema, ParticipantSchema,
+                                     PastAwardSchema, QuotaSchema, ResubmitSchema, RevokeSchema)
 
 blp = Blueprint("awards", __name__, description="Khen thưởng: đề nghị, thẩm định, quyết định, tra cứu")
 
@@ -25,10 +24,37 @@ PROPOSERS = ("unit_head",)
 APPRAISERS = ("council",)
 DECIDERS = ("authority",)
 RULE_MAKERS = ("council", "authority")
+IMPORTERS = ("operator", "department")
+# The authority a head holds by the level of their unit, when the token names no authority of its own.
+AUTHORITY_OF_UNIT_LEVEL = {"school": "school", "commune": "commune", "district": "district",
+                           "department": "department", "province": "province", "ministry": "minister"}
 
 
-def _today() -> date:
-    return datetime.now(timezone.utc).date()
+def proposer_level(principal: auth.Principal) -> str:
+    """Where a head's proposal starts: their own authority (token), or the one their unit's level gives."""
+    level = principal.authority or AUTHORITY_OF_UNIT_LEVEL.get(principal.unit_level or "")
+    if level is None:
+        raise Forbidden("Mã thông báo không nêu thẩm quyền (authority) hay cấp đơn vị (unit_level) của người đề "
+                        "nghị", rule="auth.claims", errors={"authority": ["missing from the token"]})
+    return level
+
+
+def deciding_level(principal: auth.Principal, given: str | None) -> str:
+    """The level that decides: the token's ``authority``; a body may only repeat it."""
+    if principal.authority is None:
+        raise Forbidden("Mã thông báo của cấp có thẩm quyền phải nêu thẩm quyền (authority) của người quyết định",
+                        rule="auth.claims", errors={"authority": ["missing from the token"]})
+    auth.check_own("level", given, principal.authority, "Cấp quyết định")
+    return principal.authority
+
+
+def issuer_of(principal: auth.Principal, level: str, province: str) -> str:
+    """Who signs: the person the token names, else the level's name in the province's rulebook."""
+    if principal.name:
+        return principal.name
+    with runtime().db.read() as conn:
+        book = handlers.rulebook(conn, province)
+    return book.authority_name(level, today()) or domain.LEVEL_NAMES.get(level, level)
 
 
 def _run(command, province, correlation_id):
@@ -41,11 +67,14 @@ class Nominations(MethodView):
     @blp.response(201, NominationSchema)
     def post(self, body):
         """Đề nghị khen thưởng (a head of unit nominates a participant whose evaluation passed)."""
-        auth.require_role(*PROPOSERS)
+        principal = auth.require_role(*PROPOSERS)
         province = auth.province_for(None if len(auth.provinces_visible()) == 1 else
                                      _campaign_province(body["campaign_id"]))
-        cmd = domain.Nominate(nomination_id=str(uuid.uuid4()), province=province,
-                              submitted_on=body.pop("submitted_on") or _today(), **body)
+        auth.check_own("proposer_unit", body.pop("proposer_unit"), principal.unit, "Đơn vị đề nghị")
+        level = proposer_level(principal)
+        auth.check_own("submitted_to", body.pop("submitted_to"), level, "Cấp trình")
+        cmd = domain.Nominate(nomination_id=str(uuid.uuid4()), province=province, proposer_unit=principal.unit,
+                              proposer_level=level, submitted_on=today(), **body)
         _run(cmd, province, f"registration-{cmd.registration_id}")
         return _nomination(cmd.nomination_id)
 
@@ -65,7 +94,7 @@ class Appraisal(MethodView):
         """Thẩm định: đạt (approved), trả lại để hoàn thiện (returned) hoặc không đạt (rejected), có lý do."""
         auth.require_role(*APPRAISERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
-        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"]), province,
+        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today()), province,
              _correlation(nomination_id))
         return _nomination(nomination_id)
 
@@ -76,9 +105,10 @@ class Resubmission(MethodView):
     @blp.response(201, NominationSchema)
     def post(self, body, nomination_id):
         """Bổ sung hồ sơ đề nghị đã bị trả lại (resubmit a returned nomination)."""
-        auth.require_role(*PROPOSERS)
+        principal = auth.require_role(*PROPOSERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
-        _run(domain.Resubmit(nomination_id, province, body["dossier"]), province, _correlation(nomination_id))
+        _run(domain.Resubmit(nomination_id, province, body["dossier"], principal.unit), province,
+             _correlation(nomination_id))
         return _nomination(nomination_id)
 
 
@@ -88,9 +118,11 @@ class Decision(MethodView):
     @blp.response(201, NominationSchema)
     def post(self, body, nomination_id):
         """Quyết định khen thưởng của cấp có thẩm quyền, với số và ngày quyết định."""
-        auth.require_role(*DECIDERS)
+        principal = auth.require_role(*DECIDERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
-        _run(domain.Decide(nomination_id=nomination_id, province=province, **body), province,
+        level = deciding_level(principal, body.pop("level"))
+        _run(domain.Decide(nomination_id=nomination_id, province=province, decision_number=body["decision_number"],
+                           decision_date=today(), level=level, issuer=issuer_of(principal, level, province)), province,
              _correlation(nomination_id))
         return _nomination(nomination_id)
 
@@ -101,9 +133,11 @@ class AdHoc(MethodView):
     @blp.response(201, NominationSchema)
     def post(self, body):
         """Khen thưởng đột xuất: thành tích đột xuất, quyết định ngay bởi cấp có thẩm quyền."""
-        auth.require_role(*DECIDERS)
+        principal = auth.require_role(*DECIDERS)
         province = auth.province_for(None)
-        cmd = domain.CommendAdHoc(nomination_id=str(uuid.uuid4()), province=province, **body)
+        level = deciding_level(principal, body.pop("level"))
+        cmd = domain.CommendAdHoc(nomination_id=str(uuid.uuid4()), province=province, decision_date=today(),
+                                  level=level, issuer=issuer_of(principal, level, province), **body)
         _run(cmd, province, f"ad-hoc-{cmd.nomination_id}")
         return _nomination(cmd.nomination_id)
 
@@ -157,15 +191,19 @@ class CampaignParticipants(MethodView):
 
 @blp.route("/history/<participant_id>")
 class History(MethodView):
+    @blp.arguments(HistoryQuerySchema, location="query")
     @blp.response(200, HistorySchema(many=True))
-    def get(self, participant_id):
-        """Tra cứu khen thưởng: mọi danh hiệu, hình thức đã nhận, theo quyết định nào, ngày nào."""
+    def get(self, query, participant_id):
+        """Tra cứu khen thưởng: mọi danh hiệu, hình thức đã nhận, theo quyết định nào, ngày nào
+        (an award revoked is left out unless ``include_revoked=true``)."""
         with runtime().db.read() as conn:
             # as it is now: a successor province also sees what its predecessors awarded
             provinces = {p for visible in auth.provinces_visible() for p in lineage(visible)}
-            return conn.execute(select(history).where(
-                history.c.participant_id == participant_id, history.c.province.in_(provinces))
-                .order_by(history.c.decision_date, history.c.award)).mappings().all()
+            found = select(history).where(history.c.participant_id == participant_id,
+                                          history.c.province.in_(provinces))
+            if not query["include_revoked"]:
+                found = found.where(history.c.status == "valid")
+            return conn.execute(found.order_by(history.c.decision_date, history.c.award)).mappings().all()
 
 
 @blp.route("/history")
@@ -173,10 +211,12 @@ class PastAwards(MethodView):
     @blp.arguments(PastAwardSchema)
     @blp.response(201, HistorySchema)
     def post(self, body):
-        """Ghi nhận khen thưởng đã có (as issued: issuer, level, number, date) — for chains and look-ups."""
-        auth.require_role(*DECIDERS)
+        """Nhập khen thưởng đã có (the import path): a decision made before or outside the platform, stored
+        as issued (issuer, level, number, date), marked imported — for chains and look-ups."""
+        principal = auth.require_role(*IMPORTERS)
         province = auth.province_for(None)
-        cmd = domain.RecordPastAward(record_id=str(uuid.uuid4()), province=province, **body)
+        cmd = domain.RecordPastAward(record_id=str(uuid.uuid4()), province=province,
+                                     imported_by=principal.subject, imported_on=today(), **body)
         _run(cmd, province, f"record-{cmd.record_id}")
         with runtime().db.read() as conn:
             return conn.execute(select(history).where(history.c.id == cmd.record_id)).mappings().first()
@@ -188,10 +228,11 @@ class Holds(MethodView):
     @blp.response(201, HoldViewSchema)
     def post(self, body):
         """Tạm hoãn xét khen thưởng khi đang xem xét kỷ luật, điều tra, thanh tra, khiếu nại."""
-        auth.require_role(*RULE_MAKERS)
+        principal = auth.require_role(*RULE_MAKERS)
         province = auth.province_for(None)
         cmd = domain.PlaceHold(hold_id=str(uuid.uuid4()), province=province, participant_id=body["participant_id"],
-                               kind=body["kind"], reason=body["reason"], placed_on=body["placed_on"] or _today())
+                               kind=body["kind"], reason=body["reason"], placed_on=today(),
+                               placed_by=principal.subject)
         _run(cmd, province, f"hold-{cmd.hold_id}")
         return _hold(cmd.hold_id)
 
@@ -203,8 +244,7 @@ class HoldLifting(MethodView):
     def post(self, body, hold_id):
         auth.require_role(*RULE_MAKERS)
         province = auth.province_for(_hold(hold_id)["province"])
-        _run(domain.LiftHold(hold_id, province, body["reason"], body["lifted_on"] or _today()), province,
-             f"hold-{hold_id}")
+        _run(domain.LiftHold(hold_id, province, body["reason"], today()), province, f"hold-{hold_id}")
         return _hold(hold_id)
 
 
@@ -218,8 +258,8 @@ class Rules(MethodView):
         province = auth.province_for(body.pop("province"))
         given = {k: v for k, v in body.items() if v is not None}
         if len(given) != 1:
-            raise Invalid("Nêu đúng một quy định: award hoặc authority",
-                          errors={"award": ["give exactly one of award, authority"]})
+            raise Invalid("Nêu đúng một quy định: award, authority hoặc cap",
+                          errors={"award": ["give exactly one of award, authority, cap"]})
         [(section, rule)] = given.items()
         _run(domain.DefineRule(str(uuid.uuid4()), province, section, rule), province, "rules")
         return {section: rule}
@@ -230,12 +270,79 @@ class Rules(MethodView):
         with runtime().db.read() as conn:
             book = handlers.rulebook(conn, province)
         return {"national": national(), "province": {"awards": book.province_awards,
-                                                     "authorities": book.province_authorities}}
+                                                     "authorities": book.province_authorities,
+                                                     "caps": book.province_caps}}
+
+
+@blp.route("/awards/<award_id>/revocation")
+class Revocation(MethodView):
+    @blp.arguments(RevokeSchema)
+    @blp.response(201, HistorySchema)
+    def post(self, body, award_id):
+        """Thu hồi khen thưởng (Luật TĐKT Điều 93): by the level that decided it or one above, with the reason
+        and the revoking decision's number; the award leaves history, chains and its quota place."""
+        principal = auth.require_role(*DECIDERS)
+        province = auth.province_for(None)
+        level = deciding_level(principal, None)
+        cmd = domain.RevokeAward(award_id, province, body["reason"], body["decision_number"], today(), level,
+                                 issuer_of(principal, level, province))
+        _run(cmd, province, _award_correlation(award_id))
+        with runtime().db.read() as conn:
+            return conn.execute(select(history).where(history.c.id == award_id)).mappings().first()
+
+
+@blp.route("/national/awards")
+class NationalAwards(MethodView):
+    @blp.response(200, NationalAwardsSchema(many=True))
+    def get(self):
+        """Số liệu toàn quốc (ministry only): per province, nominations and valid awards, per title or form."""
+        auth.require_national()
+        with runtime().db.read() as conn:
+            proposed = conn.execute(select(nominations.c.province, nominations.c.award, func.count())
+                                    .where(nominations.c.kind != "ad_hoc")
+                                    .group_by(nominations.c.province, nominations.c.award)).all()
+            given = conn.execute(select(history.c.province, history.c.award, func.count())
+                                 .where(history.c.status == "valid")
+                                 .group_by(history.c.province, history.c.award)).all()
+        return national_roll_up(proposed, given)
+
+
+def national_roll_up(proposed, given) -> list[dict]:
+    """Rows of (province, award, count) into one entry per province, each title or form named with its
+    category (danh hiệu or hình thức) from the national rulebook."""
+    about = {a["code"]: a for a in national()["awards"]}
+    provinces: dict[str, dict] = {}
+    for field, rows in (("nominations", proposed), ("awards", given)):
+        for province, award, count in rows:
+            entry = provinces.setdefault(province, {"province": province, "nominations": 0, "awards": 0,
+                                                    "by_award": {}})
+            line = entry["by_award"].setdefault(award, {
+                "award": award, "name": about.get(award, {}).get("name", award),
+                "category": about.get(award, {}).get("category"), "nominations": 0, "awards": 0})
+            line[field] += count
+            entry[field] += count
+    return [{**e, "by_award": sorted(e["by_award"].values(), key=lambda x: x["award"])}
+            for _, e in sorted(provinces.items())]
 
 
 def _campaign_province(campaign_id: str) -> str | None:
     with runtime().db.read() as conn:
         return conn.execute(select(campaigns.c.province).where(campaigns.c.id == campaign_id)).scalar()
+
+
+def _award_correlation(award_id: str) -> str:
+    """A revocation continues the story of the award it revokes."""
+    rt = runtime()
+    with rt.db.read() as conn:
+        row = conn.execute(select(history.c.province).where(history.c.id == award_id,
+                                                            history.c.province.in_(auth.provinces_visible()))).first()
+        if row is None:
+            raise NotFound(f"Không có khen thưởng {award_id}")
+        for stream in (f"nomination-{award_id}", f"record-{award_id}"):
+            events = rt.store.load(conn, stream)
+            if events:
+                return events[0].correlationid
+    return f"award-{award_id}"
 
 
 def _correlation(nomination_id: str) -> str:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared.errors import Invalid, RuleViolation
+from shared.errors import Forbidden, Invalid, RuleViolation
 
-from services.awards.rules import Rulebook, source_of
+from services.awards.rules import Rulebook, chain_excluded_kinds, source_of
 
 NOMINATION_SUBMITTED = "awards.nomination.submitted"
 NOMINATION_ESCALATED = "awards.nomination.escalated"
@@ -21,6 +21,7 @@ NOMINATION_APPRAISED = "awards.nomination.appraised"
 NOMINATION_RESUBMITTED = "awards.nomination.resubmitted"
 AWARD_DECIDED = "awards.award.decided"
 AWARD_RECORDED = "awards.award.recorded"
+AWARD_REVOKED = "awards.award.revoked"
 HOLD_PLACED = "awards.hold.placed"
 HOLD_LIFTED = "awards.hold.lifted"
 RULE_DEFINED = "awards.rule.defined"
@@ -37,6 +38,8 @@ def vn(d: date) -> str:
 
 
 # -- commands -------------------------------------------------------------------
+# Who proposes, decides, imports or places a hold, at which level and on which date, comes from
+# the caller's token and the server's clock (the API fills them in), never from a request body.
 @dataclass(frozen=True)
 class Nominate:
     nomination_id: str
@@ -45,9 +48,9 @@ class Nominate:
     registration_id: str
     award: str
     kind: str
-    proposer_unit: str
-    submitted_to: str
-    submitted_on: date
+    proposer_unit: str | None  # the head's unit (token)
+    proposer_level: str  # the head's own authority level (token): where the proposal starts
+    submitted_on: date  # server's date: it also picks the rules in force
     dossier: dict[str, Any]
 
 
@@ -57,6 +60,7 @@ class Appraise:
     province: str
     outcome: str
     reason: str
+    appraised_on: date
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Resubmit:
     nomination_id: str
     province: str
     dossier: dict[str, Any]
+    head_unit: str | None  # the caller's unit (token): the proposer's unit or one above it
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,12 @@ class CommendAdHoc:
     decision_date: date
     level: str
     issuer: str
+    campaign_id: str | None = None  # counted against that campaign's quota; without one, against none
 
 
 @dataclass(frozen=True)
 class RecordPastAward:
+    """The import path: a decision made before (or outside) the platform, stored as issued."""
     record_id: str
     province: str
     participant: dict[str, Any]
@@ -101,6 +108,8 @@ class RecordPastAward:
     decision_date: date
     issuer: str
     issuer_level: str
+    imported_by: str
+    imported_on: date
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class PlaceHold:
     kind: str
     reason: str
     placed_on: date
+    placed_by: str
 
 
 @dataclass(frozen=True)
@@ -125,8 +135,19 @@ class LiftHold:
 class DefineRule:
     rule_id: str
     province: str
-    section: str  # "award" or "authority"
+    section: str  # "award", "authority" or "cap"
     rule: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RevokeAward:
+    award_id: str
+    province: str
+    reason: str
+    decision_number: str
+    revoked_on: date
+    level: str
+    issuer: str
 
 
 # -- what a decision needs to know, gathered by the handler ---------------------------
@@ -139,7 +160,10 @@ class Case:
     history: tuple[dict[str, Any], ...] = ()
     holds: tuple[dict[str, Any], ...] = ()
     same_achievement: tuple[dict[str, Any], ...] = ()
+    same_award: tuple[dict[str, Any], ...] = ()  # the person's open nominations for the same award
     quota_used: int = 0
+    caps: tuple[dict[str, Any], ...] = ()  # {"cap", "counted", "base"} of each cap that counts this case
+    proposer_in_scope: bool = True  # the participant's unit is the head's unit or under it
 
 
 # -- checks shared by the paths ------------------------------------------------------------
@@ -204,16 +228,14 @@ def _meets(requirement: dict[str, Any], metrics: dict[str, Any]) -> bool:
         return False
 
 
-EXCLUDED_FROM_CHAINS = ("ad_hoc", "thematic")
-
-
 def _check_chain(rule: dict[str, Any], case: Case, year: int) -> None:
     chain = rule.get("chain")
     if not chain:
         return
     codes = set(chain.get("award_any") or [chain["award"]])
+    excluded = chain_excluded_kinds()
     years = {h["year"] for h in case.history if h["award"] in codes
-             and h["kind"] not in EXCLUDED_FROM_CHAINS and h["status"] == "valid"}
+             and h["kind"] not in excluded and h["status"] == "valid"}
     need = chain["consecutive_years"]
     if not any(all(y - i in years for i in range(need)) for y in (year, year - 1)):
         names = " / ".join(sorted(codes))
@@ -243,6 +265,42 @@ def _check_ballot(rule: dict[str, Any], dossier: dict[str, Any]) -> None:
             rule="award.secret_ballot", details={"source": rule["source"]})
 
 
+def _check_once_per_person(rule: dict[str, Any], case: Case) -> None:
+    """A form given once in a lifetime (Kỷ niệm chương): neither a second award nor a second open proposal."""
+    if not rule.get("once_per_person"):
+        return
+    given = [h for h in case.history if h["award"] == rule["code"] and h["status"] == "valid"]
+    open_ = [n for n in case.same_award if n["status"] not in ("rejected", "revoked", "decided")]
+    if given or open_:
+        what = (f"đã được tặng theo Quyết định số {given[0]['decision_number']}" if given
+                else f"đang được đề nghị (đề nghị {open_[0]['id']})")
+        raise RuleViolation(f"«{rule['name']}» chỉ tặng một lần cho mỗi người: người này {what}",
+                            rule="award.once_per_person", details={"source": rule["source"]})
+
+
+def _check_quota(case: Case, award: str, award_name: str, participant_kind: str) -> None:
+    """The campaign's award plan (chỉ tiêu): every path that confers an award counts against it."""
+    plan = _quota(case.campaign, award, participant_kind)
+    if plan is not None and plan.get("max") is not None and case.quota_used >= plan["max"]:
+        raise RuleViolation(
+            f"Vượt chỉ tiêu: «{award_name}» của phong trào «{case.campaign['title']}» tối đa "
+            f"{plan['max']}, đã quyết định {case.quota_used}", rule="decision.quota",
+            details={"quota": plan["max"], "used": case.quota_used, "award": award})
+
+
+def _check_caps(case: Case) -> None:
+    """Legal percentage caps per unit and campaign: this case would be one more of those counted."""
+    for c in case.caps:
+        cap, counted, base = c["cap"], c["counted"] + 1, c["base"]
+        if 100 * counted > cap["max_pct"] * base:
+            allowed = int(cap["max_pct"] * base // 100)
+            raise RuleViolation(
+                f"Vượt tỷ lệ tối đa: {cap['name']} ({cap['max_pct']:g}% của {base} = {allowed}); "
+                f"với trường hợp này là {counted}", rule="award.cap",
+                details={"source": cap["source"], "cap": cap["code"], "max_pct": cap["max_pct"], "base": base,
+                         "counted": counted, "allowed": allowed})
+
+
 def _check_dossier(dossier: dict[str, Any]) -> None:
     missing = [f for f in ("submission_letter", "achievement_report") if not dossier.get(f)]
     if missing:
@@ -266,6 +324,7 @@ class Nomination:
     kind: str = ""
     year: int = 0
     submitted_on: date | None = None
+    proposer_unit: str | None = None
     dossier: dict[str, Any] = field(default_factory=dict)
 
     def nominate(self, cmd: Nominate, case: Case) -> list[tuple[str, dict[str, Any]]]:
@@ -278,6 +337,10 @@ class Nomination:
         if participant is None or participant["campaign_id"] != cmd.campaign_id:
             raise RuleViolation(f"Đăng ký {cmd.registration_id} không thuộc phong trào này (hoặc chưa được "
                                 "chuyển tới khen thưởng)", rule="nomination.registration_known")
+        if not case.proposer_in_scope:
+            raise Forbidden(f"{participant['name']} không thuộc đơn vị của người đề nghị ({cmd.proposer_unit}) "
+                            "hay đơn vị trực thuộc: thủ trưởng chỉ đề nghị trong phạm vi đơn vị mình",
+                            rule="auth.unit_scope")
         if participant["status"] == "withdrawn":
             raise RuleViolation("Đăng ký thi đua đã được rút", rule="nomination.withdrawn")
         deadline = campaign["deadlines"].get("nominations")
@@ -289,6 +352,7 @@ class Nomination:
         _check_applies(rule, participant["participant_kind"])
         _check_dossier(cmd.dossier)
         _check_holds(case)
+        _check_once_per_person(rule, case)
         evaluation = case.evaluation
         if evaluation is None:
             raise RuleViolation(f"{participant['name']} chưa được bình xét: chỉ đề nghị khen thưởng những người, "
@@ -308,9 +372,11 @@ class Nomination:
                                 "mỗi thành tích chỉ được khen một lần",
                                 rule="award.one_achievement_one_award",
                                 details={"source": source_of("one_achievement_one_award")})
-        path = case.rulebook.escalation_path(cmd.submitted_to, cmd.award, cmd.submitted_on)
+        _check_caps(case)
+        start = cmd.proposer_level
+        path = case.rulebook.escalation_path(start, cmd.award, cmd.submitted_on)
         if path is None:
-            raise RuleViolation(f"Không có cấp nào từ {LEVEL_NAMES.get(cmd.submitted_to, cmd.submitted_to)} trở "
+            raise RuleViolation(f"Không có cấp nào từ {LEVEL_NAMES.get(start, start)} trở "
                                 f"lên có thẩm quyền tặng «{rule['name']}»", rule="authority.chain")
         submitted = {"nomination_id": self.id, "campaign_id": cmd.campaign_id,
                      "campaign_title": campaign["title"], "registration_id": cmd.registration_id,
@@ -318,10 +384,10 @@ class Nomination:
                                                                  "unit")},
                      "award": cmd.award, "award_name": rule["name"], "rule_source": rule["source"],
                      "kind": cmd.kind, "year": year, "proposer_unit": cmd.proposer_unit,
-                     "submitted_to": cmd.submitted_to, "submitted_on": cmd.submitted_on.isoformat(),
+                     "submitted_to": start, "submitted_on": cmd.submitted_on.isoformat(),
                      "dossier": cmd.dossier, "evaluation_round": evaluation["round"]}
         return [(NOMINATION_SUBMITTED, submitted),
-                *escalations(self.id, cmd.submitted_to, path, cmd.award, submitted["participant"])]
+                *escalations(self.id, start, path, cmd.award, submitted["participant"])]
 
     def appraise(self, cmd: Appraise) -> dict[str, Any]:
         self._exists(cmd.province)
@@ -329,11 +395,14 @@ class Nomination:
             raise RuleViolation(f"Đề nghị đang ở trạng thái «{self.status}»: chỉ thẩm định đề nghị chờ thẩm định",
                                 rule="appraisal.state")
         return {"nomination_id": self.id, "outcome": cmd.outcome, "reason": cmd.reason,
-                "award": self.award, "award_name": self.award_name, "campaign_id": self.campaign_id,
-                "participant": self.participant}
+                "appraised_on": cmd.appraised_on.isoformat(), "award": self.award, "award_name": self.award_name,
+                "campaign_id": self.campaign_id, "participant": self.participant}
 
     def resubmit(self, cmd: Resubmit, case: Case) -> dict[str, Any]:
         self._exists(cmd.province)
+        if not case.proposer_in_scope:
+            raise Forbidden(f"Đề nghị {self.id} do đơn vị {self.proposer_unit} lập: chỉ thủ trưởng đơn vị đó "
+                            "hoặc đơn vị cấp trên bổ sung hồ sơ", rule="auth.unit_scope")
         if self.status != "returned":
             raise RuleViolation("Chỉ bổ sung hồ sơ khi đề nghị đã được trả lại để hoàn thiện",
                                 rule="nomination.resubmit_state")
@@ -353,12 +422,9 @@ class Nomination:
                 f"{LEVEL_NAMES.get(cmd.level, cmd.level)}", rule="decision.addressee")
         _check_competent(case, self.award, cmd.level, cmd.decision_date, self.award_name)
         _check_holds(case)
-        plan = _quota(case.campaign, self.award, self.participant["participant_kind"])
-        if plan is not None and plan["max"] is not None and case.quota_used >= plan["max"]:
-            raise RuleViolation(
-                f"Vượt chỉ tiêu: «{self.award_name}» của phong trào «{case.campaign['title']}» tối đa "
-                f"{plan['max']}, đã quyết định {case.quota_used}", rule="decision.quota",
-                details={"quota": plan["max"], "used": case.quota_used, "award": self.award})
+        _check_once_per_person(_award_rule(case, self.award, self.submitted_on), case)
+        _check_quota(case, self.award, self.award_name, self.participant["participant_kind"])
+        _check_caps(case)
         return _decided(self.id, self.award, self.award_name, self.participant, self.campaign_id, self.kind,
                         self.year, cmd.decision_number, cmd.decision_date, cmd.level, cmd.issuer)
 
@@ -369,7 +435,10 @@ class Nomination:
         _check_applies(rule, cmd.participant["participant_kind"])
         _check_competent(case, cmd.award, cmd.level, cmd.decision_date, rule["name"])
         _check_holds(case)
-        data = _decided(self.id, cmd.award, rule["name"], cmd.participant, None, "ad_hoc",
+        _check_once_per_person(rule, case)
+        if cmd.campaign_id is not None:
+            _check_quota(case, cmd.award, rule["name"], cmd.participant["participant_kind"])
+        data = _decided(self.id, cmd.award, rule["name"], cmd.participant, cmd.campaign_id, "ad_hoc",
                         cmd.decision_date.year, cmd.decision_number, cmd.decision_date, cmd.level, cmd.issuer)
         return {**data, "achievement": cmd.achievement}
 
@@ -385,6 +454,7 @@ class Nomination:
             self.registration_id, self.participant = data["registration_id"], data["participant"]
             self.kind, self.year = data["kind"], data["year"]
             self.submitted_on, self.dossier = date.fromisoformat(data["submitted_on"]), data["dossier"]
+            self.proposer_unit = data.get("proposer_unit")
         elif type_ == NOMINATION_ESCALATED:
             self.target_level = data["to_level"]
         elif type_ == NOMINATION_APPRAISED:
@@ -393,6 +463,8 @@ class Nomination:
             self.status, self.dossier = "resubmitted", data["dossier"]
         elif type_ == AWARD_DECIDED:
             self.province, self.status = province, "decided"
+        elif type_ == AWARD_REVOKED:
+            self.status = "revoked"
         self.version += 1
 
 
@@ -412,6 +484,27 @@ def _decided(nomination_id, award, award_name, participant, campaign_id, kind, y
             "decision_number": number, "decision_date": on.isoformat(), "level": level, "issuer": issuer}
 
 
+def revocation(cmd: RevokeAward, award: dict[str, Any], rulebook: Rulebook) -> dict[str, Any]:
+    """Thu hồi: by the level that decided the award or one above it on the chain (as it was when the
+    award was decided, or is now), with a reason and a decision of its own."""
+    if award["status"] != "valid":
+        raise RuleViolation(f"Khen thưởng {award['id']} đã bị thu hồi", rule="revocation.once")
+    decided_on = award["decision_date"]
+    may = {award["level"], *rulebook.levels_above(award["level"], decided_on),
+           *rulebook.levels_above(award["level"], cmd.revoked_on)}
+    if cmd.level not in may:
+        raise Forbidden(
+            f"{LEVEL_NAMES.get(cmd.level, cmd.level)} không thu hồi được khen thưởng do "
+            f"{LEVEL_NAMES.get(award['level'], award['level'])} quyết định: chỉ cấp đã quyết định hoặc cấp trên",
+            rule="revocation.authority", details={"source": source_of("revocation")})
+    return {"award_id": award["id"], "award": award["award"], "award_name": award["award_name"],
+            "participant": {"participant_id": award["participant_id"], "participant_kind": award["participant_kind"],
+                            "name": award["name"]},
+            "campaign_id": award["campaign_id"], "revoked_decision_number": award["decision_number"],
+            "decision_number": cmd.decision_number, "reason": cmd.reason, "revoked_on": cmd.revoked_on.isoformat(),
+            "level": cmd.level, "issuer": cmd.issuer}
+
+
 @dataclass
 class Hold:
     id: str
@@ -423,7 +516,7 @@ class Hold:
         if self.version:
             raise RuleViolation(f"Tạm hoãn {self.id} đã tồn tại", rule="hold.once")
         return {"hold_id": self.id, "participant_id": cmd.participant_id, "kind": cmd.kind,
-                "reason": cmd.reason, "placed_on": cmd.placed_on.isoformat()}
+                "reason": cmd.reason, "placed_on": cmd.placed_on.isoformat(), "placed_by": cmd.placed_by}
 
     def lift(self, cmd: LiftHold) -> dict[str, Any]:
         if not self.version or self.province != cmd.province:

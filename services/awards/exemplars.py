@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -22,12 +22,13 @@ from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record, record_all
 from shared.blueprint import Blueprint
 from shared.envelope import Envelope
-from shared.errors import RuleViolation
+from shared.errors import Forbidden, RuleViolation
 from shared.eventstore import EventStore
-from shared.service import execute, runtime
+from shared.service import execute, runtime, today
 
 from services.awards import domain, handlers
-from services.awards.projections import OWN_EVENTS as AWARD_EVENTS, metadata
+from services.awards.api import deciding_level, issuer_of, proposer_level
+from services.awards.projections import OWN_EVENTS as AWARD_EVENTS, metadata, orgchart
 from services.awards.schemas import LEVELS, DossierSchema
 
 RECOGNISED = "awards.exemplar.recognised"
@@ -50,13 +51,12 @@ class RecogniseExemplar:
     spread_units: int
     outcome: str  # "commended" or "nominated"
     award: str
-    level: str
-    issuer: str
+    level: str  # the head's own level (token): conferred at, or proposed from
+    issuer: str  # the head (token)
+    head_unit: str | None  # a unit head's unit (token): the exemplar must be in its scope
     decision_number: str | None
-    decision_date: date | None
-    submitted_to: str | None
     dossier: dict[str, Any]
-    on: date
+    on: date  # the server's date: of the decision, or of the proposal
     review_event_id: str
     nomination_id: str
 
@@ -69,12 +69,17 @@ class Recognition:
     def recognise(self, cmd: RecogniseExemplar, summary: dict[str, Any], case: domain.Case) -> dict[str, Any]:
         if self.version:
             raise RuleViolation("Điển hình này đã được xem xét khen thưởng", rule="exemplar.recognise_once")
-        on = cmd.decision_date if cmd.outcome == "commended" else cmd.on
+        if not case.proposer_in_scope:
+            raise Forbidden(f"Điển hình {summary['name']} không thuộc đơn vị của thủ trưởng ({cmd.head_unit}) hay "
+                            "đơn vị trực thuộc", rule="auth.unit_scope")
+        on = cmd.on
         rule = domain._award_rule(case, cmd.award, on)
         domain._check_applies(rule, summary["kind"])
         domain._check_holds(case)
+        domain._check_once_per_person(rule, case)
         if cmd.outcome == "commended":
             domain._check_competent(case, cmd.award, cmd.level, on, rule["name"])
+            domain._check_quota(case, cmd.award, rule["name"], summary["kind"])
         else:
             domain._check_dossier(cmd.dossier)
         return {**summary, "influence": cmd.influence, "spread_units": cmd.spread_units, "outcome": cmd.outcome,
@@ -115,6 +120,9 @@ def recognise(store: EventStore, conn: Connection, cmd: RecogniseExemplar, ctx: 
     summary = json.loads(row["summary"])
     case = handlers._case(conn, cmd.province, summary["participant_id"], summary["campaign_id"], None, cmd.award,
                           summary["kind"])
+    if cmd.head_unit is not None:  # a unit head commends or proposes only within their unit
+        case = replace(case, proposer_in_scope=orgchart.within(conn, cmd.province, summary.get("unit_id"),
+                                                               cmd.head_unit))
     stream = f"exemplar-{cmd.exemplar_id}"
     recognition = rehydrate(store, conn, stream, Recognition(cmd.exemplar_id))
     step = record(store, conn, stream, recognition, RECOGNISED, recognition.recognise(cmd, summary, case),
@@ -124,22 +132,22 @@ def recognise(store: EventStore, conn: Connection, cmd: RecogniseExemplar, ctx: 
     n_stream, participant = f"nomination-{cmd.nomination_id}", _participant(summary)
     if cmd.outcome == "commended":
         data = domain._decided(cmd.nomination_id, cmd.award, step.data["award_name"], participant,
-                               summary["campaign_id"], "thematic", cmd.decision_date.year, cmd.decision_number,
-                               cmd.decision_date, cmd.level, cmd.issuer)
+                               summary["campaign_id"], "thematic", cmd.on.year, cmd.decision_number,
+                               cmd.on, cmd.level, cmd.issuer)
         record(store, conn, n_stream, nomination, domain.AWARD_DECIDED, data, follow, project=PROJECT)
         return step
-    path = case.rulebook.escalation_path(cmd.submitted_to, cmd.award, cmd.on)
+    path = case.rulebook.escalation_path(cmd.level, cmd.award, cmd.on)
     if path is None:
         raise RuleViolation(f"Không có cấp nào có thẩm quyền tặng «{step.data['award_name']}»", rule="authority.chain")
     submitted = {"nomination_id": cmd.nomination_id, "campaign_id": summary["campaign_id"],
                  "campaign_title": None, "registration_id": None, "participant": participant,
                  "award": cmd.award, "award_name": step.data["award_name"], "rule_source": step.data["rule_source"],
-                 "kind": "thematic", "year": cmd.on.year, "proposer_unit": cmd.issuer,
-                 "submitted_to": cmd.submitted_to, "submitted_on": cmd.on.isoformat(), "dossier": cmd.dossier,
+                 "kind": "thematic", "year": cmd.on.year, "proposer_unit": cmd.head_unit or cmd.issuer,
+                 "submitted_to": cmd.level, "submitted_on": cmd.on.isoformat(), "dossier": cmd.dossier,
                  "evaluation_round": None}
     record_all(store, conn, n_stream, nomination,
                [(domain.NOMINATION_SUBMITTED, submitted),
-                *domain.escalations(cmd.nomination_id, cmd.submitted_to, path, cmd.award, participant)],
+                *domain.escalations(cmd.nomination_id, cmd.level, path, cmd.award, participant)],
                follow, project=PROJECT)
     return step
 
@@ -153,17 +161,16 @@ class RecognitionSchema(Schema):
     spread_units = fields.Integer(required=True, validate=validate.Range(min=0))
     outcome = fields.String(required=True, validate=validate.OneOf(("commended", "nominated")))
     award = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{2,100}$"))
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS),
-                          metadata={"description": "the head's own level of authority"})
-    issuer = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    level = fields.String(load_default=None, validate=validate.OneOf(LEVELS),
+                          metadata={"description": "may only repeat the head's own level (token)"})
+    submitted_to = fields.String(load_default=None, validate=validate.OneOf(LEVELS),
+                                 metadata={"description": "may only repeat the head's own level (token)"})
     decision_number = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
-    decision_date = fields.Date(load_default=None)
-    submitted_to = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
     dossier = fields.Nested(DossierSchema, load_default=dict)
 
     @validates_schema
     def _what_each_outcome_needs(self, data, **_):
-        needs = ("decision_number", "decision_date") if data["outcome"] == "commended" else ("submitted_to",)
+        needs = ("decision_number",) if data["outcome"] == "commended" else ()
         missing = {f: [f"required when outcome is {data['outcome']}"] for f in needs if not data.get(f)}
         if missing:
             raise ValidationError(missing)
@@ -184,11 +191,17 @@ class Recognise(MethodView):
     @blp.response(201, RecognitionViewSchema)
     def post(self, body, exemplar_id):
         """Bước 5: thủ trưởng xem mức độ ảnh hưởng, lan tỏa; khen thưởng theo thẩm quyền hoặc trình cấp trên."""
-        auth.require_role("unit_head", "authority")
+        principal = auth.require_role("unit_head", "authority")
         province = auth.province_for(None)
         with runtime().db.read() as conn:
             review = progression.require_step(conn, exemplar_id, province, 4)
+        head = principal.has_role("unit_head") and not principal.has_role("authority")
+        level = proposer_level(principal) if head else deciding_level(principal, None)
+        auth.check_own("level", body.pop("level"), level, "Cấp của thủ trưởng")
+        auth.check_own("submitted_to", body.pop("submitted_to"), level, "Cấp trình")
         cmd = RecogniseExemplar(exemplar_id=exemplar_id, province=province, review_event_id=review,
-                                nomination_id=str(uuid.uuid4()), on=datetime.now(timezone.utc).date(), **body)
+                                nomination_id=str(uuid.uuid4()), on=today(), level=level,
+                                issuer=issuer_of(principal, level, province),
+                                head_unit=(principal.unit or "") if head else None, **body)
         execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id))
         return {"exemplar_id": exemplar_id, "outcome": cmd.outcome, "nomination_id": cmd.nomination_id}

@@ -3,18 +3,21 @@
 The routing table is at the bottom.
 """
 import json
+from datetime import date
 
 from sqlalchemy import Connection, func, select
 
 from shared.aggregate import CommandContext, Stream, rehydrate, record, record_all
 from shared.envelope import Envelope
-from shared.errors import NotYetSeen
+from shared.errors import NotFound, NotYetSeen
 from shared.eventstore import EventStore
 
 from services.awards import domain
 from services.awards.projections import (OWN_EVENTS, campaigns, evaluations, history, holds, nominations,
-                                         participants, province_rules)
+                                         orgchart, participants, province_rules)
 from services.awards.rules import Rulebook, lineage
+
+SECTIONS = {"award": "province_awards", "authority": "province_authorities", "cap": "province_caps"}
 
 
 def _record(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
@@ -26,14 +29,15 @@ def rulebook(conn: Connection, province: str) -> Rulebook:
                         .order_by(province_rules.c.id)).mappings().all()
     book = Rulebook()
     for row in rows:
-        target = book.province_awards if row["section"] == "award" else book.province_authorities
-        target.append(json.loads(row["body"]))
+        getattr(book, SECTIONS[row["section"]]).append(json.loads(row["body"]))
     return book
 
 
 def _campaign(conn, campaign_id, province) -> dict | None:
-    row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id,
-                                               campaigns.c.province == province)).mappings().first()
+    """The campaign, its row locked until the command's transaction ends: on PostgreSQL two decisions
+    of one campaign then count its quota and caps one after the other (SQLite serialises writers)."""
+    row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.province == province)
+                       .with_for_update()).mappings().first()
     if row is None:
         return None
     return {**row, "period_end": row["period_end"].isoformat(), "deadlines": json.loads(row["deadlines"]),
@@ -41,7 +45,11 @@ def _campaign(conn, campaign_id, province) -> dict | None:
 
 
 def _case(conn, province, participant_id, campaign_id=None, registration_id=None, award=None,
-          participant_kind=None) -> domain.Case:
+          participant_kind=None, on: date | None = None, stage: str = "decision", exclude: str | None = None,
+          head_unit: str | None = None) -> domain.Case:
+    """What a decision on ``award`` for this participant needs to know. ``on`` picks the caps in
+    force; ``stage`` says whether caps count open nominations or decided awards; ``head_unit``, when
+    given, is the unit whose head acts (the participant must be in it or under it)."""
     participant = evaluation = None
     if registration_id:
         row = conn.execute(select(participants).where(participants.c.registration_id == registration_id,
@@ -49,10 +57,7 @@ def _case(conn, province, participant_id, campaign_id=None, registration_id=None
         participant = dict(row) if row else None
         participant_id = participant["participant_id"] if participant else participant_id
         participant_kind = participant["participant_kind"] if participant else participant_kind
-        ev = conn.execute(select(evaluations).where(evaluations.c.registration_id == registration_id)
-                          ).mappings().first()
-        if ev:
-            evaluation = {**ev, "metrics": json.loads(ev["metrics"]), "results": json.loads(ev["results"])}
+        evaluation = _evaluation(conn, registration_id)
     # a person's identity survives the 2025 mergers: awards made under a predecessor province count
     past = conn.execute(select(history).where(history.c.participant_id == participant_id,
                                               history.c.province.in_(lineage(province)))).mappings().all()
@@ -61,19 +66,80 @@ def _case(conn, province, participant_id, campaign_id=None, registration_id=None
     same = conn.execute(select(nominations).where(nominations.c.registration_id == registration_id,
                                                   nominations.c.award == award)).mappings().all() \
         if registration_id else []
-    used = 0
+    same_award = conn.execute(select(nominations).where(
+        nominations.c.participant_id == participant_id, nominations.c.award == award,
+        nominations.c.province.in_(lineage(province)))).mappings().all() if award else []
+    book = rulebook(conn, province)
     campaign = _campaign(conn, campaign_id, province) if campaign_id else None
+    used, caps = 0, ()
     if campaign and award:
-        plan = domain._quota(campaign, award, participant_kind or "both")
-        query = select(func.count()).select_from(history).where(
-            history.c.campaign_id == campaign_id, history.c.award == award, history.c.status == "valid")
-        if plan and plan.get("applies_to", "both") != "both":
-            query = query.where(history.c.participant_kind == plan["applies_to"])
-        used = conn.execute(query).scalar_one()
-    return domain.Case(rulebook=rulebook(conn, province), campaign=campaign, participant=participant,
+        used = quota_used(conn, campaign, award, participant_kind or "both")
+        if participant is not None and on is not None:
+            caps = _caps(conn, book, on, stage, province, campaign_id, participant, award, exclude)
+    in_scope = head_unit is None or (participant is not None and
+                                     orgchart.within(conn, province, participant["unit_id"], head_unit))
+    return domain.Case(rulebook=book, campaign=campaign, participant=participant,
                        evaluation=evaluation, history=tuple(dict(h) for h in past),
                        holds=tuple(dict(h) for h in held), same_achievement=tuple(dict(n) for n in same),
-                       quota_used=used)
+                       same_award=tuple(dict(n) for n in same_award), quota_used=used, caps=caps,
+                       proposer_in_scope=in_scope)
+
+
+def _evaluation(conn, registration_id) -> dict | None:
+    ev = conn.execute(select(evaluations).where(evaluations.c.registration_id == registration_id)).mappings().first()
+    return {**ev, "metrics": json.loads(ev["metrics"]), "results": json.loads(ev["results"])} if ev else None
+
+
+def quota_used(conn, campaign: dict, award: str, participant_kind: str) -> int:
+    """Valid awards of the campaign that count against its plan for ``award`` (a revoked one does not)."""
+    plan = domain._quota(campaign, award, participant_kind)
+    query = select(func.count()).select_from(history).where(
+        history.c.campaign_id == campaign["id"], history.c.award == award, history.c.status == "valid")
+    if plan and plan.get("applies_to", "both") != "both":
+        query = query.where(history.c.participant_kind == plan["applies_to"])
+    return conn.execute(query).scalar_one()
+
+
+def _unit_key(p) -> str:
+    return p["unit_id"] or p["unit"]
+
+
+def _caps(conn, book: Rulebook, on: date, stage: str, province: str, campaign_id: str, participant: dict,
+          award: str, exclude: str | None) -> tuple[dict, ...]:
+    """For each cap in force that would count this case: how many of the unit's others it counts in
+    this campaign, and its base (RULES.md: a cap is per unit and campaign)."""
+    caps = book.caps(on)
+    if not caps:
+        return ()
+    unit = _unit_key(participant)
+    people = [dict(p) for p in conn.execute(select(participants).where(
+        participants.c.campaign_id == campaign_id, participants.c.province == province,
+        participants.c.status != "withdrawn")).mappings() if _unit_key(p) == unit]
+    ratings = {p["registration_id"]: ((_evaluation(conn, p["registration_id"]) or {}).get("metrics") or {})
+               .get("rating") for p in people}
+    counted_status = ("decided",) if stage == "decision" else None
+    rows = conn.execute(select(nominations).where(nominations.c.campaign_id == campaign_id,
+                                                  nominations.c.registration_id.in_(list(ratings)))).mappings()
+    held = [n for n in rows if n["id"] != exclude and (
+        n["status"] in counted_status if counted_status else n["status"] not in ("rejected", "revoked"))]
+
+    def matching_nominations(selector) -> list:
+        return [n for n in held if (selector.get("award") in (None, n["award"])) and
+                (not selector.get("rating") or ratings.get(n["registration_id"]) in selector["rating"])]
+
+    def base(selector) -> int:
+        if selector.get("award"):
+            return len({n["participant_id"] for n in matching_nominations(selector)})
+        return sum(1 for p in people if ratings[p["registration_id"]] in selector.get("rating", ()))
+
+    own_rating = ratings.get(participant["registration_id"])
+    found = []
+    for cap in caps:
+        counts = cap["counts"]
+        if counts.get("award") not in (None, award) or (counts.get("rating") and own_rating not in counts["rating"]):
+            continue
+        found.append({"cap": cap, "counted": len(matching_nominations(counts)), "base": base(cap["of"])})
+    return tuple(found)
 
 
 def _nomination(store, conn, nomination_id) -> domain.Nomination:
@@ -81,7 +147,8 @@ def _nomination(store, conn, nomination_id) -> domain.Nomination:
 
 
 def nominate(store: EventStore, conn: Connection, cmd: domain.Nominate, ctx: CommandContext) -> Envelope:
-    case = _case(conn, cmd.province, None, cmd.campaign_id, cmd.registration_id, cmd.award)
+    case = _case(conn, cmd.province, None, cmd.campaign_id, cmd.registration_id, cmd.award,
+                 on=cmd.submitted_on, stage="nomination", head_unit=cmd.proposer_unit or "")
     if case.campaign is None or case.participant is None:
         missing = "phong trào" if case.campaign is None else "đăng ký thi đua"
         raise NotYetSeen(f"Khen thưởng chưa nhận được {missing} này: nếu vừa gửi, hãy thử lại sau giây lát",
@@ -99,7 +166,8 @@ def appraise(store: EventStore, conn: Connection, cmd: domain.Appraise, ctx: Com
 
 def resubmit(store: EventStore, conn: Connection, cmd: domain.Resubmit, ctx: CommandContext) -> Envelope:
     nomination = _nomination(store, conn, cmd.nomination_id)
-    case = domain.Case(rulebook=rulebook(conn, cmd.province))
+    case = domain.Case(rulebook=rulebook(conn, cmd.province), proposer_in_scope=orgchart.within(
+        conn, cmd.province, nomination.proposer_unit, cmd.head_unit))
     return _record(store, conn, f"nomination-{cmd.nomination_id}", nomination, domain.NOMINATION_RESUBMITTED,
                    nomination.resubmit(cmd, case), ctx)
 
@@ -107,7 +175,8 @@ def resubmit(store: EventStore, conn: Connection, cmd: domain.Resubmit, ctx: Com
 def decide(store: EventStore, conn: Connection, cmd: domain.Decide, ctx: CommandContext) -> Envelope:
     nomination = _nomination(store, conn, cmd.nomination_id)
     case = _case(conn, cmd.province, nomination.participant.get("participant_id"), nomination.campaign_id,
-                 None, nomination.award, nomination.participant.get("participant_kind"))
+                 nomination.registration_id, nomination.award, nomination.participant.get("participant_kind"),
+                 on=cmd.decision_date, exclude=cmd.nomination_id)
     return _record(store, conn, f"nomination-{cmd.nomination_id}", nomination, domain.AWARD_DECIDED,
                    nomination.decide(cmd, case), ctx)
 
@@ -115,7 +184,11 @@ def decide(store: EventStore, conn: Connection, cmd: domain.Decide, ctx: Command
 def commend_ad_hoc(store: EventStore, conn: Connection, cmd: domain.CommendAdHoc,
                    ctx: CommandContext) -> Envelope:
     nomination = _nomination(store, conn, cmd.nomination_id)
-    case = _case(conn, cmd.province, cmd.participant["participant_id"])
+    case = _case(conn, cmd.province, cmd.participant["participant_id"], cmd.campaign_id, None, cmd.award,
+                 cmd.participant["participant_kind"])
+    if cmd.campaign_id is not None and case.campaign is None:
+        raise NotYetSeen(f"Khen thưởng chưa nhận được phong trào {cmd.campaign_id}: nếu vừa phát động, hãy thử "
+                         "lại sau giây lát", rule="nomination.known")
     return _record(store, conn, f"nomination-{cmd.nomination_id}", nomination, domain.AWARD_DECIDED,
                    nomination.commend_ad_hoc(cmd, case), ctx)
 
@@ -126,7 +199,8 @@ def record_past_award(store: EventStore, conn: Connection, cmd: domain.RecordPas
     data = {"record_id": cmd.record_id, "participant": cmd.participant, "award": cmd.award,
             "award_name": rule["name"] if rule else cmd.award, "year": cmd.year, "kind": cmd.kind,
             "decision_number": cmd.decision_number, "decision_date": cmd.decision_date.isoformat(),
-            "issuer": cmd.issuer, "issuer_level": cmd.issuer_level}
+            "issuer": cmd.issuer, "issuer_level": cmd.issuer_level,
+            "imported": True, "imported_by": cmd.imported_by, "imported_on": cmd.imported_on.isoformat()}
     stream = f"record-{cmd.record_id}"
     return _record(store, conn, stream, rehydrate(store, conn, stream, Stream(stream)),
                    domain.AWARD_RECORDED, data, ctx)
@@ -144,6 +218,22 @@ def lift_hold(store: EventStore, conn: Connection, cmd: domain.LiftHold, ctx: Co
     return _record(store, conn, stream, hold, domain.HOLD_LIFTED, hold.lift(cmd), ctx)
 
 
+def revoke_award(store: EventStore, conn: Connection, cmd: domain.RevokeAward, ctx: CommandContext) -> Envelope:
+    award = conn.execute(select(history).where(history.c.id == cmd.award_id,
+                                               history.c.province == cmd.province)).mappings().first()
+    if award is None:
+        raise NotFound(f"Không có khen thưởng {cmd.award_id}")
+    # the award lives in the stream that recorded it: a nomination's (decided, ad hoc, step 5) or an import's
+    decided = conn.execute(select(nominations.c.id).where(nominations.c.id == cmd.award_id)).first()
+    stream = f"nomination-{cmd.award_id}" if decided else f"record-{cmd.award_id}"
+    aggregate = _nomination(store, conn, cmd.award_id) if decided else rehydrate(store, conn, stream, Stream(stream))
+    # the campaign's row is locked like a decision's: a reopened quota place is counted in order
+    if award["campaign_id"]:
+        _campaign(conn, award["campaign_id"], cmd.province)
+    return _record(store, conn, stream, aggregate, domain.AWARD_REVOKED,
+                   domain.revocation(cmd, dict(award), rulebook(conn, cmd.province)), ctx)
+
+
 def define_rule(store: EventStore, conn: Connection, cmd: domain.DefineRule, ctx: CommandContext) -> Envelope:
     stream = f"rule-{cmd.rule_id}"
     return _record(store, conn, stream, rehydrate(store, conn, stream, Stream(stream)),
@@ -159,5 +249,6 @@ COMMAND_HANDLERS = {
     domain.RecordPastAward: record_past_award,
     domain.PlaceHold: place_hold,
     domain.LiftHold: lift_hold,
+    domain.RevokeAward: revoke_award,
     domain.DefineRule: define_rule,
 }

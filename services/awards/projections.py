@@ -3,7 +3,7 @@ nominations, award history, holds and province rules."""
 import json
 from datetime import date
 
-from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, delete,
+from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, delete, false,
                         update)
 
 from shared.db import insert_row
@@ -36,6 +36,7 @@ participants = Table(
     Column("individual_kind", String(20), nullable=True),
     Column("name", String(300), nullable=False),
     Column("unit", String(300), nullable=False),
+    Column("unit_id", String(100), nullable=True),  # the unit in the org chart: a head's scope
     Column("status", String(20), nullable=False),
     Column("evaluation", String(30), nullable=False),
 )
@@ -89,7 +90,11 @@ history = Table(
     Column("decision_date", Date, nullable=False),
     Column("issuer", String(300), nullable=False),
     Column("level", String(30), nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # valid, revoked
+    Column("imported", Boolean, nullable=False, server_default=false()),  # entered by the import path
+    Column("revoked_on", Date, nullable=True),
+    Column("revocation_number", String(100), nullable=True),
+    Column("revocation_reason", Text, nullable=True),
 )
 
 holds = Table(
@@ -131,8 +136,8 @@ def on_participant_registered(conn: Connection, event: Envelope) -> None:
     insert_row(conn, participants, dict(
         registration_id=d["registration_id"], campaign_id=d["campaign_id"], province=event.province,
         participant_id=p["participant_id"], participant_kind=p["kind"],
-        individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"], status="registered",
-        evaluation="not_evaluated"))
+        individual_kind=p.get("individual_kind"), name=p["name"], unit=p["unit"], unit_id=p.get("unit_id"),
+        status="registered", evaluation="not_evaluated"))
 
 
 def on_participant_withdrawn(conn: Connection, event: Envelope) -> None:
@@ -188,7 +193,7 @@ def on_award_decided(conn: Connection, event: Envelope) -> None:
     values = dict(decision_number=d["decision_number"], decision_date=date.fromisoformat(d["decision_date"]))
     if d["kind"] == "ad_hoc":
         conn.execute(nominations.insert(), dict(
-            id=d["nomination_id"], province=event.province, campaign_id=None, registration_id=None,
+            id=d["nomination_id"], province=event.province, campaign_id=d.get("campaign_id"), registration_id=None,
             participant_id=p["participant_id"], participant_kind=p["participant_kind"], name=p["name"],
             unit=p["unit"], award=d["award"], award_name=d["award_name"], kind="ad_hoc", status="decided",
             target_level=d["level"], proposer_unit=None, submitted_on=None,
@@ -201,15 +206,26 @@ def on_award_decided(conn: Connection, event: Envelope) -> None:
 
 def on_award_recorded(conn: Connection, event: Envelope) -> None:
     d = event.data
-    _add_history(conn, event.province, d["record_id"], d, d["participant"], d["issuer_level"])
+    # every recorded award came by the import path (POST /history), before it was called so too
+    _add_history(conn, event.province, d["record_id"], d, d["participant"], d["issuer_level"], imported=True)
 
 
-def _add_history(conn, province, id_, d, p, level) -> None:
+def _add_history(conn, province, id_, d, p, level, imported=False) -> None:
     conn.execute(history.insert(), dict(
         id=id_, province=province, participant_id=p["participant_id"], participant_kind=p["participant_kind"],
         name=p["name"], award=d["award"], award_name=d["award_name"], kind=d["kind"], year=d["year"],
         campaign_id=d.get("campaign_id"), decision_number=d["decision_number"],
-        decision_date=date.fromisoformat(d["decision_date"]), issuer=d["issuer"], level=level, status="valid"))
+        decision_date=date.fromisoformat(d["decision_date"]), issuer=d["issuer"], level=level, status="valid",
+        imported=imported))
+
+
+def on_award_revoked(conn: Connection, event: Envelope) -> None:
+    """Thu hồi: the award leaves history, chains and the quota it used (all count valid ones only)."""
+    d = event.data
+    conn.execute(update(history).where(history.c.id == d["award_id"]).values(
+        status="revoked", revoked_on=date.fromisoformat(d["revoked_on"]), revocation_number=d["decision_number"],
+        revocation_reason=d["reason"]))
+    conn.execute(update(nominations).where(nominations.c.id == d["award_id"]).values(status="revoked"))
 
 
 def on_hold_placed(conn: Connection, event: Envelope) -> None:
@@ -238,6 +254,7 @@ OWN_EVENTS = {
     "awards.nomination.resubmitted": on_nomination_resubmitted,
     "awards.award.decided": on_award_decided,
     "awards.award.recorded": on_award_recorded,
+    "awards.award.revoked": on_award_revoked,
     "awards.hold.placed": on_hold_placed,
     "awards.hold.lifted": on_hold_lifted,
     "awards.rule.defined": on_rule_defined,

@@ -33,6 +33,7 @@ class Rulebook:
     """The rules one province works under: national ones plus its own."""
     province_awards: list[dict[str, Any]] = field(default_factory=list)
     province_authorities: list[dict[str, Any]] = field(default_factory=list)
+    province_caps: list[dict[str, Any]] = field(default_factory=list)
 
     def award(self, code: str, on: date) -> dict[str, Any] | None:
         for source in (self.province_awards, national()["awards"]):
@@ -55,6 +56,24 @@ class Rulebook:
 
     def competent(self, code: str, on: date) -> list[str]:
         return [a["level"] for a in self.authorities(on) if code in a["confers"]]
+
+    def caps(self, on: date) -> list[dict[str, Any]]:
+        """The percentage caps in force: the province's own, and the national ones it did not replace
+        (a province cap of the same code wins)."""
+        own = [c for c in self.province_caps if in_force(c, on)]
+        codes = {c["code"] for c in own}
+        return own + [c for c in national()["caps"]["rules"] if c["code"] not in codes and in_force(c, on)]
+
+    def authority_name(self, level: str, on: date) -> str | None:
+        authority = self.authority(level, on)
+        return authority["name"] if authority else None
+
+    def levels_above(self, level: str, on: date) -> list[str]:
+        """The levels a proposal from ``level`` climbs through, nearest first (the escalation chain)."""
+        above, current = [], level
+        while (current := self.next_level(current, on)) is not None and current not in above:
+            above.append(current)
+        return above
 
     def next_level(self, level: str, on: date) -> str | None:
         return next((e["to"] for e in national()["escalation"] if e["from"] == level and in_force(e, on)),
@@ -85,3 +104,12 @@ def lineage(province: str) -> list[str]:
 
 def source_of(section: str) -> str:
     return national()[section]["source"]
+
+
+def chain_excluded_kinds() -> tuple[str, ...]:
+    """Kinds of award that never count toward a merit chain (ad-hoc, thematic)."""
+    return tuple(national()["chains_exclude_kinds"]["kinds"])
+
+
+def hold_kinds() -> tuple[str, ...]:
+    return tuple(national()["holds"]["kinds"])

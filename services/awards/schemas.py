@@ -3,6 +3,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.awards.rules import hold_kinds
+
 LEVELS = ("prime_minister", "minister", "province", "department", "district", "commune", "school")
 _id = validate.Length(min=1, max=100)
 _code = validate.Regexp(r"^[a-z0-9_]{2,100}$")
@@ -40,9 +42,9 @@ class NominateSchema(Schema):
     registration_id = fields.String(required=True, validate=_id)
     award = fields.String(required=True, validate=_code)
     kind = fields.String(load_default="periodic", validate=validate.OneOf(("periodic", "thematic")))
-    proposer_unit = fields.String(required=True, validate=validate.Length(min=2, max=300))
-    submitted_to = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    submitted_on = fields.Date(load_default=None)
+    # Both come from the token (the head's unit, the head's own level); a body may only repeat them.
+    proposer_unit = fields.String(load_default=None, validate=_id)
+    submitted_to = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
     dossier = fields.Nested(DossierSchema, required=True)
 
 
@@ -56,10 +58,10 @@ class ResubmitSchema(Schema):
 
 
 class DecideSchema(Schema):
+    """The date is the server's, the level the token's authority, the issuer the token's name."""
     decision_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    decision_date = fields.Date(required=True)
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    issuer = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    level = fields.String(load_default=None, validate=validate.OneOf(LEVELS),
+                          metadata={"description": "may only repeat the token's authority"})
 
 
 class ParticipantRefSchema(Schema):
@@ -73,6 +75,9 @@ class AdHocSchema(DecideSchema):
     participant = fields.Nested(ParticipantRefSchema, required=True)
     award = fields.String(required=True, validate=_code)
     achievement = fields.String(required=True, validate=validate.Length(min=5, max=5000))
+    campaign_id = fields.String(load_default=None, validate=_id,
+                                metadata={"description": "the campaign whose quota it counts against; without "
+                                                         "one it counts against no campaign's quota"})
 
 
 class PastAwardSchema(Schema):
@@ -86,17 +91,26 @@ class PastAwardSchema(Schema):
     issuer_level = fields.String(required=True, validate=validate.OneOf(LEVELS))
 
 
+def _hold_kind(value: str) -> None:
+    if value not in hold_kinds():  # the rulebook's list (Decree 152, Art 4(4))
+        raise ValidationError(f"must be one of: {', '.join(hold_kinds())}")
+
+
 class HoldSchema(Schema):
     participant_id = fields.String(required=True, validate=_id)
-    kind = fields.String(required=True, validate=validate.OneOf(("discipline", "investigation", "inspection",
-                                                                 "complaint")))
+    kind = fields.String(required=True, validate=_hold_kind)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
-    placed_on = fields.Date(load_default=None)
 
 
 class LiftSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
-    lifted_on = fields.Date(load_default=None)
+
+
+class RevokeSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000),
+                           metadata={"description": "why (khai man, giả mạo hồ sơ, đề nghị sai...)"})
+    decision_number = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                    metadata={"description": "số quyết định thu hồi"})
 
 
 class RequirementSchema(Schema):
@@ -147,10 +161,34 @@ class AuthorityRuleSchema(Schema):
     valid_to = fields.String(load_default=None, validate=_date)
 
 
+class SelectorSchema(Schema):
+    award = fields.String(load_default=None, validate=_code)
+    rating = fields.List(fields.String(validate=_code), load_default=None, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _one_of_award_or_rating(self, data, **_):
+        if (data.get("award") is None) == (data.get("rating") is None):
+            raise ValidationError("give exactly one of award, rating", "award")
+
+
+class CapRuleSchema(Schema):
+    """A percentage cap per unit and campaign: those matching ``counts`` at most ``max_pct`` % of those
+    matching ``of``."""
+    code = fields.String(required=True, validate=_code)
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    counts = fields.Nested(SelectorSchema, required=True)
+    of = fields.Nested(SelectorSchema, required=True)
+    max_pct = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    source = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    valid_from = fields.String(required=True, validate=_date)
+    valid_to = fields.String(load_default=None, validate=_date)
+
+
 class DefineRuleSchema(Schema):
     province = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
     award = fields.Nested(AwardRuleSchema, load_default=None)
     authority = fields.Nested(AuthorityRuleSchema, load_default=None)
+    cap = fields.Nested(CapRuleSchema, load_default=None)
 
 
 class NominationSchema(Schema):
@@ -189,6 +227,29 @@ class HistorySchema(Schema):
     issuer = fields.String()
     level = fields.String()
     status = fields.String()
+    imported = fields.Boolean()
+    revoked_on = fields.Date(allow_none=True)
+    revocation_number = fields.String(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+
+
+class HistoryQuerySchema(Schema):
+    include_revoked = fields.Boolean(load_default=False)
+
+
+class AwardCountSchema(Schema):
+    award = fields.String()
+    name = fields.String()
+    category = fields.String(allow_none=True, metadata={"description": "title (danh hiệu) or form (hình thức)"})
+    nominations = fields.Integer()
+    awards = fields.Integer()
+
+
+class NationalAwardsSchema(Schema):
+    province = fields.String()
+    nominations = fields.Integer()
+    awards = fields.Integer(metadata={"description": "valid awards (a revoked one is not counted)"})
+    by_award = fields.List(fields.Nested(AwardCountSchema))
 
 
 class HoldViewSchema(Schema):
@@ -217,5 +278,6 @@ class ParticipantSchema(Schema):
     participant_kind = fields.String()
     name = fields.String()
     unit = fields.String()
+    unit_id = fields.String(allow_none=True)
     status = fields.String()
     evaluation = fields.String()

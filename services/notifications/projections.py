@@ -264,6 +264,16 @@ def on_award_decided(conn: Connection, event: Envelope) -> None:
             f"{vn_date(d['decision_date'])} của {d['issuer']}.")
 
 
+def on_award_revoked(conn: Connection, event: Envelope) -> None:
+    """Thu hồi: the award leaves the public list (neither decided nor under appraisal), and its holder is told."""
+    d, p = event.data, event.data["participant"]
+    conn.execute(update(publications).where(publications.c.nomination_id == d["award_id"]).values(status="revoked"))
+    deliver(conn, event, p["participant_id"], "Thu hồi khen thưởng",
+            f"«{d['award_name']}» của {p['name']} (Quyết định số {d['revoked_decision_number']}) bị thu hồi theo "
+            f"Quyết định số {d['decision_number']} ngày {vn_date(d['revoked_on'])} của {d['issuer']}. "
+            f"Lý do: {d['reason']}")
+
+
 # -- own events ----------------------------------------------------------------------------
 def on_recipient_registered(conn: Connection, event: Envelope) -> None:
     d = event.data
@@ -313,4 +323,5 @@ FOLLOWED_EVENTS = {
     "awards.nomination.escalated": on_nomination_escalated,
     "awards.nomination.appraised": on_nomination_appraised,
     "awards.award.decided": on_award_decided,
+    "awards.award.revoked": on_award_revoked,
 }

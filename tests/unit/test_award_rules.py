@@ -116,10 +116,11 @@ def school(d, province=P, year=2024, **kw) -> Entry:
 
 
 def record(d, e: Entry, award: str, year: int, level="district", kind="periodic", on: str | None = None):
+    """The import path: the department enters a past decision as it was issued."""
     return ok(d.post("awards", "/history", {
         "participant": e.participant, "award": award, "year": year, "kind": kind,
         "decision_number": f"{year}/QĐ-{uid('so')}", "decision_date": on or f"{year}-12-15",
-        "issuer": ISSUERS[level], "issuer_level": level}, role="authority", province=e.province))
+        "issuer": ISSUERS[level], "issuer_level": level}, role="department", province=e.province))
 
 
 def cstdcs_years(d, e: Entry, *years, level="district"):
@@ -227,10 +228,7 @@ def test_ad_hoc_and_thematic_awards_do_not_count_toward_a_chain(d, kind):
 
 def test_an_ad_hoc_commendation_decided_here_does_not_count_toward_a_chain_either(d):
     e = teacher(d, year=2025)
-    ok(d.post("awards", "/ad-hoc-commendations", {
-        "participant": e.participant, "award": "chien_si_thi_dua_co_so", "achievement": "Cứu học sinh đuối nước",
-        "decision_number": "15/QĐ-SGDĐT", "decision_date": "2024-08-10", "level": "department",
-        "issuer": ISSUERS["department"]}, role="authority", province=P))
+    ok(ad_hoc(d, e.participant, award="chien_si_thi_dua_co_so", on="2024-08-10", level="department"))
     cstdcs_years(d, e, 2023, 2025)
     assert [(h["year"], h["kind"]) for h in history(d, e)] == [(2023, "periodic"), (2024, "ad_hoc"), (2025, "periodic")]
     body = refused(nominate_(d, e, "chien_si_thi_dua_cap_tinh", "2025-12-20", minutes=BALLOT_9), "award.chain")
@@ -281,14 +279,15 @@ def test_more_votes_than_council_members_is_refused(d):
 
 # == holds ==========================================================================================
 def place_hold(d, e: Entry, kind="discipline", on="2024-11-25") -> dict:
-    return ok(d.post("awards", "/holds", {"participant_id": e.pid, "kind": kind,
-                                          "reason": "Đang xem xét kỷ luật", "placed_on": on},
+    d.at(on)
+    return ok(d.post("awards", "/holds", {"participant_id": e.pid, "kind": kind, "reason": "Đang xem xét kỷ luật"},
                      role="council", province=e.province))
 
 
 def lift_hold(d, e: Entry, hold_id: str, on="2024-12-05"):
-    return d.post("awards", f"/holds/{hold_id}/lifting", {"reason": "Đã kết luận: không kỷ luật",
-                                                          "lifted_on": on}, role="council", province=e.province)
+    d.at(on)
+    return d.post("awards", f"/holds/{hold_id}/lifting", {"reason": "Đã kết luận: không kỷ luật"},
+                  role="council", province=e.province)
 
 
 def test_a_pending_discipline_refuses_a_nomination_until_it_is_lifted(d):
@@ -345,11 +344,13 @@ def test_after_a_rejection_the_achievement_may_be_nominated_again(d):
 
 
 # == authority competence by date ==========================================================================
-def ad_hoc(d, who: dict, award="giay_khen", on="2025-06-30", level="district", province=P):
+def ad_hoc(d, who: dict, award="giay_khen", on="2025-06-30", level="district", province=P, **body):
+    """Khen đột xuất by the holder of the authority ``level``, on ``on``."""
+    d.at(on)
     return d.post("awards", "/ad-hoc-commendations", {
         "participant": who, "award": award, "achievement": "Dũng cảm cứu học sinh bị đuối nước",
-        "decision_number": uid("QĐ"), "decision_date": on, "level": level, "issuer": ISSUERS[level]},
-        role="authority", province=province)
+        "decision_number": uid("QĐ"), **body}, role="authority", province=province, authority=level,
+        name=ISSUERS.get(level))
 
 
 def person() -> dict:
@@ -428,7 +429,7 @@ def test_a_returned_dossier_is_resubmitted_then_approved_then_decided(d):
     dossier = {"submission_letter": "Tờ trình số 12/TTr", "achievement_report": "Báo cáo thành tích",
                "council_minutes": BALLOT_8, "certifications": ["Quyết định công nhận sáng kiến số 5/QĐ"]}
     again = ok(d.post("awards", f"/nominations/{n['id']}/resubmission", {"dossier": dossier},
-                      role="unit_head", province=P))
+                      role="unit_head", province=P, unit=n["proposer_unit"]))
     assert again["status"] == "resubmitted" and again["dossier"]["certifications"] == dossier["certifications"]
     assert ok(appraise(d, P, n["id"]))["status"] == "approved"
     decided = ok(decide(d, P, n["id"], "2/QĐ-SGDĐT", "2024-12-10", level="department",
@@ -441,7 +442,7 @@ def test_a_resubmission_is_only_for_a_returned_nomination(d):
     n = ok(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8))
     r = d.post("awards", f"/nominations/{n['id']}/resubmission", {"dossier": {
         "submission_letter": "x", "achievement_report": "y", "council_minutes": BALLOT_8}}, role="unit_head",
-        province=P)
+        province=P, unit=n["proposer_unit"])
     refused(r, "nomination.resubmit_state")
 
 
@@ -580,7 +581,7 @@ def test_a_participant_whose_evaluation_failed_cannot_be_nominated_and_is_told_w
 def test_a_withdrawn_registration_cannot_be_nominated(d):
     e = teacher(d)
     ok(d.post("registration", f"/registrations/{e.registration_id}/withdrawal", {"reason": "Chuyển công tác"},
-              role="unit_head", province=P, unit=head_unit(P)))
+              role="department", province=P))
     d.settle()
     with Unchanged(d, e):
         refused(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8), "nomination.withdrawn",

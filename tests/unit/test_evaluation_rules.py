@@ -287,7 +287,7 @@ def test_a_withdrawn_registration_is_not_evaluated(d):
     set_id = a_set(d, [quantitative(code="a", threshold=1)])
     rid = teacher(d)
     ok(d.post("registration", f"/registrations/{rid}/withdrawal", {"reason": "Chuyển công tác"},
-              role="unit_head", province=P, unit=head_unit(P)))
+              role="department", province=P))
     d.settle()
     r = evaluate(d, P, rid, set_id, {"a": 3})
     assert r.status == 409 and r.body["rule"] == "evaluation.withdrawn", r

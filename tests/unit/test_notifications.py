@@ -72,7 +72,7 @@ def test_a_participant_is_told_of_every_step_that_concerns_them(d):
     assert "Hồ sơ đề nghị khen thưởng được trả lại để hoàn thiện" in titles(d, "tester")  # the proposer
     s.ok(d.post("awards", f"/nominations/{nomination['id']}/resubmission",
                 {"dossier": {"submission_letter": "TTr 2", "achievement_report": "Báo cáo có xác nhận"}},
-                role="unit_head"))
+                role="unit_head", unit=teacher["unit_id"]))
     s.ok(s.appraise(d, "83", nomination["id"]))
     s.ok(s.decide(d, "83", nomination["id"], "77/QĐ-SGDĐT", "2024-07-01", level="department",
                   issuer="Giám đốc Sở GD&ĐT"))

@@ -30,8 +30,10 @@ def launch(d, province=P, **over) -> str:
 
 
 def teacher(unit_id=None) -> dict:
-    return {**s.individual("teacher", "Lê Văn Minh", unit="Trường THCS An Hội"),
-            **({"unit_id": unit_id} if unit_id else {})}
+    """A teacher whose unit is ``unit_id``, or none named (the registering head's, then)."""
+    person = {k: v for k, v in s.individual("teacher", "Lê Văn Minh", unit="Trường THCS An Hội").items()
+              if k != "unit_id"}
+    return {**person, **({"unit_id": unit_id} if unit_id else {})}
 
 
 def register(d, cid, participant=None, province=P, **claims):

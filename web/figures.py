@@ -36,6 +36,11 @@ DEADLINES = (("registration_deadline", "Hạn đăng ký thi đua"), ("nominatio
 WHO, UNIT, AWARD = "Họ và tên / Tập thể", "Đơn vị", "Danh hiệu / hình thức khen thưởng"
 
 
+def _movement(title: str) -> str:
+    """The campaign as a subtitle: its title, said to be a movement unless it says so itself."""
+    return title if title.lower().startswith(("phong trào", "cao điểm", "đợt thi đua")) else f"Phong trào «{title}»"
+
+
 def _date(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) and value else None
 
@@ -68,7 +73,7 @@ class Facts:
         c = self.campaign
         return Document(report=report, file_title=f"{file_title} - {c['title']}",
                         issuer=kw.pop("issuer", c["issuer"]), number=kw.pop("number", "Số: …"),
-                        date_line=kw.pop("date_line"), title=title, subtitle=f"Phong trào «{c['title']}»",
+                        date_line=kw.pop("date_line"), title=title, subtitle=_movement(c["title"]),
                         blocks=tuple(blocks), **kw)
 
 
@@ -105,6 +110,12 @@ def _by_award(nominations: list[dict]) -> list[tuple[str, list[dict]]]:
 
 def _count(rows: list[dict], kind: str) -> int:
     return sum(1 for r in rows if r["participant_kind"] == kind)
+
+
+def _who(rows: list[dict]) -> str:
+    """``2 tập thể và 3 cá nhân``, ``1 cá nhân``: only the kinds there are."""
+    parts = [f"{n} {KIND[k].lower()}" for k in ("collective", "individual") if (n := _count(rows, k))]
+    return " và ".join(parts)
 
 
 def _roman(n: int) -> str:
@@ -174,10 +185,9 @@ def draft_decision(data: CampaignData, today: date) -> Document:
         rows = sorted((n for n in f.approved if n["target_level"] == lv),
                       key=lambda n: (n["award_name"], n["participant_kind"], n["name"]))
         blocks.append(Heading(f"QUYẾT ĐỊNH của {authority[lv]} về việc khen thưởng"))
-        for i, (name, group) in enumerate(_by_award(rows), 1):
-            blocks.append(Paragraph(f"Điều 1.{i}. Tặng {name} cho {_count(group, 'collective')} tập thể và "
-                                    f"{_count(group, 'individual')} cá nhân (có danh sách kèm theo) đã có thành "
-                                    f"tích xuất sắc trong phong trào «{f.campaign['title']}»."))
+        gifts = [f"{name} cho {_who(group)}" for name, group in _by_award(rows)]
+        blocks.append(Paragraph(f"Điều 1. Tặng {'; '.join(gifts)} (có danh sách kèm theo) đã có thành tích xuất sắc "
+                                f"trong phong trào «{f.campaign['title']}»."))
         blocks += [Paragraph("Điều 2. Quyết định này có hiệu lực kể từ ngày ký."),
                    Paragraph("Điều 3. Thủ trưởng các cơ quan, đơn vị có liên quan và các tập thể, cá nhân có tên "
                              "tại Điều 1 chịu trách nhiệm thi hành Quyết định này."),

@@ -53,7 +53,7 @@ def report(campaign_id: str, filename: str):
                           details={"service": exc.service, "retryable": True}) from exc
     doc = figures.REPORTS[name](data, clocks.today(ext.clock))
     mimetype, render = FORMATS[fmt]
-    return Response(render(doc), mimetype=mimetype,
+    return Response(render(doc), content_type=mimetype,
                     headers={"Content-Disposition": content_disposition(f"{doc.file_title}.{fmt}")})
 
 

@@ -9,7 +9,7 @@ from shared import clock as clocks
 from shared.errors import ApiError
 from web import reports
 from web.client import HttpServiceClient, ServiceClient
-from web.settings import WebSettings
+from web.settings import WebSettings, load
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ def create_app(settings: WebSettings, client: ServiceClient | None = None,
     app.register_error_handler(ApiError, _api_error)
     app.add_url_rule("/health", "health", lambda: {"status": "ok"})
     return app
+
+
+def serve() -> Flask:
+    """The gateway as its settings in the environment say: ``gunicorn 'web.app:serve()'``."""
+    return create_app(load())
 
 
 def _api_error(exc: ApiError):

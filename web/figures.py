@@ -144,12 +144,13 @@ def minutes(data: CampaignData, today: date) -> Document:
                     "Tỷ lệ tán thành (%)", "Tỷ lệ tối thiểu (%)", "Kết quả"), tuple(rows),
                    widths=(1, 4.5, 4.5, 5, 2.5, 2.2, 2.2, 2.2, 2.2, 3.5))
     votes = []
-    for n in f.nominations:
-        rounds = data.evaluations.get(n.get("registration_id") or "") or []
-        for result in (rounds[-1]["results"] if rounds else []):
+    nominated = {n["registration_id"]: n["name"] for n in f.nominations if n.get("registration_id")}
+    for rid, name in nominated.items():  # once per registration, however many awards it is proposed for
+        rounds = data.evaluations.get(rid) or []
+        for result in (rounds[-1]["results"] if rounds else []):  # the round the nomination rests on
             v = result.get("votes") or {}
             if v.get("for") is not None and v.get("members"):
-                votes.append((len(votes) + 1, n["name"], result["label"], v["members"], v["for"],
+                votes.append((len(votes) + 1, name, result["label"], v["members"], v["for"],
                               _pct(v["for"], v["members"]), "Đạt" if result["passed"] else "Không đạt"))
     evaluation = Table("bieu_quyet_tieu_chi", "Kết quả biểu quyết các tiêu chí định tính khi bình xét",
                        ("STT", WHO, "Tiêu chí", "Tổng số thành viên", "Số phiếu tán thành", "Tỷ lệ tán thành (%)",

@@ -15,8 +15,9 @@ from tests.unit.conftest import token
 READERS = {"xlsx": xlsx_tables, "csv": csv_tables}
 
 
-def download(web, seeded, report: str, fmt: str, province: str = P, role: str = "department"):
-    return web.get(f"/reports/campaigns/{seeded.campaign_id}/{report}.{fmt}", headers=token(role, (province,)))
+def download(web, seeded, report: str, fmt: str, province: str | tuple = P, role: str = "department"):
+    provinces = (province,) if isinstance(province, str) else province
+    return web.get(f"/reports/campaigns/{seeded.campaign_id}/{report}.{fmt}", headers=token(role, provinces))
 
 
 def tables(web, seeded, report: str, fmt: str) -> dict[str, list[dict]]:
@@ -207,6 +208,14 @@ def test_a_campaign_of_another_province_is_not_found(seeded, web):
     body = r.get_json()
     assert r.status_code == 404 and body["details"] == {"service": "registration", "status": 404}
     assert f"Không tìm thấy phong trào thi đua {seeded.campaign_id}" in body["message"]
+
+
+def test_a_services_403_is_passed_through_with_its_message(seeded, web):
+    # awards' rulebook is read for one province: a token of two provinces is refused there
+    r = download(web, seeded, "final", "xlsx", province=(P, "83"))
+    body = r.get_json()
+    assert r.status_code == 403 and body["details"] == {"service": "awards", "status": 403}
+    assert body["message"].startswith("Không có quyền xem báo cáo này (dịch vụ khen thưởng: Token có nhiều tỉnh")
 
 
 def test_a_report_without_a_token_is_refused_as_the_service_refuses_it(seeded, web):

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import requests
 
-from web.settings import SERVICES, WebSettings
+from web.settings import WebSettings
 
 
 @dataclass(frozen=True)
@@ -61,5 +61,3 @@ class HttpServiceClient:
         except ValueError as exc:
             raise ServiceUnavailable(service, f"HTTP {r.status_code}, not JSON") from exc
 
-
-__all__ = ["Reply", "ServiceClient", "HttpServiceClient", "ServiceUnavailable", "SERVICES"]

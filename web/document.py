@@ -34,11 +34,7 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Value, ...], ...]
-    widths: tuple[float, ...] = ()  # relative column widths (PDF, XLSX); equal when empty
-
-    def column(self, name: str) -> list[Value]:
-        i = self.columns.index(name)
-        return [row[i] for row in self.rows]
+    widths: tuple[float, ...] = ()  # relative column widths in the PDF; equal when empty
 
 
 Block = Union[Heading, Paragraph, Table]
@@ -46,7 +42,6 @@ Block = Union[Heading, Paragraph, Table]
 
 @dataclass(frozen=True)
 class Document:
-    report: str           # the report's name in the URL (proposals, minutes, ...)
     file_title: str       # the Vietnamese file name, without extension
     issuer: str           # who issues it (top left)
     number: str           # "Số: …" line
@@ -61,9 +56,6 @@ class Document:
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]
 
-    def table(self, key: str) -> Table:
-        return next(t for t in self.tables if t.key == key)
-
 
 def date_line(on: date | None, year: int | None = None) -> str:
     """``ngày 05 tháng 02 năm 2024``, ``ngày 20 tháng 4 năm 2024`` (Nghị định 30/2020: days below 10
@@ -77,5 +69,3 @@ def date_line(on: date | None, year: int | None = None) -> str:
 def short_date(on: date | None) -> str:
     return on.strftime("%d/%m/%Y") if on else ""
 
-
-__all__ = ["MOTTO", "Document", "Heading", "Paragraph", "Table", "Value", "date_line", "short_date"]

@@ -12,7 +12,6 @@ and the three renderers only lay it out. What is counted:
 """
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from itertools import groupby
 from typing import Any, Callable
@@ -69,9 +68,9 @@ class Facts:
         self.awarded = [n for n in self.nominations if n["status"] == "decided"]
         self.approved = [n for n in self.nominations if n["status"] == "approved"]
 
-    def document(self, report: str, file_title: str, title: str, blocks: list, **kw) -> Document:
+    def document(self, file_title: str, title: str, blocks: list, **kw) -> Document:
         c = self.campaign
-        return Document(report=report, file_title=f"{file_title} - {c['title']}",
+        return Document(file_title=f"{file_title} - {c['title']}",
                         issuer=kw.pop("issuer", c["issuer"]), number=kw.pop("number", "Số: …"),
                         date_line=kw.pop("date_line"), title=title, subtitle=_movement(c["title"]),
                         blocks=tuple(blocks), **kw)
@@ -99,7 +98,7 @@ def proposals(data: CampaignData, today: date) -> Document:
                                    _date(n.get("submitted_on")), n.get("decision_number"),
                                    _date(n.get("decision_date"))) for j, n in enumerate(rows, 1)),
                             widths=(1, 5, 5, 2.5, 2.5, 3.5, 2, 4, 2.5, 3, 2.5)))
-    return f.document("proposals", "Danh sách đề nghị khen thưởng", "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG", blocks,
+    return f.document("Danh sách đề nghị khen thưởng", "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG", blocks,
                       date_line=date_line(today), signers=("NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ"), landscape=True)
 
 
@@ -164,7 +163,7 @@ def minutes(data: CampaignData, today: date) -> Document:
               Heading("I. Kết quả bỏ phiếu kín"), ballot,
               Heading("II. Biểu quyết các tiêu chí khi bình xét"), evaluation,
               Paragraph("Biên bản được lập thành 02 bản, đã được các thành viên Hội đồng thông qua.")]
-    return f.document("minutes", "Biên bản họp Hội đồng Thi đua - Khen thưởng",
+    return f.document("Biên bản họp Hội đồng Thi đua - Khen thưởng",
                       "BIÊN BẢN HỌP HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG", blocks, issuer="HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG",
                       date_line=date_line(today), signers=("THƯ KÝ HỘI ĐỒNG", "CHỦ TỊCH HỘI ĐỒNG"), landscape=True)
 
@@ -200,7 +199,7 @@ def draft_decision(data: CampaignData, today: date) -> Document:
                                for i, n in enumerate(rows, 1)), widths=(1, 5, 5, 2.5, 5, 4, 4))]
     # one deciding level: the draft is that authority's; several: the organiser's, for each to sign its own
     single = authority[levels[0]].upper() if len(levels) == 1 else None
-    return f.document("draft-decision", "Dự thảo quyết định khen thưởng", "DỰ THẢO QUYẾT ĐỊNH",
+    return f.document("Dự thảo quyết định khen thưởng", "DỰ THẢO QUYẾT ĐỊNH",
                       blocks, issuer=single or f.campaign["issuer"], number="Số: …/QĐ-…",
                       date_line=date_line(None, today.year), signers=(single or "NGƯỜI CÓ THẨM QUYỀN",),
                       landscape=True)
@@ -208,14 +207,14 @@ def draft_decision(data: CampaignData, today: date) -> Document:
 
 # -- báo cáo sơ kết, tổng kết ------------------------------------------------------------------
 def preliminary(data: CampaignData, today: date) -> Document:
-    return _report(data, today, "preliminary", "preliminary_report", "sơ kết")
+    return _report(data, today, "preliminary_report", "sơ kết")
 
 
 def final(data: CampaignData, today: date) -> Document:
-    return _report(data, today, "final", "final_report", "tổng kết")
+    return _report(data, today, "final_report", "tổng kết")
 
 
-def _report(data: CampaignData, today: date, report: str, deadline_key: str, what: str) -> Document:
+def _report(data: CampaignData, today: date, deadline_key: str, what: str) -> Document:
     f = Facts(data)
     c, deadlines = f.campaign, f.campaign.get("deadlines") or {}
     due = _date(deadlines.get(deadline_key))
@@ -259,7 +258,7 @@ def _report(data: CampaignData, today: date, report: str, deadline_key: str, wha
               Heading("IV. Chỉ tiêu khen thưởng"), quotas,
               Heading("V. Xây dựng, nhân rộng điển hình tiên tiến"), exemplars,
               Heading("VI. Các mốc thời gian"), timeline]
-    return f.document(report, f"Báo cáo {what}", f"BÁO CÁO {what.upper()}", blocks, date_line=date_line(today),
+    return f.document(f"Báo cáo {what}", f"BÁO CÁO {what.upper()}", blocks, date_line=date_line(today),
                       number="Số: …/BC-…", signers=("THỦ TRƯỞNG ĐƠN VỊ",))
 
 

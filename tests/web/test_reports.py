@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.web.conftest import csv_tables, pdf_text, xlsx_tables
-from tests.web.seed import BANG_KHEN, CSTDCS, P, SCHOOL, TEACHER, TITLE, call, ok
+from tests.web.seed import BANG_KHEN, CSTDCS, P, TEACHER, TITLE, call, ok
 from tests.unit.conftest import token
 
 READERS = {"xlsx": xlsx_tables, "csv": csv_tables}

@@ -1,0 +1,82 @@
+"""One seeded campaign for the module, the web gateway over it, and readers of the three formats."""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.unit.conftest import build_system, close_system
+from tests.web.inprocess import InProcessServiceClient
+from tests.web.seed import seed
+from web.app import create_app
+from web.settings import load
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    shm = Path("/dev/shm")
+    data_dir = Path(tempfile.mkdtemp(prefix="web-reports-", dir=shm)) if shm.is_dir() \
+        else tmp_path_factory.mktemp("web-reports")
+    system = build_system(data_dir)
+    yield system
+    close_system(system)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def seeded(system):
+    return seed(system)
+
+
+@pytest.fixture(scope="module")
+def web(system):
+    return create_app(load({}), client=InProcessServiceClient(system), clock=system.clock).test_client()
+
+
+def xlsx_tables(content: bytes) -> dict[str, list[dict]]:
+    """Every Excel table of the workbook, by name, as rows of {header: value}."""
+    ws = load_workbook(io.BytesIO(content)).active
+    out = {}
+    for name, ref in ws.tables.items():
+        cells = [[c.value for c in row] for row in ws[ref]]
+        header = cells[0]
+        out[name] = [dict(zip(header, row)) for row in cells[1:] if any(v is not None for v in row)]
+    return out
+
+
+def csv_tables(content: bytes) -> dict[str, list[dict]]:
+    """The CSV's blocks (``key,title``, the header, the rows), by key; numbers as numbers."""
+    text = content.decode("utf-8-sig")
+    out, lines = {}, list(csv.reader(io.StringIO(text)))
+    blocks, block = [], []
+    for line in lines + [[]]:
+        if line:
+            block.append(line)
+        elif block:
+            blocks.append(block)
+            block = []
+    for (key, _title), header, *rows in blocks:
+        out[key] = [dict(zip(header, map(_number, row))) for row in rows]
+    return out
+
+
+def _number(cell: str):
+    for kind in (int, float):
+        try:
+            return kind(cell)
+        except ValueError:
+            pass
+    return cell or None
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF as text, in its layout (pdftotext, poppler-utils)."""
+    done = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=content,
+                          capture_output=True, check=True)
+    return done.stdout.decode("utf-8")

@@ -1,0 +1,63 @@
+"""The port through which the gateway reads the services, and its HTTP adapter.
+
+The gateway talks to the services over their public HTTP APIs only, as the caller:
+every call carries the caller's ``Authorization`` header unchanged, so each service
+decides on its own what this caller may see.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+
+from web.settings import WebSettings
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any  # the decoded JSON body, or None when there was none
+
+
+class ServiceUnavailable(RuntimeError):
+    """The service could not be reached (down, timed out) or did not answer JSON."""
+
+    def __init__(self, service: str, reason: str):
+        super().__init__(f"{service}: {reason}")
+        self.service, self.reason = service, reason
+
+
+class ServiceClient(Protocol):
+    """Contract (``tests/web/test_service_client.py`` holds every adapter to it):
+
+    * ``get(service, path, authorization)`` sends ``GET path`` to ``service`` (one of
+      :data:`web.settings.SERVICES`) with ``authorization`` as the ``Authorization`` header
+      (none when it is None) and returns the status and the decoded JSON body, whatever the
+      status: a 401, 403 or 404 is an answer, not an error;
+    * a service that cannot be reached raises :class:`ServiceUnavailable`;
+    * an unknown service name raises ``KeyError``.
+    """
+
+    def get(self, service: str, path: str, authorization: str | None) -> Reply: ...
+
+
+class HttpServiceClient:
+    def __init__(self, settings: WebSettings, session: requests.Session | None = None):
+        self.urls, self.timeout_s = settings.service_urls, settings.timeout_s
+        self.session = session or requests.Session()
+
+    def get(self, service: str, path: str, authorization: str | None) -> Reply:
+        url = self.urls[service] + path
+        headers = {"Accept": "application/json"}
+        if authorization:
+            headers["Authorization"] = authorization
+        try:
+            r = self.session.get(url, headers=headers, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(service, str(exc)) from exc
+        try:
+            return Reply(r.status_code, r.json() if r.content else None)
+        except ValueError as exc:
+            raise ServiceUnavailable(service, f"HTTP {r.status_code}, not JSON") from exc
+

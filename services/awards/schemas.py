@@ -1,7 +1,7 @@
 """The HTTP edge of awards."""
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from services.awards.rules import hold_kinds
 
@@ -25,6 +25,14 @@ class MinutesSchema(Schema):
     members_total = fields.Integer(required=True, validate=validate.Range(min=1))
     votes_for = fields.Integer(required=True, validate=validate.Range(min=0))
     meeting_date = fields.Date(load_default=None)
+
+    @post_load
+    def _dates_as_text(self, data, **_):
+        # the dossier rides in the event as JSON: its date is kept as the ISO text it was given in,
+        # the same in the first projection as after a replay
+        if data.get("meeting_date") is not None:
+            data["meeting_date"] = data["meeting_date"].isoformat()
+        return data
 
 
 class DossierSchema(Schema):

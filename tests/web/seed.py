@@ -1,8 +1,7 @@
 """One seeded campaign of Vĩnh Long, driven through the four services as their users would.
 
-All the seeding is here, in one function, so that it follows the services when the way dates
-and claims are passed changes: today the dates ride in the bodies (``registered_on``,
-``evaluated_on``, ``submitted_on``) and the server clock is moved beside them.
+All the seeding is here, in one function. Who acts is in each call's token (unit, level,
+authority); every date is the server's clock, moved to the day of each step.
 """
 from __future__ import annotations
 
@@ -57,20 +56,22 @@ def seed(system: System) -> Seeded:
     (two Bằng khen, one Chiến sĩ thi đua cơ sở), one approved awaiting its decision, one exemplar."""
     tag = uuid.uuid4().hex[:6]
     root, school = f"so-vl-{tag}", f"thcs-ndc-{tag}"
+    department = {"unit": root, "unit_level": "department", "name": "Sở Giáo dục và Đào tạo tỉnh Vĩnh Long"}
+    head = {"role": "unit_head", "unit": school, "unit_level": "school"}
     system.clock.set("2024-04-20")
-    ok(call(system, "POST", "registration", "/units", {"id": root, "name": "Sở GD&ĐT Vĩnh Long", "kind": "department"}))
+    ok(call(system, "POST", "registration", "/units", {"id": root, "name": "Sở Giáo dục và Đào tạo tỉnh Vĩnh Long", "kind": "department"},
+            **department))
     ok(call(system, "POST", "registration", "/units", {"id": school, "name": SCHOOL, "kind": "school",
-                                                       "parent_id": root}))
+                                                       "parent_id": root}, **department))
     cid = ok(call(system, "POST", "registration", "/campaigns", {
-        "title": TITLE, "kind": "yearly", "issuer": "Sở Giáo dục và Đào tạo tỉnh Vĩnh Long",
-        "issuer_level": "department", "period_start": "2023-09-05", "period_end": "2024-12-31",
+        "title": TITLE, "kind": "yearly", "period_start": "2023-09-05", "period_end": "2024-12-31",
         "registration_deadline": "2024-04-30",
         "deadlines": {"nominations": "2024-05-18", "preliminary_report": "2024-07-15", "final_report": "2024-12-20"},
         "target_groups": ["collective", "manager", "teacher", "staff", "student"],
         "award_plan": [{"award": "bang_khen_chu_tich_tinh", "applies_to": "both", "max": 3},
                        {"award": "chien_si_thi_dua_co_so", "applies_to": "individual", "max": 5}],
         "exemplar_targets": [{"phase": "2024", "kind": "collective", "min": 1},
-                             {"phase": "2024", "kind": "individual", "min": 2}]}))["id"]
+                             {"phase": "2024", "kind": "individual", "min": 2}]}, **department))["id"]
     sets = {}
     for group, applies, criteria in (("gv", ["teacher", "manager"], TEACHER_CRITERIA),
                                      ("tt", ["collective"], COLLECTIVE_CRITERIA), ("hs", ["student"], STUDENT_CRITERIA)):
@@ -82,15 +83,15 @@ def seed(system: System) -> Seeded:
               ("student", "Phạm Minh Khôi"), ("collective", SCHOOL), ("staff", "Võ Văn Tùng")]
     seeded = Seeded(cid)
     for group, name in people:
-        who = {"participant_id": f"{group}-{uuid.uuid4().hex[:8]}", "name": name, "unit": SCHOOL,
-               **({"kind": "collective", "unit_id": school} if group == "collective"
+        who = {"participant_id": f"{group}-{uuid.uuid4().hex[:8]}", "name": name, "unit": SCHOOL, "unit_id": school,
+               **({"kind": "collective"} if group == "collective"
                   else {"kind": "individual", "individual_kind": group})}
         seeded.ids[name] = ok(call(system, "POST", "registration", f"/campaigns/{cid}/registrations", {
-            "participant": who, "registered_on": "2024-04-20",
+            "participant": who,
             "pledges": [{"content": "Hoàn thành xuất sắc nhiệm vụ năm học", "start": "2023-09-05",
-                         "end": "2024-05-31"}]}, role="unit_head"))["id"]
+                         "end": "2024-05-31"}]}, **head))["id"]
     ok(call(system, "POST", "registration", f"/registrations/{seeded.ids['Võ Văn Tùng']}/withdrawal",
-            {"reason": "Chuyển công tác"}, role="unit_head"))
+            {"reason": "Chuyển công tác"}, **head))
     system.drain()
 
     system.clock.set("2024-05-10")
@@ -99,8 +100,8 @@ def seed(system: System) -> Seeded:
                    ("Phạm Minh Khôi", "hs", {"giai_thuong": 0})]
     for name, group, evidence in evaluations:
         ok(call(system, "POST", "evaluation", "/evaluations", {
-            "registration_id": seeded.ids[name], "criteria_set_id": sets[group], "evidence": evidence,
-            "evaluated_on": "2024-05-10"}, role="council"))
+            "registration_id": seeded.ids[name], "criteria_set_id": sets[group], "evidence": evidence},
+            role="council"))
     system.drain()
 
     system.clock.set("2024-05-15")
@@ -109,14 +110,12 @@ def seed(system: System) -> Seeded:
                                  ("Lê Thị Hồng Nhung", "bang_khen_chu_tich_tinh", None),
                                  (SCHOOL, "bang_khen_chu_tich_tinh", None),
                                  ("Nguyễn Văn Đức", "chien_si_thi_dua_co_so", {"members_total": 10, "votes_for": 9})):
-        dossier = {"submission_letter": "Tờ trình số 12/TTr-THCS", "achievement_report": "Báo cáo thành tích",
-                   # no meeting_date: awards answers 500 on it today (its date is not turned back into
-                   # JSON when the dossier is stored); reported to the lead
-                   "council_minutes": minutes}
+        dossier = {"submission_letter": "Tờ trình số 12/TTr-SGDĐT", "achievement_report": "Báo cáo thành tích",
+                   "council_minutes": minutes and {**minutes, "meeting_date": "2024-05-14"}}
+        # the Sở's director proposes: the nomination starts at the department's own authority
         nominations[name] = ok(call(system, "POST", "awards", "/nominations", {
-            "campaign_id": cid, "registration_id": seeded.ids[name], "award": award, "proposer_unit": SCHOOL,
-            "submitted_to": "department", "submitted_on": "2024-05-15", "dossier": dossier},
-            role="unit_head"))["id"]
+            "campaign_id": cid, "registration_id": seeded.ids[name], "award": award, "dossier": dossier},
+            role="unit_head", unit=root, unit_level="department", authority="department"))["id"]
     for nid in nominations.values():
         ok(call(system, "POST", "awards", f"/nominations/{nid}/appraisal",
                 {"outcome": "approved", "reason": "Hồ sơ đầy đủ, đúng tiêu chuẩn"}, role="council"))
@@ -125,16 +124,15 @@ def seed(system: System) -> Seeded:
                                                (SCHOOL, "province", "Chủ tịch UBND tỉnh"),
                                                ("Nguyễn Văn Đức", "department", "Giám đốc Sở GD&ĐT"))):
         ok(call(system, "POST", "awards", f"/nominations/{nominations[name]}/decision", {
-            "decision_number": f"{100 + i}/QĐ-UBND", "decision_date": "2024-06-01", "level": level,
-            "issuer": issuer}, role="authority"))
+            "decision_number": f"{100 + i}/QĐ-UBND"}, role="authority", authority=level, name=issuer))
     system.drain()
 
     exemplar = ok(call(system, "POST", "registration", "/exemplars", {
         "campaign_id": cid, "phase": "2024", "kind": "collective", "participant_id": school, "unit_id": school,
         "achievements": "Dẫn đầu phong trào đổi mới phương pháp dạy học",
         "collective": {"school": SCHOOL, "address": "Phường 1, TP Vĩnh Long", "phone": "0270 3822 123"}},
-        role="unit_head"))["id"]
+        **head))["id"]
     ok(call(system, "POST", "registration", f"/exemplars/{exemplar}/selection", {
-        "scope_unit_id": root, "commendation": "Biểu dương điển hình tiên tiến", "commended_on": "2024-06-01"}))
+        "commendation": "Biểu dương điển hình tiên tiến"}, **department))
     system.drain()
     return seeded

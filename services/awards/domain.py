@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared.errors import Forbidden, Invalid, RuleViolation
+from shared.errors import Forbidden, Invalid, NotYetSeen, RuleViolation
 
 from services.awards.rules import Rulebook, chain_excluded_kinds, source_of
 
@@ -355,9 +355,9 @@ class Nomination:
         _check_once_per_person(rule, case)
         evaluation = case.evaluation
         if evaluation is None:
-            raise RuleViolation(f"{participant['name']} chưa được bình xét: chỉ đề nghị khen thưởng những người, "
-                                "tập thể có kết quả bình xét đạt", rule="nomination.requires_evaluation",
-                                details={"retryable": True})
+            # the evaluation may still be in flight: retryable, the way every such answer says it
+            raise NotYetSeen(f"{participant['name']} chưa được bình xét: chỉ đề nghị khen thưởng những người, "
+                             "tập thể có kết quả bình xét đạt", rule="nomination.requires_evaluation")
         if not evaluation["passed"]:
             failed = [r["label"] for r in evaluation["results"] if not r["passed"]]
             raise RuleViolation(f"Kết quả bình xét của {participant['name']} không đạt: {'; '.join(failed)}",

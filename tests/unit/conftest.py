@@ -1,5 +1,8 @@
 """The four services in one process on the in-memory bus: fast tests at the bus level."""
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +58,18 @@ def build_system(data_dir=None, settings_for=None, clock: FixedClock | None = No
 def close_system(system: System) -> None:
     for app in system.apps.values():
         app.extensions["runtime"].db.dispose()
+
+
+def module_system(tmp_path_factory, prefix: str):
+    """A system for a whole test module (a generator for a module-scoped fixture), its SQLite
+    files in memory when the host has /dev/shm: the same code, no disk waits."""
+    shm = Path("/dev/shm")
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=shm)) if shm.is_dir() \
+        else tmp_path_factory.mktemp(prefix)
+    system = build_system(data_dir)
+    yield system
+    close_system(system)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

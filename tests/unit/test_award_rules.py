@@ -7,31 +7,21 @@ provinces no other test uses.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.driver import InProcess
 from tests.scenarios import (appraise, collective, criteria_set, decide, evaluate, individual, launch, nominate,
                              ok, register, uid)
-from tests.unit.conftest import SECRET, build_system, close_system
-from tests.scenarios import head_unit  # the unit of the scenarios' unit head
+from tests.unit.conftest import SECRET, module_system
 
 P = "86"  # Vĩnh Long (Bến Tre merged into it on 01/07/2025)
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    shm = Path("/dev/shm")  # SQLite files in memory when the host has it: same code, no disk waits
-    data_dir = Path(tempfile.mkdtemp(prefix="award-rules-", dir=shm)) if shm.is_dir() \
-        else tmp_path_factory.mktemp("award-rules")
-    system = build_system(data_dir)
-    yield system
-    close_system(system)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    yield from module_system(tmp_path_factory, "award-rules")
 
 
 @pytest.fixture
@@ -559,7 +549,7 @@ def test_a_nomination_before_awards_has_heard_of_the_registration_or_its_evaluat
     d.settle()
     unevaluated = refused(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8),
                           "nomination.requires_evaluation", "chưa được bình xét")
-    assert unevaluated["details"]["retryable"] is True
+    assert unevaluated["retryable"] is True
     ok(evaluate(d, P, rid, set_id, TEACHER_EVIDENCE, on="2024-11-20"))
     d.settle()
     assert ok(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8))["status"] == "submitted"

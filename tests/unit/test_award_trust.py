@@ -8,10 +8,7 @@ test that defines a province rule does so in a province no other test uses.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +16,7 @@ from services.awards.rules import RULEBOOK, Rulebook
 from tests import scenarios as s
 from tests.driver import InProcess
 from tests.scenarios import appraise, decide, individual, launch, ok, uid
-from tests.unit.conftest import SECRET, build_system, close_system
+from tests.unit.conftest import SECRET, module_system
 from tests.unit.test_award_rules import (BALLOT_8, ISSUERS, TEACHER_EVIDENCE, Entry, Unchanged, ad_hoc,
                                          approved_nomination, campaign, cstdcs_years, enter, history, nominate_,
                                          nominations, person, record, refused, teacher)
@@ -30,13 +27,7 @@ P = "86"
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    shm = Path("/dev/shm")
-    data_dir = Path(tempfile.mkdtemp(prefix="award-trust-", dir=shm)) if shm.is_dir() \
-        else tmp_path_factory.mktemp("award-trust")
-    system = build_system(data_dir)
-    yield system
-    close_system(system)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    yield from module_system(tmp_path_factory, "award-trust")
 
 
 @pytest.fixture

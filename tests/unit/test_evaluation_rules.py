@@ -6,29 +6,19 @@ its own campaign, registration and criteria set under fresh ids, so tests do not
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from tests.driver import InProcess
 from tests.scenarios import criteria_set, evaluate, individual, launch, ok, register, uid
-from tests.unit.conftest import SECRET, build_system, close_system
-from tests.scenarios import head_unit  # the unit of the scenarios' unit head
+from tests.unit.conftest import SECRET, module_system
 
 P = "86"  # Vĩnh Long
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    shm = Path("/dev/shm")  # SQLite files in memory when the host has it: same code, no disk waits
-    data_dir = Path(tempfile.mkdtemp(prefix="evaluation-rules-", dir=shm)) if shm.is_dir() \
-        else tmp_path_factory.mktemp("evaluation-rules")
-    system = build_system(data_dir)
-    yield system
-    close_system(system)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    yield from module_system(tmp_path_factory, "evaluation-rules")
 
 
 @pytest.fixture

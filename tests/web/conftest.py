@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.unit.conftest import build_system, close_system
+from tests.unit.conftest import module_system
 from tests.web.inprocess import InProcessServiceClient
 from tests.web.seed import seed
 from web.app import create_app
@@ -20,13 +17,7 @@ from web.settings import load
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    shm = Path("/dev/shm")
-    data_dir = Path(tempfile.mkdtemp(prefix="web-reports-", dir=shm)) if shm.is_dir() \
-        else tmp_path_factory.mktemp("web-reports")
-    system = build_system(data_dir)
-    yield system
-    close_system(system)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    yield from module_system(tmp_path_factory, "web-reports")
 
 
 @pytest.fixture(scope="module")

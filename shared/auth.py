@@ -171,6 +171,12 @@ class RevocationList:
     def __contains__(self, jti: str) -> bool:
         return jti in self.current()
 
+    def warm(self) -> None:
+        """Fetch the list once before the first request (a process starting cold under a burst of
+        requests would otherwise have nothing to fall back on if that first fetch is slow)."""
+        with self._lock:
+            self._refresh(time.monotonic())
+
     def current(self) -> frozenset[str]:
         now = time.monotonic()
         if now - self._tried >= self.cache_s:

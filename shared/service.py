@@ -110,7 +110,10 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     logs.init_app(app, spec.name)
     metrics.init_app(app, spec.name)
     api = Api(app)
-    auth.init_app(app, auth.Verifier.from_settings(runtime.settings))
+    verifier = auth.Verifier.from_settings(runtime.settings)
+    if verifier.revoked is not None:
+        verifier.revoked.warm()  # a failure is only logged: the list is fetched again at the first request
+    auth.init_app(app, verifier)
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):

@@ -5,12 +5,13 @@ Flask test clients and on the real stack (gunicorn, workers, broker).
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from shared import auth
 from shared.stack import SERVICES, service_spec
@@ -78,6 +79,7 @@ class OverHttp(Driver):
     def __init__(self, stack, timeout_s: float = 60.0):
         self.stack, self.secret, self.timeout_s = stack, stack.secret, timeout_s
         self.session = requests.Session()
+        self._engines: dict = {}
 
     def call(self, method, service, path, body, role, province, claims) -> Reply:
         r = self.session.request(method, self.stack.url(service) + path, json=body,
@@ -91,8 +93,11 @@ class OverHttp(Driver):
         self.stack.set_clock(when)
 
     def _count(self, service: str, sql: str) -> int:
-        with sqlite3.connect(self.stack.data_dir / f"{service}.db", timeout=30) as conn:
-            return conn.execute(sql).fetchone()[0]
+        """A count in the service's own database, SQLite or PostgreSQL, whichever the stack gave it."""
+        if service not in self._engines:
+            self._engines[service] = create_engine(self.stack.env(service)["DATABASE_URL"], poolclass=NullPool)
+        with self._engines[service].connect() as conn:
+            return conn.execute(text(sql)).scalar_one()
 
     def settle(self) -> None:
         deadline = time.monotonic() + self.timeout_s

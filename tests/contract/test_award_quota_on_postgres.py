@@ -36,20 +36,21 @@ def system(tmp_path, fresh_pg_database):
     close_system(system)
 
 
-def approved_nominations(d, n: int) -> tuple[str, list[str]]:
-    cid = s.launch(d, P, title="Phong trào có chỉ tiêu 15 Giấy khen", issuer="Sở GD&ĐT",
+def approved_nominations(d, n: int, province: str = P) -> tuple[str, list[str]]:
+    """A campaign with a quota of fifteen Giấy khen and ``n`` nominations appraised and waiting."""
+    cid = s.launch(d, province, title="Phong trào có chỉ tiêu 15 Giấy khen", issuer="Sở GD&ĐT",
                    award_plan=[{"award": "giay_khen", "max": QUOTA}])["id"]
-    s.criteria_set(d, P, "gv-quota", "Giáo viên", ["teacher"], CRITERIA, "Kế hoạch thi đua")
-    rids = [s.ok(s.register(d, P, cid, s.individual("teacher", f"Giáo viên số {i}"), on="2024-03-01"))["id"]
+    s.criteria_set(d, province, "gv-quota", "Giáo viên", ["teacher"], CRITERIA, "Kế hoạch thi đua")
+    rids = [s.ok(s.register(d, province, cid, s.individual("teacher", f"Giáo viên số {i}"), on="2024-03-01"))["id"]
             for i in range(n)]
     d.settle()
     for rid in rids:
-        s.ok(s.evaluate(d, P, rid, "gv-quota", {"sang_kien": 1}, on="2024-11-20"))
+        s.ok(s.evaluate(d, province, rid, "gv-quota", {"sang_kien": 1}, on="2024-11-20"))
     d.settle()
-    ids = [s.ok(s.nominate(d, P, cid, rid, "giay_khen", on="2024-12-01", submitted_to="department"))["id"]
+    ids = [s.ok(s.nominate(d, province, cid, rid, "giay_khen", on="2024-12-01", submitted_to="department"))["id"]
            for rid in rids]
     for nomination_id in ids:
-        s.ok(s.appraise(d, P, nomination_id))
+        s.ok(s.appraise(d, province, nomination_id))
     return cid, ids
 
 

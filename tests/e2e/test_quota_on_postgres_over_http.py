@@ -10,8 +10,9 @@ import requests
 from identity import demo
 from shared.stack import Stack
 from tests import scenarios as s
-from tests.contract.test_award_quota_on_postgres import CRITERIA, DECISIONS, QUOTA
+from tests.contract.test_award_quota_on_postgres import DECISIONS, QUOTA, approved_nominations
 from tests.driver import OverHttp
+from tests.e2e.test_sign_in_on_the_stack import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
 P = demo.PROVINCE
@@ -29,22 +30,9 @@ def stack(tmp_path_factory, pg_databases):
 
 def test_forty_decisions_at_once_over_http_end_with_exactly_fifteen(stack):
     d = OverHttp(stack)
-    cid = s.launch(d, P, title="Phong trào có chỉ tiêu 15 Giấy khen", issuer="Sở GD&ĐT",
-                   award_plan=[{"award": "giay_khen", "max": QUOTA}])["id"]
-    s.criteria_set(d, P, "gv-quota", "Giáo viên", ["teacher"], CRITERIA, "Kế hoạch thi đua")
-    rids = [s.ok(s.register(d, P, cid, s.individual("teacher", f"Giáo viên số {i}"), on="2024-03-01"))["id"]
-            for i in range(DECISIONS)]
-    d.settle()
-    for rid in rids:
-        s.ok(s.evaluate(d, P, rid, "gv-quota", {"sang_kien": 1}, on="2024-11-20"))
-    d.settle()
-    ids = [s.ok(s.nominate(d, P, cid, rid, "giay_khen", on="2024-12-01", submitted_to="department"))["id"]
-           for rid in rids]
-    for nomination_id in ids:
-        s.ok(s.appraise(d, P, nomination_id))
+    cid, ids = approved_nominations(d, DECISIONS, P)
     d.at("2024-12-10")
-    signed_in = requests.post(f"{stack.identity_url}/oauth/token", timeout=10, data={
-        "grant_type": "password", "client_id": demo.SIGN_IN_CLIENT, "username": "son.vt", "password": "son.vt-86"})
+    signed_in = sign_in(stack, "son.vt", "son.vt-86")
     headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
 
     def decide(i_and_id):

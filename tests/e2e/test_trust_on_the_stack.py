@@ -8,20 +8,10 @@ import uuid
 import pytest
 import requests
 
-from identity import demo
 from shared import auth, clock
-from shared.stack import Stack
+from tests.e2e.test_sign_in_on_the_stack import sign_in, stack  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    s = Stack.on_free_ports(tmp_path_factory.mktemp("trust"))
-    s.start()
-    s.seed_demo()
-    yield s
-    s.stop()
 
 
 class Person:
@@ -29,9 +19,7 @@ class Person:
 
     def __init__(self, stack, username: str):
         self.stack, self.username = stack, username
-        answer = requests.post(f"{stack.identity_url}/oauth/token", timeout=10, data={
-            "grant_type": "password", "client_id": demo.SIGN_IN_CLIENT, "username": username,
-            "password": f"{username}-86"})
+        answer = sign_in(stack, username, f"{username}-86")
         assert answer.status_code == 200, answer.text
         self.headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
 

@@ -199,7 +199,7 @@ def record_past_award(store: EventStore, conn: Connection, cmd: domain.RecordPas
     data = {"record_id": cmd.record_id, "participant": cmd.participant, "award": cmd.award,
             "award_name": rule["name"] if rule else cmd.award, "year": cmd.year, "kind": cmd.kind,
             "decision_number": cmd.decision_number, "decision_date": cmd.decision_date.isoformat(),
-            "issuer": cmd.issuer, "issuer_level": cmd.issuer_level,
+            "issuer": cmd.issuer, "level": cmd.issuer_level,
             "imported": True, "imported_by": cmd.imported_by, "imported_on": cmd.imported_on.isoformat()}
     stream = f"record-{cmd.record_id}"
     return _record(store, conn, stream, rehydrate(store, conn, stream, Stream(stream)),

@@ -21,7 +21,7 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import audit, auth, clock as clocks, config, i18n, logs, metrics, migrations, tracing
+from shared import asyncapi, audit, auth, clock as clocks, config, i18n, logs, metrics, migrations, tracing
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -161,6 +161,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     for blueprint in spec.blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(audit.blueprint(spec.name))
+    app.register_blueprint(asyncapi.blueprint(spec))
     return app
 
 

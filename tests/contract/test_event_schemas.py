@@ -322,3 +322,50 @@ def test_the_personal_fields_are_marked():
         "participant.name", "participant.gender", "participant.address", "participant.phone"]
     assert eventschema.personal_fields("notifications.recipient.registered") == ["name", "email"]
     assert eventschema.personal_fields("registration.unit.registered") == []  # an organisation's address
+
+
+def _v1_record_value(data: dict) -> bytes:
+    event = Envelope(type="awards.award.recorded", source="awards", subject="record-r-1998", province="83",
+                     data=data, actor=Actor("operator", "operator"), correlationid="record-r-1998",
+                     causationid="command:old", schemaversion=1).with_sequence(1)
+    return canonical_bytes(event)
+
+
+def test_a_consumer_gets_a_v1_event_from_kafka_upcast_and_dead_letters_one_that_cannot_be(store_db):
+    from shared.bus import InMemoryBus
+    from shared.consumer import ConsumerRunner
+
+    bus, seen = InMemoryBus(), []
+    producer = bus.producer()
+    producer.send("t.awards", b"record-r-1998", _v1_record_value(V1_RECORDED), [])
+    producer.send("t.awards", b"record-x", _v1_record_value({"record_id": "x"}), [])  # no issuer_level
+    producer.flush()
+    runner = ConsumerRunner(store_db, bus, name="reader", group="t.reader", topics=["t.awards"],
+                            handlers={"awards.award.recorded": lambda conn, e: seen.append(e)}, dlq="t.reader.dlq",
+                            retry_backoff_s=0)
+    while runner.run_once(timeout_s=0):
+        pass
+    [event] = seen
+    assert (event.schemaversion, event.data["level"], event.data["imported"]) == (2, "province", True)
+    assert runner.dead_lettered == 1
+    [parked] = bus.consumer("t.check", ["t.reader.dlq"]).poll(0)
+    assert b"cannot be upcast" in dict(parked.headers)["dlq-reason"]
+
+
+def test_awards_rebuilt_from_a_store_with_v1_records_shows_them_at_their_level(tmp_path_factory):
+    from shared.ops.rebuild import Rebuild
+    from shared.stack import service_spec
+    from tests.scenarios import ok
+
+    gen = module_system(tmp_path_factory, "rebuild-v1")
+    system = next(gen)
+    try:
+        rt = {name: app.extensions["runtime"] for name, app in system.apps.items()}
+        with rt["awards"].db.write() as conn:
+            _store_v1(conn, "record-r-1998", V1_RECORDED)
+        followed = {name: rt[name].db for name in service_spec("awards").follows}
+        Rebuild(rt["awards"].settings.database_url, service_spec("awards"), followed).run()
+        [award] = ok(InProcess(system, SECRET).get("awards", "/history/gv-7", province="83"), 200)
+        assert (award["decision_number"], award["level"], award["imported"]) == ("45/QĐ-UBND", "province", True)
+    finally:
+        next(gen, None)

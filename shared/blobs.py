@@ -11,11 +11,13 @@ test_blob_store_contract.py`` runs it against both):
 Contract: ``put(content)`` returns the content's SHA-256 (hex) and stores it; putting the same
 content again changes nothing; ``get(sha256)`` returns exactly the bytes put, and raises
 :class:`BlobMissing` for a hash never put; ``exists(sha256)`` says which. A hash that is not
-64 hex digits is refused with ``ValueError`` before any file or key is made from it.
+64 hex digits is refused with ``ValueError`` before any file or key is made from it. A store
+that cannot be reached or written (a server down, a disk full) raises :class:`StoreUnavailable`.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -30,6 +32,10 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 class BlobMissing(KeyError):
     """No content of that hash was ever put in this store."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store did not answer or could not keep the content: nothing was stored; try again."""
 
 
 class BlobStore(Protocol):
@@ -68,14 +74,20 @@ class LocalBlobStore:
         path = self._path(sha256)
         if path.exists():
             return sha256
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        except OSError as exc:
+            raise StoreUnavailable(f"{self.root}: {exc}") from exc
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(content)
                 f.flush()
                 os.fsync(f.fileno())  # on disk before the event that names it can commit
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StoreUnavailable(f"{self.root}: {exc}") from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -86,6 +98,8 @@ class LocalBlobStore:
             return self._path(sha256).read_bytes()
         except FileNotFoundError as exc:
             raise BlobMissing(sha256) from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"{self.root}: {exc}") from exc
 
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).is_file()
@@ -106,7 +120,10 @@ class S3BlobStore:
         with self._lock:
             if self._client is None:
                 import boto3
-                self._client = boto3.client("s3", endpoint_url=self.endpoint_url or None)
+                from botocore.config import Config
+                # a request waits seconds, not boto3's default minute, for a server that is down
+                self._client = boto3.client("s3", endpoint_url=self.endpoint_url or None, config=Config(
+                    connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}))
             return self._client
 
     def _key(self, sha256: str) -> str:
@@ -116,28 +133,37 @@ class S3BlobStore:
         sha256 = digest(content)
         if not self.exists(sha256):
             # the server checks the bytes it received against the hash (x-amz-checksum-sha256)
-            self.client.put_object(Bucket=self.bucket, Key=self._key(sha256), Body=content,
-                                   ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode())
+            with self._answers():
+                self.client.put_object(Bucket=self.bucket, Key=self._key(sha256), Body=content,
+                                       ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode())
         return sha256
 
     def get(self, sha256: str) -> bytes:
-        from botocore.exceptions import ClientError
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise BlobMissing(sha256) from exc
-            raise
+        key = self._key(sha256)
+        with self._answers(missing=sha256):
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def exists(self, sha256: str) -> bool:
-        from botocore.exceptions import ClientError
+        key = self._key(sha256)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(sha256))
+            with self._answers(missing=sha256):
+                self.client.head_object(Bucket=self.bucket, Key=key)
             return True
+        except BlobMissing:
+            return False
+
+    @contextlib.contextmanager
+    def _answers(self, missing: str | None = None):
+        """boto3's errors in the contract's words: a key not there is missing, anything else unavailable."""
+        from botocore.exceptions import BotoCoreError, ClientError
+        try:
+            yield
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return False
-            raise
+            if missing and exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise BlobMissing(missing) from exc
+            raise StoreUnavailable(f"s3://{self.bucket}/{self.prefix}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"s3://{self.bucket}/{self.prefix}: {exc}") from exc
 
 
 def from_url(url: str, service: str, endpoint_url: str | None = None) -> BlobStore:

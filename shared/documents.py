@@ -20,6 +20,7 @@ whose row failed is only an unnamed blob, and uploading it again finishes the jo
 from __future__ import annotations
 
 import io
+import logging
 
 import filetype
 from flask import Response, request, send_file
@@ -35,6 +36,7 @@ from shared.blueprint import Blueprint
 from shared.errors import ApiError, Invalid, NotFound
 from shared.db import insert_row
 
+log = logging.getLogger(__name__)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # The kinds of file a dossier or evidence may be, by the type their content shows.
 ACCEPTED = {"application/pdf": "PDF", "image/jpeg": "ảnh JPEG", "image/png": "ảnh PNG", DOCX: "Word (DOCX)"}
@@ -47,6 +49,19 @@ class TooLarge(ApiError):
 
 class UnsupportedType(ApiError):
     status, title = 415, "Unsupported Media Type"
+
+
+class StoreDown(ApiError):
+    """The document store did not answer: nothing was kept; the page tries again."""
+    status, title = 503, "Service Unavailable"
+
+    def body(self):
+        return {**super().body(), "retryable": True}
+
+
+def store_down(exc: blobs.StoreUnavailable) -> StoreDown:
+    log.warning("document store unavailable: %s", exc)
+    return StoreDown("Kho tài liệu tạm thời không trả lời; hãy thử lại sau giây lát", rule="documents.store")
 
 
 class DocumentRefSchema(Schema):
@@ -162,6 +177,8 @@ def send(store: blobs.BlobStore, ref: dict) -> Response:
         content = store.get(ref["sha256"])
     except blobs.BlobMissing as exc:
         raise NotFound(f"Tệp {ref['name']} không còn trong kho tài liệu", rule="documents.stored") from exc
+    except blobs.StoreUnavailable as exc:
+        raise store_down(exc) from exc
     reply = send_file(io.BytesIO(content), mimetype=ref["media_type"], as_attachment=True,
                       download_name=ref["name"], max_age=0)
     reply.headers["X-Content-Type-Options"] = "nosniff"
@@ -209,7 +226,10 @@ def blueprint(service: str, uploaders: tuple[str, ...], uploads: Uploads) -> Blu
             province = auth.province_for(request.args.get("province"))
             rt = runtime()
             content, ref = inspect(files["file"], rt.settings.documents_max_bytes)
-            rt.blobs.put(content)
+            try:
+                rt.blobs.put(content)
+            except blobs.StoreUnavailable as exc:
+                raise store_down(exc) from exc  # before its row: nothing names a file that is not there
             try:
                 with rt.db.write() as conn:
                     uploads.record(conn, province, ref, principal.subject, rt.clock.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import threading
 import uuid
 
@@ -96,6 +97,27 @@ def test_the_s3_keys_are_the_prefix_the_service_and_the_hash(s3):
     bucket = s3.bucket(f"thidua-{uuid.uuid4().hex[:8]}")
     sha256 = blobs.from_url(f"s3://{bucket}/thidua/docs", "evaluation", s3.endpoint_url).put(files.pdf())
     assert s3.keys(bucket) == [f"thidua/docs/evaluation/{sha256}"]
+
+
+@pytest.fixture(params=["local", "s3"])
+def unreachable(request, tmp_path):
+    """A store that cannot keep anything: a folder under a plain file; an S3 server that is not there."""
+    if request.param == "local":
+        (tmp_path / "a-file").write_text("not a folder")
+        return blobs.from_url(f"file://{tmp_path}/a-file", "awards")
+    request.getfixturevalue("s3")  # its credentials
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return blobs.from_url("s3://thidua/docs", "awards", f"http://127.0.0.1:{port}")
+
+
+def test_a_store_that_cannot_be_reached_says_so_and_keeps_nothing(unreachable):
+    content = files.pdf()
+    with pytest.raises(blobs.StoreUnavailable):
+        unreachable.put(content)
+    with pytest.raises(blobs.StoreUnavailable):
+        unreachable.get(hashlib.sha256(content).hexdigest())
 
 
 def test_a_url_of_no_known_kind_is_refused():

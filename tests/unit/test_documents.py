@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import config
+from services.awards import projections
+from shared import blobs, config
 from tests import files
 from tests.driver import InProcess
 from tests.scenarios import ok, uid
@@ -128,6 +129,20 @@ def test_only_those_who_make_dossiers_upload_to_awards_and_only_councils_to_eval
     assert upload(d, files.pdf(), role="department").status == 403
     assert upload(d, files.pdf(), service="evaluation", role="unit_head").status == 403
     assert upload(d, files.pdf(), service="evaluation", role="council").status == 201
+
+
+def test_a_store_that_is_down_is_a_retryable_503_and_nothing_is_recorded(d, system, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    rt = system.apps["awards"].extensions["runtime"]
+    kept, rt.blobs = rt.blobs, blobs.LocalBlobStore(tmp_path / "a-file" / "awards")
+    content = files.pdf(uid("down"))
+    try:
+        body = refused(upload(d, content), "documents.store", "thử lại", status=503)
+    finally:
+        rt.blobs = kept
+    assert body["retryable"] is True
+    with rt.db.read() as conn:
+        assert projections.uploads.find(conn, P, hashlib.sha256(content).hexdigest()) is None
 
 
 # == a dossier names its files ==================================================================

@@ -15,12 +15,13 @@ import pytest
 
 from services.awards import projections
 from shared import blobs, config
-from tests import files
+from tests import files, scenarios as s
 from tests.driver import InProcess
 from tests.scenarios import ok, uid
 from tests.unit.conftest import SECRET, build_system, close_system
 from tests.unit.test_award_rules import (BALLOT_8, TEACHER_EVIDENCE, Unchanged, nominate_, refused, teacher)
 from tests.unit.test_award_trust import head_of
+from tools import demo
 
 P, OTHER = "86", "83"
 LIMIT = 100_000
@@ -287,3 +288,24 @@ def test_an_evaluation_without_files_keeps_its_event_as_it_was(d, system):
     with rt.db.read() as conn:
         [event] = rt.store.load(conn, f"evaluation-{e.registration_id}")
     assert "documents" not in event.data
+
+
+# == step 5: an exemplar proposed upward carries its dossier's files ============================
+def test_an_exemplar_proposed_upward_names_its_files_and_refuses_one_never_uploaded(d):
+    setup = s.exemplar_setup(d, P)
+    exemplar_id = s.register_exemplar(d, P, setup)
+    for number in range(1, 5):
+        ok(s.step(d, number, P, exemplar_id, setup))
+        d.settle()
+    _, service, path, role, body = demo.step_requests(exemplar_id, setup)[4]
+    claims = demo.claims(role, body, setup)
+    ref = ok(upload(d, files.pdf(uid("to-trinh-dien-hinh")), role=role, **claims))
+    ghost = {**ref, "sha256": hashlib.sha256(b"not sent").hexdigest()}
+    with_ghost = {**body, "dossier": {**body["dossier"], "documents": [ghost]}}
+    refused(d.post(service, path, with_ghost, role=role, province=P, **claims), "documents.uploaded", status=422)
+    recognition = ok(d.post(service, path, {**body, "dossier": {**body["dossier"], "documents": [ref]}},
+                            role=role, province=P, **claims))
+    n = ok(d.get("awards", f"/nominations/{recognition['nomination_id']}", province=P), 200)
+    assert n["dossier"]["documents"] == [ref]
+    got = download(d, f"/nominations/{n['id']}/documents/{ref['sha256']}")
+    assert got.status == 200 and got.headers["Content-Type"] == PDF_MEDIA

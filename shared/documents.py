@@ -207,8 +207,10 @@ def blueprint(service: str, uploaders: tuple[str, ...], uploads: Uploads) -> Blu
     blp = Blueprint(f"{service}-documents", __name__, description="Tài liệu hồ sơ, minh chứng (PDF, ảnh, DOCX)")
 
     @blp.before_request
-    def _limit():
-        # the form is refused while it is read, before a too large file fills memory or disk
+    def _before_the_form_is_read():
+        # who may upload, and how much, is settled before a file fills memory or disk
+        if request.method == "POST":
+            auth.require_role(*uploaders)
         request.max_content_length = runtime().settings.documents_max_bytes + FORM_OVERHEAD
 
     @blp.errorhandler(RequestEntityTooLarge)
@@ -222,7 +224,7 @@ def blueprint(service: str, uploaders: tuple[str, ...], uploads: Uploads) -> Blu
         @blp.response(201, DocumentRefSchema)
         def post(self, files):
             """Tải lên một tài liệu (PDF, JPEG, PNG, DOCX): trả về tham chiếu để nêu trong hồ sơ hoặc minh chứng."""
-            principal = auth.require_role(*uploaders)
+            principal = auth.current()  # of a role that uploads (checked before the form was read)
             province = auth.province_for(request.args.get("province"))
             rt = runtime()
             content, ref = inspect(files["file"], rt.settings.documents_max_bytes)

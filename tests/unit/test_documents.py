@@ -97,6 +97,20 @@ def test_a_folder_in_the_file_name_is_dropped_from_its_name(d):  # the name is s
     assert ok(upload(d, files.pdf(), filename="../../Desktop/to-trinh.pdf"))["name"] == "to-trinh.pdf"
 
 
+def test_a_token_of_two_provinces_names_the_province_it_uploads_for(d, system):
+    content = files.pdf(uid("hai-tinh"))
+    r = d.system.client("awards").post(f"/documents?province={OTHER}", content_type="multipart/form-data",
+                                       data={"file": (io.BytesIO(content), "a.pdf", PDF_MEDIA)},
+                                       headers=d.token("unit_head", (P, OTHER)))
+    ref = ok(Answer(r))
+    rt = system.apps["awards"].extensions["runtime"]
+    with rt.db.read() as conn:
+        assert projections.uploads.find(conn, OTHER, ref["sha256"]) is not None
+        assert projections.uploads.find(conn, P, ref["sha256"]) is None
+    unsaid = upload(d, files.pdf(uid("hai-tinh")), province=(P, OTHER))
+    assert unsaid.status == 403 and "nêu tỉnh" in unsaid.body["message"]
+
+
 # == upload: what is refused, naming the field ==================================================
 def test_a_file_over_the_limit_is_refused_with_the_limit(d):
     content = files.pdf() + b"\n%" + b"x" * LIMIT
@@ -127,6 +141,7 @@ def test_an_upload_without_its_file_field_names_the_field(d):
 
 def test_only_those_who_make_dossiers_upload_to_awards_and_only_councils_to_evaluation(d):
     assert upload(d, files.pdf(), role="participant").status == 403
+    assert upload(d, files.pdf() + b"x" * (10 * LIMIT), role="participant").status == 403  # before it is read
     assert upload(d, files.pdf(), role="department").status == 403
     assert upload(d, files.pdf(), service="evaluation", role="unit_head").status == 403
     assert upload(d, files.pdf(), service="evaluation", role="council").status == 201

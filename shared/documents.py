@@ -61,7 +61,8 @@ class StoreDown(ApiError):
 
 def store_down(exc: blobs.StoreUnavailable) -> StoreDown:
     log.warning("document store unavailable: %s", exc)
-    return StoreDown("Kho tài liệu tạm thời không trả lời; hãy thử lại sau giây lát", rule="documents.store")
+    return StoreDown("Kho tài liệu tạm thời không trả lời (document store unavailable); hãy thử lại sau giây lát",
+                     rule="documents.store")
 
 
 class DocumentRefSchema(Schema):
@@ -116,7 +117,8 @@ class Uploads:
                 if ref[key] != row[key]:
                     errors[f"{field}.{i}.{key}"] = [f"khác với tệp đã tải lên ({row[key]!r})"]
         if errors:
-            raise Invalid("Hồ sơ nêu tài liệu chưa được tải lên hoặc không khớp với tệp đã tải lên",
+            raise Invalid("Hồ sơ nêu tài liệu chưa được tải lên hoặc không khớp với tệp đã tải lên "
+                          "(a document never uploaded, or not as uploaded)",
                           rule="documents.uploaded", errors=errors)
 
 
@@ -127,13 +129,13 @@ def inspect(upload, max_bytes: int) -> tuple[bytes, dict]:
     if len(content) > max_bytes:
         raise too_large(max_bytes)
     if not content:
-        raise Invalid("Tệp tải lên rỗng", rule="documents.type", errors={"file": ["tệp rỗng (empty file)"]})
+        raise Invalid("Tệp tải lên rỗng (empty file)", rule="documents.type", errors={"file": ["tệp rỗng (empty file)"]})
     kind = filetype.guess(content)
     if kind is None or kind.mime not in ACCEPTED:
         seen = f"nội dung là {kind.mime}" if kind else "không nhận ra loại nội dung"
         raise UnsupportedType(
-            f"Loại tệp không được chấp nhận ({seen}): chỉ nhận {', '.join(ACCEPTED.values())}; loại tệp được xét "
-            "theo nội dung, không theo tên tệp", rule="documents.type",
+            f"Loại tệp không được chấp nhận (file type not accepted) — {seen}: chỉ nhận "
+            f"{', '.join(ACCEPTED.values())}; loại tệp được xét theo nội dung, không theo tên tệp", rule="documents.type",
             errors={"file": [f"{seen} (accepted: {', '.join(ACCEPTED)})"]},
             details={"accepted": list(ACCEPTED)})
     return content, {"sha256": blobs.digest(content), "name": display_name(upload.filename, kind.extension),
@@ -141,7 +143,8 @@ def inspect(upload, max_bytes: int) -> tuple[bytes, dict]:
 
 
 def too_large(max_bytes: int) -> TooLarge:
-    return TooLarge(f"Tệp quá lớn: tối đa {max_bytes / 1024 / 1024:g} MB một tệp", rule="documents.size",
+    shown = f"{max_bytes / 2**20:.3g} MB" if max_bytes >= 2**20 else f"{max_bytes / 1024:.0f} KB"
+    return TooLarge(f"Tệp quá lớn (file too large): tối đa {shown} một tệp", rule="documents.size",
                     errors={"file": [f"larger than {max_bytes} bytes"]}, details={"max_bytes": max_bytes})
 
 
@@ -168,7 +171,7 @@ def referenced_by(events, sha256: str) -> dict:
         for ref in references(event.data):
             if ref.get("sha256") == sha256:
                 return ref
-    raise NotFound(f"Hồ sơ này không có tài liệu {sha256}", rule="documents.referenced")
+    raise NotFound(f"Hồ sơ này không có tài liệu {sha256} (not a file of this dossier)", rule="documents.referenced")
 
 
 def send(store: blobs.BlobStore, ref: dict) -> Response:
@@ -176,7 +179,7 @@ def send(store: blobs.BlobStore, ref: dict) -> Response:
     try:
         content = store.get(ref["sha256"])
     except blobs.BlobMissing as exc:
-        raise NotFound(f"Tệp {ref['name']} không còn trong kho tài liệu", rule="documents.stored") from exc
+        raise NotFound(f"Tệp {ref['name']} không còn trong kho tài liệu (file missing from the store)", rule="documents.stored") from exc
     except blobs.StoreUnavailable as exc:
         raise store_down(exc) from exc
     reply = send_file(io.BytesIO(content), mimetype=ref["media_type"], as_attachment=True,

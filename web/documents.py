@@ -47,11 +47,11 @@ def blueprint(settings: WebSettings) -> Blueprint:
     @blp.post("/documents/<service>")
     def upload(service: str):
         if service not in TAKES_FILES:
-            raise NotFound(f"Không tải tệp lên dịch vụ «{service}»: chọn một trong {', '.join(TAKES_FILES)}",
+            raise NotFound(f"Không tải tệp lên dịch vụ «{service}» (takes no files): chọn một trong {', '.join(TAKES_FILES)}",
                            details={"services": list(TAKES_FILES)})
         file = request.files.get("file")
         if file is None:
-            raise Invalid("Chưa chọn tệp để tải lên", rule="documents.file", errors={"file": ["Thiếu trường bắt buộc."]})
+            raise Invalid("Chưa chọn tệp để tải lên (no file)", rule="documents.file", errors={"file": ["Thiếu trường bắt buộc."]})
         content = file.read(limit + 1)
         if len(content) > limit:
             raise too_large(limit)

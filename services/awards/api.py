@@ -101,7 +101,8 @@ class NominationDocument(MethodView):
             f"nomination-{nomination_id}", sha256, readers=DOSSIER_READERS, orgchart=orgchart,
             province=n["province"], unit=n["proposer_unit"], refusal=Forbidden(
                 f"Hồ sơ đề nghị {n['id']} do đơn vị {n['proposer_unit']} lập: chỉ thủ trưởng đơn vị đó hoặc đơn vị "
-                "cấp trên, hội đồng thi đua, cấp có thẩm quyền và Sở xem được tệp của hồ sơ", rule="documents.readers"))
+                "cấp trên, hội đồng thi đua, cấp có thẩm quyền và Sở xem được tệp của hồ sơ (not a reader of this "
+                "dossier)", rule="documents.readers"))
 
 
 @blp.route("/nominations/<nomination_id>/appraisal")

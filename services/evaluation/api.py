@@ -92,7 +92,7 @@ class EvaluationDocument(MethodView):
             f"evaluation-{registration_id}", sha256, readers=EVIDENCE_READERS, orgchart=orgchart,
             province=c["province"], unit=c["unit_id"], refusal=Forbidden(
                 f"Minh chứng của {c['name']} chỉ dành cho hội đồng thi đua, Sở, cấp có thẩm quyền và thủ trưởng "
-                "đơn vị của người, tập thể được bình xét", rule="documents.readers"))
+                "đơn vị của người, tập thể được bình xét (not a reader of this evidence)", rule="documents.readers"))
 
 
 @blp.route("/campaigns/<campaign_id>/candidates")

@@ -4,6 +4,7 @@ their Flask test clients); the services' refusals come back as they said them.""
 from __future__ import annotations
 
 import io
+import socket
 
 import pytest
 
@@ -16,8 +17,8 @@ from tests.unit.test_award_trust import head_of
 from tests.web.inprocess import InProcessServiceClient
 from tests.web.test_service_client import served  # noqa: F401  (the services on sockets, a fixture)
 from web.app import create_app
-from web.client import HttpServiceClient
-from web.settings import WebSettings
+from web.client import HttpServiceClient, ServiceUnavailable
+from web.settings import SERVICES, WebSettings
 
 P = "86"
 GATEWAY_LIMIT = 50_000
@@ -99,3 +100,41 @@ def test_no_file_or_a_service_that_takes_none_is_a_clear_4xx(gateway, d):
                         content_type="multipart/form-data")
     assert none.status_code == 422 and set(none.get_json()["errors"]) == {"file"}
     assert send(gateway, d, files.pdf(), service="notifications").status_code == 404
+
+
+# == the ServiceClient port's two new methods, held by both adapters ============================
+@pytest.fixture(params=["http", "in-process"])
+def client(request, system, served):  # noqa: F811
+    return HttpServiceClient(served) if request.param == "http" else InProcessServiceClient(system)
+
+
+def test_upload_and_download_answer_what_the_service_said_on_both_adapters(client, d):
+    e = teacher(d)
+    head = d.token(**head_of(e, d))["Authorization"]
+    content = files.docx("Báo cáo thành tích")
+    up = client.upload("awards", "/documents", head, "Báo cáo.docx", content, "application/octet-stream")
+    assert up.status == 201 and up.body["media_type"].endswith("wordprocessingml.document")
+    n = ok(nominate_(d, e, "chien_si_thi_dua_co_so", "2024-12-01", minutes=BALLOT_8, documents=[up.body]))
+    got = client.download("awards", f"/nominations/{n['id']}/documents/{up.body['sha256']}", head)
+    assert (got.status, got.content, got.media_type) == (200, content, up.body["media_type"])
+    assert got.disposition.startswith("attachment") and got.body is None
+    missing = client.download("awards", f"/nominations/khong-co/documents/{up.body['sha256']}", head)
+    assert missing.status == 404 and missing.content == b"" and "Không có đề nghị" in missing.body["message"]
+    refused = client.upload("awards", "/documents", None, "a.pdf", files.pdf(), "application/pdf")
+    assert refused.status == 401 and "Thiếu mã thông báo" in refused.body["message"]
+    with pytest.raises(KeyError):
+        client.download("payroll", "/x", head)
+
+
+def test_a_service_that_does_not_answer_an_upload_or_a_download_is_a_503_of_the_gateway(system, d):
+    with socket.socket() as s:  # a port nothing listens on once it is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = WebSettings({name: f"http://127.0.0.1:{port}" for name in SERVICES}, timeout_s=2)
+    with pytest.raises(ServiceUnavailable):
+        HttpServiceClient(dead).upload("awards", "/documents", None, "a.pdf", files.pdf(), "application/pdf")
+    with pytest.raises(ServiceUnavailable):
+        HttpServiceClient(dead).download("awards", "/nominations/x/documents/y", None)
+    gateway = create_app(dead, clock=system.clock).test_client()
+    for r in (send(gateway, d, files.pdf()), gateway.get("/evaluations/r1/documents/ab", headers=d.token("council", P))):
+        assert r.status_code == 503 and r.get_json()["details"]["retryable"] is True, r.get_json()

@@ -69,6 +69,14 @@ class EventSchema(Schema):
         unknown = RAISE
 
 
+class DocumentRefSchema(EventSchema):
+    """A file an event names (shared.documents): by the hash of its content, uploaded beforehand."""
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    name = fields.String(required=True)
+    media_type = fields.String(required=True)
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
 @dataclass(frozen=True)
 class EventContract:
     type: str

@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from shared.eventschema import Contracts, EventSchema
+from shared.eventschema import Contracts, DocumentRefSchema, EventSchema
 from shared.progression import ExemplarStepSchema
 
 contracts = Contracts("awards")
@@ -34,11 +34,13 @@ class MinutesSchema(EventSchema):
 
 
 class DossierSchema(EventSchema):
-    """Hồ sơ: submission letter, achievement report, council minutes with the ballot, certifications."""
+    """Hồ sơ: submission letter, achievement report, council minutes with the ballot, certifications,
+    and the dossier's files."""
     submission_letter = fields.String(load_default=None)
     achievement_report = fields.String(load_default=None)
     council_minutes = fields.Nested(MinutesSchema, load_default=None)
     certifications = fields.List(fields.String())
+    documents = fields.List(fields.Nested(DocumentRefSchema))
 
 
 @contracts.event("awards.nomination.submitted")

@@ -7,11 +7,13 @@ from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, St
                         update)
 
 from shared.db import insert_row
+from shared.documents import Uploads
 from shared.envelope import Envelope
 from shared.orgchart import OrgChart
 
 metadata = MetaData()
 orgchart = OrgChart(metadata)  # the units this service has seen, for unit heads' scope
+uploads = Uploads(metadata)  # the dossier files given to this service (not a projection: rebuild keeps it)
 
 campaigns = Table(
     "campaigns", metadata,

@@ -2,7 +2,7 @@
 shared.eventschema)."""
 from marshmallow import fields, validate
 
-from shared.eventschema import Contracts, EventSchema
+from shared.eventschema import Contracts, DocumentRefSchema, EventSchema
 from shared.progression import ExemplarStepSchema
 
 contracts = Contracts("evaluation")
@@ -57,6 +57,10 @@ class ResultSchema(EventSchema):
     votes = fields.Nested(VotesSchema)
 
 
+class EvidenceDocumentSchema(DocumentRefSchema):
+    criterion = fields.String(load_default=None, metadata={"description": "the criterion it is evidence for"})
+
+
 @contracts.event("evaluation.registration.evaluated")
 class RegistrationEvaluatedSchema(EventSchema):
     """Bình xét: a registration judged against a criteria set, criterion by criterion."""
@@ -72,6 +76,7 @@ class RegistrationEvaluatedSchema(EventSchema):
     round = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     evaluated_on = fields.Date(required=True)
     note = fields.String(required=True, allow_none=True)
+    documents = fields.List(fields.Nested(EvidenceDocumentSchema), metadata={"description": "evidence files"})
     passed = fields.Boolean(required=True)
     results = fields.List(fields.Nested(ResultSchema), required=True)
     metrics = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,

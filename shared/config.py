@@ -22,6 +22,7 @@
 | ``TOPIC_RETENTION_MS`` | ``retention.ms`` of the service topics (``-1``: kept for ever) | ``-1`` |
 | ``DLQ_RETENTION_MS`` | ``retention.ms`` of the dead-letter topics | ``-1`` |
 | ``WORKER_METRICS_PORT`` | port of the worker's own ``/metrics`` (none: not served) | none |
+| ``EVENT_SCHEMA_BASE_URL`` | the public address under which the services serve ``/schemas/<type>/v<n>``: every event's ``dataschema`` is a URL under it, kept in the stored (hashed) event, so set it once before the first event | ``http://localhost:8001`` |
 | ``DOCUMENTS_URL`` | where uploaded dossier and evidence files are kept (:mod:`shared.blobs`): a folder (``file:///srv/thidua/documents`` or a path) or ``s3://<bucket>/<prefix>``; each service keeps its own ``<service>/`` under it | ``<DATA_DIR>/documents`` |
 | ``DOCUMENTS_S3_ENDPOINT_URL`` | the S3-compatible server (MinIO, Ceph...) for an ``s3://`` store; empty: AWS itself. Credentials: boto3's own (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``, or a role) | none |
 | ``DOCUMENTS_MAX_BYTES`` | the largest file one upload may carry | ``20971520`` (20 MiB) |

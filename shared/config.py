@@ -22,6 +22,9 @@
 | ``TOPIC_RETENTION_MS`` | ``retention.ms`` of the service topics (``-1``: kept for ever) | ``-1`` |
 | ``DLQ_RETENTION_MS`` | ``retention.ms`` of the dead-letter topics | ``-1`` |
 | ``WORKER_METRICS_PORT`` | port of the worker's own ``/metrics`` (none: not served) | none |
+| ``ANCHOR_KEY`` | secret key (HMAC-SHA-256) that signs the digests of the chain heads, kept outside the store; without it no digest is published (shared.anchors) | none |
+| ``ANCHOR_DIR`` | where the signed digests are published, outside the database | ``<DATA_DIR>/anchors`` |
+| ``ANCHOR_INTERVAL_S`` | how often a worker publishes its service's digest | ``300`` |
 
 Retention is unlimited by default: the store is the truth, but a consumer that falls
 further behind than the retention would silently skip events, and a dead letter that
@@ -59,6 +62,9 @@ class Settings:
     oidc_jwks_cache_s: float = 300.0
     oidc_revocation_url: str = ""
     oidc_revocation_cache_s: float = 5.0
+    anchor_key: bytes = b""
+    anchor_dir: str = "data/anchors"
+    anchor_interval_s: float = 300.0
 
     @property
     def topic(self) -> str:
@@ -113,4 +119,7 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         oidc_jwks_cache_s=float(env.get("OIDC_JWKS_CACHE_S") or 300),
         oidc_revocation_url=env.get("OIDC_REVOCATION_URL", ""),
         oidc_revocation_cache_s=float(env.get("OIDC_REVOCATION_CACHE_S") or 5),
+        anchor_key=env.get("ANCHOR_KEY", "").encode(),
+        anchor_dir=env.get("ANCHOR_DIR") or f"{data_dir}/anchors",
+        anchor_interval_s=float(env.get("ANCHOR_INTERVAL_S") or 300),
     )

@@ -21,7 +21,7 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import audit, auth, clock as clocks, config, i18n, logs, metrics, migrations, tracing
+from shared import anchors, audit, auth, clock as clocks, config, i18n, logs, metrics, migrations, tracing
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -236,8 +236,12 @@ def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
                                         name=f"{spec.name}-consumer", daemon=True))
     threads += [threading.Thread(target=loop, args=(stop,), name=f"{spec.name}-metrics", daemon=True)
                 for loop in metrics.worker_loops(rt, relay, consumer)]
+    loops = spec.background(rt)
+    if rt.settings.anchor_key:  # the chain heads' signed digest, outside the database (shared.anchors)
+        s = rt.settings
+        loops.append(anchors.loop(rt.db, spec.name, s.anchor_key, s.anchor_dir, s.anchor_interval_s))
     threads += [threading.Thread(target=loop, args=(stop,), name=f"{spec.name}-{loop.__name__}", daemon=True)
-                for loop in spec.background(rt)]
+                for loop in loops]
     for t in threads:
         t.start()
     log.info("worker %s started: relaying to %s, following %s", spec.name, rt.settings.topic,

@@ -61,3 +61,14 @@ def test_a_client_header_cannot_move_a_case_into_another_story(system):
         stored = conn.execute(select(events.c.correlation_id).where(
             events.c.stream_id == f"registration-{r.get_json()['id']}")).scalars().all()
     assert stored == [f"registration-{r.get_json()['id']}"]
+
+
+def test_another_provinces_operator_gets_nothing_of_the_case(system):
+    d = InProcess(system, SECRET)
+    found = scenarios.case_from_registration_to_notification(d)
+    for service in ("registration", "evaluation", "awards", "notifications"):
+        answer = scenarios.ok(d.get(service, f"/cases/{found['correlation_id']}/audit", role="operator",
+                                    province=scenarios.GIA_LAI), 200)
+        assert (answer["events"], answer["streams"], answer["seen"], answer["notified"]) == ([], {}, [], []), service
+    case = scenarios.case_audit(d, found["correlation_id"], scenarios.GIA_LAI)
+    assert not case.verified and "(registration not found)" in case.problems[0]

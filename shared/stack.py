@@ -83,6 +83,7 @@ class Stack:
     def env(self, service: str) -> dict[str, str]:
         env = {**os.environ, "JWT_SECRET": self.secret, "DATA_DIR": str(self.data_dir),
                "CHAIN_KEY": local_secret(self.data_dir, "chain_key"),
+               "ANCHOR_KEY": local_secret(self.data_dir, "anchor_key"),
                "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap if self.broker else
                f"127.0.0.1:{self.broker_port}",
                "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1",

@@ -5,7 +5,7 @@ import uuid
 from flask.views import MethodView
 from sqlalchemy import func, select
 
-from shared import auth, documents
+from shared import auth, cases, documents
 from shared.blueprint import Blueprint
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.service import execute, runtime, today
@@ -61,8 +61,8 @@ def issuer_of(principal: auth.Principal, level: str, province: str) -> str:
     return book.authority_name(level, today()) or domain.LEVEL_NAMES.get(level, level)
 
 
-def _run(command, province, correlation_id):
-    return execute(handlers.COMMAND_HANDLERS, command, province, correlation_id)
+def _run(command, province, correlation_id, own_story: bool = False):
+    return execute(handlers.COMMAND_HANDLERS, command, province, correlation_id, own_story)
 
 
 @blp.route("/nominations")
@@ -79,7 +79,7 @@ class Nominations(MethodView):
         auth.check_own("submitted_to", body.pop("submitted_to"), level, "Cấp trình")
         cmd = domain.Nominate(nomination_id=str(uuid.uuid4()), province=province, proposer_unit=principal.unit,
                               proposer_level=level, submitted_on=today(), **body)
-        _run(cmd, province, f"registration-{cmd.registration_id}")
+        _run(cmd, province, cases.correlation(cmd.registration_id), own_story=True)
         return _nomination(cmd.nomination_id)
 
 
@@ -114,7 +114,7 @@ class Appraisal(MethodView):
         auth.require_role(*APPRAISERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
         _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today()), province,
-             _correlation(nomination_id))
+             _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 
@@ -127,7 +127,7 @@ class Resubmission(MethodView):
         principal = auth.require_role(*PROPOSERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
         _run(domain.Resubmit(nomination_id, province, body["dossier"], principal.unit), province,
-             _correlation(nomination_id))
+             _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 
@@ -142,7 +142,7 @@ class Decision(MethodView):
         level = deciding_level(principal, body.pop("level"))
         _run(domain.Decide(nomination_id=nomination_id, province=province, decision_number=body["decision_number"],
                            decision_date=today(), level=level, issuer=issuer_of(principal, level, province)), province,
-             _correlation(nomination_id))
+             _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 
@@ -305,7 +305,7 @@ class Revocation(MethodView):
         level = deciding_level(principal, None)
         cmd = domain.RevokeAward(award_id, province, body["reason"], body["decision_number"], today(), level,
                                  issuer_of(principal, level, province))
-        _run(cmd, province, _award_correlation(award_id))
+        _run(cmd, province, _award_correlation(award_id), own_story=True)
         with runtime().db.read() as conn:
             return conn.execute(select(history).where(history.c.id == award_id)).mappings().first()
 

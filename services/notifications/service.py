@@ -22,6 +22,7 @@ SPEC = ServiceSpec(
     handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     background=_background,
+    notified=projections.notified,
     operational_tables=("deliveries",),  # the mailer's state: a rebuild must not send again
     blueprints=_blueprints,
 )

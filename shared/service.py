@@ -50,6 +50,9 @@ class ServiceSpec:
     # Projection tables that hold state of the service's own processes rather than what events
     # say (e.g. e-mail deliveries): `thidua rebuild` leaves them as they are.
     operational_tables: tuple[str, ...] = ()
+    # Called for every followed event the live consumer takes (any type, applied or dead-lettered),
+    # in its transaction; never by a rebuild (e.g. webhook deliveries: outbound, once per event).
+    fanout: Handler | None = None
 
 
 @dataclass
@@ -80,7 +83,7 @@ class Runtime:
     def consumer(self) -> ConsumerRunner:
         return ConsumerRunner(self.db, self.bus, name=self.spec.name, group=self.settings.group,
                               topics=self.followed_topics, handlers=self.spec.handlers, dlq=self.dlq,
-                              partitions=self.settings.partitions)
+                              partitions=self.settings.partitions, fanout=self.spec.fanout)
 
 
 def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,

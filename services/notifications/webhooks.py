@@ -75,7 +75,7 @@ deliveries = Table(
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
-    UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_subscription_event"),
+    UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_subscription"),
     Index("ix_webhook_deliveries_stream", "subscription_id", "stream", "sequence"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )

@@ -309,3 +309,11 @@ def test_a_redelivered_event_is_owed_once(d, db, system):
 def webhooks_event(row):
     from shared import envelope
     return envelope.decode(row["body"].encode())
+
+
+def test_the_openapi_document_describes_the_webhook_routes(system):
+    doc = system.client("notifications").get("/openapi.json").get_json()
+    assert {"/webhooks", "/webhooks/{webhook_id}", "/webhooks/{webhook_id}/deliveries",
+            "/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive", "/webhooks/{webhook_id}/redrive"} <= set(doc["paths"])
+    assert "signing_secret" in doc["components"]["schemas"]["NewWebhook"]["properties"]
+    assert "secret" not in doc["components"]["schemas"]["WebhookDelivery"]["properties"]

@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column('last_error', sa.Text(), nullable=True),
         sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('subscription_id', 'event_id', name='uq_webhook_deliveries_subscription_event'),
+        sa.UniqueConstraint('event_id', 'subscription_id', name='uq_webhook_deliveries_event_subscription'),
     )
     op.create_index('ix_webhook_deliveries_stream', 'webhook_deliveries', ['subscription_id', 'stream', 'sequence'],
                     unique=False)

@@ -7,24 +7,9 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from shared import migrations
-from shared.db import Database
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 PERSON = "INSERT INTO people (province, person_id, unit_id) VALUES ('86', 'lan.ht', 'thpt-luu-van-liet')"
-
-
-@pytest.fixture
-def database(request, tmp_path):
-    made = []
-
-    def make(backend: str) -> Database:
-        db = Database(f"sqlite:///{tmp_path / 'notifications.db'}" if backend == "sqlite"
-                      else request.getfixturevalue("fresh_pg_database")("migrations-0009"))
-        made.append(db)
-        return db
-    yield make
-    for db in made:
-        db.dispose()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

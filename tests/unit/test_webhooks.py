@@ -317,3 +317,27 @@ def test_the_openapi_document_describes_the_webhook_routes(system):
             "/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive", "/webhooks/{webhook_id}/redrive"} <= set(doc["paths"])
     assert "signing_secret" in doc["components"]["schemas"]["NewWebhook"]["properties"]
     assert "secret" not in doc["components"]["schemas"]["WebhookDelivery"]["properties"]
+
+
+def test_the_receiver_example_of_the_integrators_guide_checks_signatures(monkeypatch):
+    """The guide's Flask receiver, run as written, against what the sender signs."""
+    from pathlib import Path
+
+    from services.notifications.webhook_sender import signed_headers
+    guide = (Path(__file__).parents[2] / "docs" / "integrators.md").read_text()
+    example = guide.split("### Checking the signature", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    secret = webhooks.new_secret()
+    monkeypatch.setenv("THIDUA_WEBHOOK_SECRET", secret)
+    namespace = {"__name__": "receiver_example"}
+    exec(compile(example, "docs/integrators.md", "exec"), namespace)
+    client = namespace["app"].test_client()
+    body = '{"data":{},"id":"e-1","province":"86","sequence":1,"subject":"s","type":"awards.award.decided"}'
+    now = datetime.now(timezone.utc)
+    assert client.post("/thidua/events", data=body, headers=signed_headers(secret, "e-1", body, now)).status_code == 204
+    assert namespace["seen"] == {"e-1"}
+    forged = signed_headers(webhooks.new_secret(), "e-1", body, now)
+    assert client.post("/thidua/events", data=body, headers=forged).status_code == 401
+    altered = body.replace('"86"', '"83"')
+    assert client.post("/thidua/events", data=altered, headers=signed_headers(secret, "e-1", body, now)).status_code == 401
+    stale = signed_headers(secret, "e-1", body, now - timedelta(minutes=10))
+    assert client.post("/thidua/events", data=body, headers=stale).status_code == 401

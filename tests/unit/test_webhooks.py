@@ -341,3 +341,19 @@ def test_the_receiver_example_of_the_integrators_guide_checks_signatures(monkeyp
     assert client.post("/thidua/events", data=altered, headers=signed_headers(secret, "e-1", body, now)).status_code == 401
     stale = signed_headers(secret, "e-1", body, now - timedelta(minutes=10))
     assert client.post("/thidua/events", data=body, headers=stale).status_code == 401
+
+
+def test_an_event_notifications_cannot_project_is_still_owed_to_the_webhooks(d, db, system):
+    """A projection that fails sends its event to the dead letters; the integrators still get it."""
+    s.ok(subscribe(d, "https://he-thong.vinhlong.gov.vn/hook", types=("registration.campaign.launched",)))
+    consumer = system.consumers["notifications"]
+
+    def broken(conn, event):
+        raise RuntimeError("the inbox is broken")
+    consumer.handlers = {**consumer.handlers, "registration.campaign.launched": broken}
+    consumer.retry_backoff_s = 0
+    s.launch(d, P, title="Thi đua")
+    d.settle()
+    assert consumer.dead_lettered == 1
+    (row,) = rows(db)
+    assert row["event_type"] == "registration.campaign.launched" and row["status"] == "pending"

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from shared import config
 from tests import scenarios as s
 from tests.driver import InProcess
-from tests.unit.conftest import SECRET
+from tests.unit.conftest import SECRET, build_system, close_system
 from tests.webhook_receiver import receiver
 
 from services.notifications import webhooks
@@ -357,3 +358,34 @@ def test_an_event_notifications_cannot_project_is_still_owed_to_the_webhooks(d, 
     assert consumer.dead_lettered == 1
     (row,) = rows(db)
     assert row["event_type"] == "registration.campaign.launched" and row["status"] == "pending"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_failed_head_holds_its_stream_until_redriven(tmp_path, fresh_pg_database):
+    """The same order and redrive with notifications' database on PostgreSQL (its own timestamps,
+    its own planner for the held-back query)."""
+    pg = fresh_pg_database("webhooks")
+
+    def settings_for(name):
+        env = {"JWT_SECRET": SECRET, "DATA_DIR": str(tmp_path)}
+        return config.load(name, {**env, "DATABASE_URL": pg} if name == "notifications" else env)
+    system = build_system(settings_for=settings_for)
+    try:
+        d, db = InProcess(system, SECRET), system.apps["notifications"].extensions["runtime"].db
+        with receiver("") as r:
+            made = s.ok(subscribe(d, r.url))
+            r.secret = made["signing_secret"]
+            a_campaign_with_two_teachers(d)
+            a = subject_of(db, "registration.participant.withdrawn")
+            r.failing_subjects = {a}
+            sender = WebhookSender(db, SenderSettings(backoff_s=0.01, backoff_cap_s=0.02, max_attempts=2))
+            deliver_until(sender, lambda: len(r.events) == 2 and rows(db, status="failed"))
+            assert [x["attempts"] for x in rows(db, stream=f"registration/{a}")] == [2, 0]
+            r.failing_subjects = set()
+            failed = rows(db, status="failed")[0]
+            s.ok(d.post("notifications", f"/webhooks/{made['id']}/deliveries/{failed['id']}/redrive", {},
+                        province=P, **INTEGRATOR), 200)
+            deliver_until(sender, lambda: len(r.events) == 4)
+        assert r.of_stream(a) == [1, 2] and r.rejected == []
+    finally:
+        close_system(system)

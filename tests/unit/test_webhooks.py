@@ -177,12 +177,19 @@ def test_an_outage_is_retried_and_every_stream_arrives_in_order(d, db):
     assert r.rejected == []
 
 
+def with_a_failing_stream(d, db, r):
+    """Subscribed, three streams made, and registration A's events answered 500: (subscription, A)."""
+    made = s.ok(subscribe(d, r.url))
+    r.secret = made["signing_secret"]
+    a_campaign_with_two_teachers(d)
+    a = subject_of(db, "registration.participant.withdrawn")
+    r.failing_subjects = {a}
+    return made, a
+
+
 def test_a_failing_event_holds_back_only_the_later_events_of_its_own_stream(d, db):
     with receiver("") as r:
-        r.secret = s.ok(subscribe(d, r.url))["signing_secret"]
-        a_campaign_with_two_teachers(d)
-        a = subject_of(db, "registration.participant.withdrawn")
-        r.failing_subjects = {a}
+        _, a = with_a_failing_stream(d, db, r)
         sender = WebhookSender(db, FAST)
         deliver_until(sender, lambda: len(r.events) == 2)  # the campaign and B
         for _ in range(3):
@@ -198,11 +205,7 @@ def test_a_failing_event_holds_back_only_the_later_events_of_its_own_stream(d, d
 
 def test_a_delivery_that_keeps_failing_ends_failed_holds_its_stream_and_is_redriven(d, db):
     with receiver("") as r:
-        made = s.ok(subscribe(d, r.url))
-        r.secret = made["signing_secret"]
-        a_campaign_with_two_teachers(d)
-        a = subject_of(db, "registration.participant.withdrawn")
-        r.failing_subjects = {a}
+        made, a = with_a_failing_stream(d, db, r)
         sender = WebhookSender(db, SenderSettings(backoff_s=0.01, backoff_cap_s=0.02, max_attempts=3))
         deliver_until(sender, lambda: rows(db, status="failed"))
         for _ in range(3):
@@ -373,11 +376,7 @@ def test_on_postgresql_a_failed_head_holds_its_stream_until_redriven(tmp_path, f
     try:
         d, db = InProcess(system, SECRET), system.apps["notifications"].extensions["runtime"].db
         with receiver("") as r:
-            made = s.ok(subscribe(d, r.url))
-            r.secret = made["signing_secret"]
-            a_campaign_with_two_teachers(d)
-            a = subject_of(db, "registration.participant.withdrawn")
-            r.failing_subjects = {a}
+            made, a = with_a_failing_stream(d, db, r)
             sender = WebhookSender(db, SenderSettings(backoff_s=0.01, backoff_cap_s=0.02, max_attempts=2))
             deliver_until(sender, lambda: len(r.events) == 2 and rows(db, status="failed"))
             assert [x["attempts"] for x in rows(db, stream=f"registration/{a}")] == [2, 0]

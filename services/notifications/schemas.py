@@ -132,6 +132,8 @@ class WebhookDeliverySchema(Schema):
 class WebhookDeliveryQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(
         ("pending", "sending", "delivered", "failed", "cancelled")))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "at most this many, the newest first"})
 
 
 class RedrivenSchema(Schema):

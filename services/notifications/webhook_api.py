@@ -102,15 +102,15 @@ class WebhookDeliveries(MethodView):
     @blp.arguments(WebhookDeliveryQuerySchema, location="query")
     @blp.response(200, WebhookDeliverySchema(many=True))
     def get(self, query, webhook_id):
-        """Các lần gửi của một đăng ký, theo thứ tự nhận sự kiện: trạng thái, số lần thử, mã trả lời
-        hay lỗi cuối cùng, lần thử tới."""
+        """Các lần gửi của một đăng ký, mới nhất trước: trạng thái, số lần thử, mã trả lời hay lỗi
+        cuối cùng, lần thử tới."""
         with runtime().db.read() as conn:
             _subscription(conn, webhook_id)
             q = select(deliveries).where(deliveries.c.subscription_id == webhook_id)
             if query["status"]:
                 q = q.where(deliveries.c.status == query["status"])
-            rows = conn.execute(q.order_by(deliveries.c.created_at, deliveries.c.stream,
-                                           deliveries.c.sequence)).mappings()
+            rows = conn.execute(q.order_by(deliveries.c.created_at.desc(), deliveries.c.stream,
+                                           deliveries.c.sequence.desc()).limit(query["limit"])).mappings()
             return [_delivery(r) for r in rows]
 
 

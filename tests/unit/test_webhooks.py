@@ -388,3 +388,14 @@ def test_on_postgresql_a_failed_head_holds_its_stream_until_redriven(tmp_path, f
         assert r.of_stream(a) == [1, 2] and r.rejected == []
     finally:
         close_system(system)
+
+
+def test_the_deliveries_are_listed_newest_first_and_limited(d, db):
+    made = s.ok(subscribe(d, "https://he-thong.vinhlong.gov.vn/hook"))
+    a_campaign_with_two_teachers(d)
+    path = f"/webhooks/{made['id']}/deliveries"
+    newest = s.ok(d.get("notifications", f"{path}?limit=1", province=P, **INTEGRATOR), 200)
+    assert [x["id"] for x in newest] == [rows(db)[-1]["id"]]  # the last one owed
+    assert len(s.ok(d.get("notifications", path, province=P, **INTEGRATOR), 200)) == 4
+    too_many = d.get("notifications", f"{path}?limit=5000", province=P, **INTEGRATOR)
+    assert too_many.status == 422 and "limit" in too_many.body["errors"]["query"]

@@ -163,7 +163,7 @@ def wants(event_types: list[str], event: env.Envelope) -> bool:
 def fan_out(conn: Connection, event: env.Envelope) -> None:
     """Owe ``event`` to every active subscription of its province that wants its type (once:
     a redriven or redelivered event adds nothing)."""
-    rows = _ACTIVE_IN.rows(conn, {"province": event.province})
+    rows = _active_in(conn, event.province)
     matching = [sid for sid, types in rows if wants(json.loads(types), event)]
     if not matching:
         return
@@ -176,6 +176,24 @@ def fan_out(conn: Connection, event: env.Envelope) -> None:
             for sid in matching if sid not in already]
     if owed:
         _OWE.execute(conn, owed)
+
+
+def _active_in(conn: Connection, province: str) -> list[tuple]:
+    """The province's active subscriptions, read once per SQLAlchemy transaction (PostgreSQL: a
+    consumer's batch of events is one, and a round trip per event cost 85 µs); what it sees is
+    what was committed when it first looked (a subscription made meanwhile is concurrent with
+    those events; the next batch sees it). A SQLite write begun on the driver shows no
+    transaction to key on: there the query runs every time (a few µs)."""
+    transaction = conn.get_transaction()
+    if transaction is None:
+        return _ACTIVE_IN.rows(conn, {"province": province})
+    cached = conn.info.get("webhook_subscriptions")
+    if cached is None or cached[0] is not transaction:
+        cached = conn.info["webhook_subscriptions"] = (transaction, {})
+    found = cached[1].get(province)
+    if found is None:
+        found = cached[1][province] = _ACTIVE_IN.rows(conn, {"province": province})
+    return found
 
 
 def due(conn: Connection, now: datetime, limit: int = 200) -> list[dict]:

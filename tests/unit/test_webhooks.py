@@ -366,7 +366,7 @@ def test_an_event_notifications_cannot_project_is_still_owed_to_the_webhooks(d, 
 @pytest.mark.postgres
 def test_on_postgresql_a_failed_head_holds_its_stream_until_redriven(tmp_path, fresh_pg_database):
     """The same order and redrive with notifications' database on PostgreSQL (its own timestamps,
-    its own planner for the held-back query)."""
+    its own planner for the held-back query, the subscriptions read once per transaction)."""
     pg = fresh_pg_database("webhooks")
 
     def settings_for(name):
@@ -375,8 +375,11 @@ def test_on_postgresql_a_failed_head_holds_its_stream_until_redriven(tmp_path, f
     system = build_system(settings_for=settings_for)
     try:
         d, db = InProcess(system, SECRET), system.apps["notifications"].extensions["runtime"].db
+        s.launch(d, P, title="Trước khi đăng ký webhook")  # read the province's subscriptions: none yet
+        d.settle()
         with receiver("") as r:
             made, a = with_a_failing_stream(d, db, r)
+            assert len(rows(db)) == 4  # what came after the subscription, all of it
             sender = WebhookSender(db, SenderSettings(backoff_s=0.01, backoff_cap_s=0.02, max_attempts=2))
             deliver_until(sender, lambda: len(r.events) == 2 and rows(db, status="failed"))
             assert [x["attempts"] for x in rows(db, stream=f"registration/{a}")] == [2, 0]

@@ -19,6 +19,11 @@ topic with the original key, value and headers and the reason, marked
 record. Later events of the same stream are still applied (a projection must not
 stall a whole province for one bad event); ``thidua dlq redrive`` applies the
 parked event again once its cause is fixed.
+
+``fanout`` (optional) sees **every** event the runner takes — of any type, applied or
+dead-lettered — in the transaction that marks it processed: the place for work that must
+follow every event exactly once without being part of the projection (notifications'
+webhook deliveries). A rebuild does not call it: it is not the projection's.
 """
 from __future__ import annotations
 
@@ -63,7 +68,7 @@ class ConsumerRunner:
                  handlers: dict[str, Handler], dlq: str, max_attempts: int = 3,
                  retry_backoff_s: float = 0.05,
                  after_apply: Callable[[list[Record]], None] | None = None,
-                 partitions: int | None = None):
+                 partitions: int | None = None, fanout: Handler | None = None):
         self.db, self.bus, self.name, self.group = db, bus, name, group
         # When given, the followed topics are created (if missing) before subscribing: a group
         # that joins before its topics exist gets no partitions, and on Tansu 0.6 the quick
@@ -72,6 +77,7 @@ class ConsumerRunner:
         self.topics, self.handlers, self.dlq = topics, handlers, dlq
         self.max_attempts, self.retry_backoff_s = max_attempts, retry_backoff_s
         self.after_apply = after_apply  # runs between the projection commit and the offset commit
+        self.fanout = fanout
         self._consumer: Consumer | None = None
         self._dlq_producer: Producer | None = None
         self.applied = 0
@@ -170,6 +176,8 @@ class ConsumerRunner:
             handler(conn, event)
             outcome = "applied"
             self.applied += 1
+        if self.fanout is not None:
+            self.fanout(conn, event)
         _mark(conn, self.name, event, outcome)
 
     def _seen(self, conn: Connection, ids: list[str]) -> set[str]:
@@ -193,6 +201,8 @@ class ConsumerRunner:
         if event is not None:
             with self.db.write() as conn:
                 if not self._seen(conn, [event.id]):
+                    if self.fanout is not None:  # the projection failed, the event still happened
+                        self.fanout(conn, event)
                     _mark(conn, self.name, event, "dead_lettered")
         self.dead_lettered += 1
         log.error("consumer %s: record %s/%d@%d dead-lettered to %s: %s", self.name, record.topic,

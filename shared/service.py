@@ -53,6 +53,9 @@ class ServiceSpec:
     operational_tables: tuple[str, ...] = ()
     # Whom this service told of events (conn, event ids, provinces -> items): a case's audit shows it.
     notified: Callable | None = None
+    # Called for every followed event the live consumer takes (any type, applied or dead-lettered),
+    # in its transaction; never by a rebuild (e.g. webhook deliveries: outbound, once per event).
+    fanout: Handler | None = None
 
 
 @dataclass
@@ -84,7 +87,7 @@ class Runtime:
     def consumer(self) -> ConsumerRunner:
         return ConsumerRunner(self.db, self.bus, name=self.spec.name, group=self.settings.group,
                               topics=self.followed_topics, handlers=self.spec.handlers, dlq=self.dlq,
-                              partitions=self.settings.partitions)
+                              partitions=self.settings.partitions, fanout=self.spec.fanout)
 
 
 def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,

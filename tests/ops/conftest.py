@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from shared import config
 from shared.cli import main
+from shared.db import Database
 from shared.stack import SERVICES
 from tests.driver import InProcess
 from tests.unit.conftest import System, build_system, system  # noqa: F401  (system: a fixture here too)
@@ -74,3 +75,15 @@ def populated(pg_databases, kafka_bootstrap) -> tuple[Installation, System]:
     scenarios.ad_hoc(driver)
     driver.settle()
     return installation, system
+
+
+@pytest.fixture
+def database(request, tmp_path):
+    """Call it with a backend ("sqlite" or "postgres") for a new, empty database of this test."""
+    def make(backend: str) -> Database:
+        return Database(f"sqlite:///{tmp_path / f'db-{len(made)}.db'}" if backend == "sqlite"
+                        else request.getfixturevalue("fresh_pg_database")(request.module.__name__.rpartition(".")[2]))
+    made = []
+    yield lambda backend: made.append(make(backend)) or made[-1]
+    for db in made:
+        db.dispose()

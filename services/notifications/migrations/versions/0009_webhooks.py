@@ -1,7 +1,7 @@
 """webhooks: integrators' subscriptions and the deliveries owed to them
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 07:00:00
 
 Two operational tables (state of notifications' own processes, left alone by a rebuild):
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0009'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

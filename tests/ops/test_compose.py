@@ -22,6 +22,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml  # PyYAML: a missing test dependency must fail loudly, not skip these checks
 
+from tests.ops.deploy_checks import webhook_sender_problems, webhook_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 KAFKA3 = ROOT / "docker-compose.kafka3.yml"
@@ -39,10 +41,10 @@ COMMON_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "TOPIC_PARTITIONS", "KA
               "EVENT_SCHEMA_BASE_URL", "DOCUMENTS_URL", "DOCUMENTS_S3_ENDPOINT_URL", "DOCUMENTS_MAX_BYTES", "AWS_ACCESS_KEY_ID",
               "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
 TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x",
-            "ANCHOR_KEY": "test-anchor-key-of-32-characters-y", "WEB_SESSION_SECRET": "test-session-secret-32-characters"}
+            "ANCHOR_KEY": "test-anchor-key-of-32-characters-y",
+            "WEB_SESSION_SECRET": "test-session-secret-32-characters"}
 # Worker-only settings: the anchors (every worker), the webhook sender (notifications').
 ANCHOR_ENV = ("ANCHOR_KEY", "ANCHOR_DIR", "ANCHOR_INTERVAL_S")
-WEBHOOK_SENDER = ROOT / "services" / "notifications" / "webhook_sender.py"
 WORKERS = tuple(f"{svc}-worker" for svc in SERVICES)
 GATEWAY, TOOLBOX = "web", "toolbox"
 
@@ -390,13 +392,6 @@ def problems_kafka_cluster(model: dict, brokers: int) -> list[str]:
     return problems
 
 
-def webhook_settings() -> list[str]:
-    """The WEBHOOK_* names the notifications worker's sender reads (SenderSettings.from_env)."""
-    names = re.findall(r'env\.get\("(WEBHOOK_[A-Z_]+)"', WEBHOOK_SENDER.read_text(encoding="utf-8"))
-    assert names, "SenderSettings.from_env reads no WEBHOOK_* setting any more"
-    return names
-
-
 def _mount(spec: dict, target: str):
     """(source, read_only) of the volume mounted at ``target``, or None."""
     for entry in spec.get("volumes") or []:
@@ -459,18 +454,8 @@ def problems_anchors(model: dict) -> list[str]:
 def problems_webhooks(model: dict) -> list[str]:
     """The notifications worker gets every setting of its webhook sender, and they load; no
     other container gets them; the notifications web alone decides WEBHOOK_ALLOW_HTTP, off."""
-    from services.notifications.webhook_sender import SenderSettings
-
-    problems = []
     names = webhook_settings()
-    env = env_map(model["services"]["notifications-worker"])
-    missing = [n for n in names if not env.get(n)]
-    if missing:
-        problems.append(f"notifications-worker: no {', '.join(missing)}")
-    try:
-        SenderSettings.from_env(env)
-    except ValueError as exc:
-        problems.append(f"notifications-worker: webhook settings do not load: {exc}")
+    problems = webhook_sender_problems("notifications-worker", env_map(model["services"]["notifications-worker"]))
     for name, spec in model["services"].items():
         extra = [k for k in env_map(spec) if k.startswith("WEBHOOK_")
                  and not (name == "notifications-worker" and k in names)

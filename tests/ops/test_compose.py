@@ -847,6 +847,35 @@ def test_gateway_healthcheck_fails_where_nothing_answers(model):
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30).returncode != 0
 
 
+def test_gateway_command_and_env_pass_its_own_healthcheck(model, tmp_path):
+    """The compose command, with compose's environment, under real gunicorn: the healthcheck's
+    one-liner (pointed at the port it got) exits 0 once it is up."""
+    import os
+    import socket
+    import sys
+    import time
+
+    web = model["services"][GATEWAY]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", *web["command"]]
+    cmd[cmd.index("--bind") + 1] = f"127.0.0.1:{port}"
+    cmd[cmd.index("--workers") + 1] = "1"
+    check = web["healthcheck"]["test"][3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    env = {**os.environ, **env_map(web), "PYTHONPATH": str(ROOT)}
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline, ok = time.monotonic() + 60, False
+            while not ok and time.monotonic() < deadline and proc.poll() is None:
+                ok = subprocess.run([sys.executable, "-c", check], capture_output=True, timeout=30).returncode == 0
+                time.sleep(0 if ok else 0.3)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert ok, (tmp_path / "gunicorn.log").read_text(errors="replace")[-3000:]
+
 def test_gateway_signs_in_at_the_issuer_the_services_trust(raw):
     sso = "https://sso.example.vn/realms/vinhlong"
     trusted = resolve(raw, {**TEST_ENV, "OIDC_ISSUER": sso})

@@ -6,7 +6,8 @@ from services.evaluation import exemplars, projections
 
 def _blueprints():
     from services.evaluation.api import blp
-    return [blp, exemplars.blp]
+    from services.evaluation.council_api import blp as councils_blp
+    return [blp, exemplars.blp, councils_blp]
 
 
 SPEC = ServiceSpec(

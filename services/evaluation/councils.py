@@ -243,7 +243,7 @@ class Ballot:
             if votes_for + votes_against > len(entitled):
                 raise Invalid(f"Số phiếu ({votes_for + votes_against}) nhiều hơn số thành viên có quyền biểu quyết "
                               f"({len(entitled)}, đã trừ {len(self.recused)} thành viên rút lui)",
-                              errors={"votes_for": ["more votes than members entitled to vote"]},
+                              errors={"votes_for": ["nhiều hơn số thành viên có quyền biểu quyết (more votes than members entitled to vote)"]},
                               rule="ballot.entitled")
         share = round(100.0 * votes_for / len(entitled), 2) if entitled else 0.0
         return {"ballot_id": self.id, "council_id": self.council_id, **{k: self.candidate[k] for k in (

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 from sqlalchemy import Connection, select
 
-from shared.aggregate import CommandContext, rehydrate, record, record_all
+from shared.aggregate import CommandContext, rehydrate, record
 from shared.envelope import Envelope
 from shared.errors import NotYetSeen
 from shared.eventstore import EventStore
@@ -115,8 +115,11 @@ def open_ballot(store: EventStore, conn: Connection, cmd: councils.OpenBallot, c
     own_unit = orgchart.within(conn, cmd.province, council.unit_id, unit)
     conflicts = councils.recusals(council, candidate, in_unit, own_unit)
     stream, ballot = _ballot(store, conn, cmd.province, cmd.ballot_id)
-    return record_all(store, conn, stream, ballot, ballot.open(cmd, council, candidate, conflicts), ctx,
-                      project=OWN_EVENTS)
+    (type_, data), *recused = ballot.open(cmd, council, candidate, conflicts)
+    opened = _record(store, conn, stream, ballot, type_, data, ctx)
+    for type_, data in recused:  # each recusal is caused by the opening, not by the recusal before it
+        _record(store, conn, stream, ballot, type_, data, ctx.caused_by(opened.id))
+    return opened
 
 
 def cast_vote(store: EventStore, conn: Connection, cmd: councils.CastVote, ctx: CommandContext) -> Envelope:

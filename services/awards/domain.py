@@ -288,6 +288,9 @@ def _check_share(rule: dict[str, Any], need: float, ballot: dict[str, Any]) -> N
     if ballot["status"] != "closed":
         raise RuleViolation(f"Cuộc bỏ phiếu của hội đồng về «{rule['name']}» chưa kết thúc",
                             rule="award.secret_ballot", details={"ballot_id": ballot["id"]})
+    if not ballot["secret"]:
+        raise RuleViolation(f"«{rule['name']}» cần bỏ phiếu kín; hội đồng đã biểu quyết công khai",
+                            rule="award.secret_ballot", details={"source": rule["source"], "ballot_id": ballot["id"]})
     entitled, votes = ballot["entitled"], ballot["votes_for"]
     if not entitled:
         raise RuleViolation("Không còn thành viên hội đồng nào có quyền biểu quyết về người này (tất cả phải rút lui)",

@@ -137,6 +137,7 @@ ballots = Table(
     Column("participant_id", String(100), nullable=False),
     Column("award", String(100), nullable=False),
     Column("status", String(20), nullable=False),  # open, closed
+    Column("secret", Boolean, nullable=False),
     Column("members_total", Integer, nullable=True),
     Column("recused", Integer, nullable=True),
     Column("entitled", Integer, nullable=True),
@@ -207,7 +208,7 @@ def on_ballot_opened(conn: Connection, event: Envelope) -> None:
     d = event.data
     insert_row(conn, ballots, dict(id=d["ballot_id"], province=event.province, council_id=d["council_id"],
                                    registration_id=d["registration_id"], participant_id=d["participant_id"],
-                                   award=d["award"], status="open"))
+                                   award=d["award"], status="open", secret=d["secret"]))
 
 
 def on_member_recused(conn: Connection, event: Envelope) -> None:

@@ -152,8 +152,9 @@ class Result(MethodView):
         ballot = _ballot(ballot_id)
         province = auth.province_for(ballot["province"])
         _in_scope(principal, province, _council(ballot["council_id"], province)["unit_id"])
-        _run(councils.CloseBallot(ballot_id, province, principal.subject, body["votes_for"], body["votes_against"]),
-             province, f"registration-{ballot['registration_id']}")
+        voters = tuple(body["voters"]) if body["voters"] is not None else None
+        _run(councils.CloseBallot(ballot_id, province, principal.subject, body["votes_for"], body["votes_against"],
+                                  voters), province, f"registration-{ballot['registration_id']}")
         return _ballot(ballot_id)
 
 

@@ -88,13 +88,16 @@ class CastVote:
 
 @dataclass(frozen=True)
 class CloseBallot:
-    """The secretary closes the ballot: with the counts of the paper ballot box (``votes_for`` and
-    ``votes_against`` given), or with the tally of the votes the members cast here."""
+    """The secretary closes the ballot. A secret ballot (bỏ phiếu kín) is counted from the ballot box
+    (and the written votes of absent members): the secretary records ``votes_for``, ``votes_against``
+    and, as the minutes do, who handed in a ballot (``voters``), never who voted what. An open vote
+    is the tally of the votes the members cast here."""
     ballot_id: str
     province: str
     closed_by: str
     votes_for: int | None = None
     votes_against: int | None = None
+    voters: tuple[str, ...] | None = None
 
 
 # -- aggregates ------------------------------------------------------------------------------
@@ -176,6 +179,7 @@ class Ballot:
     members: dict[str, str] = field(default_factory=dict)  # person id -> name, when it opened
     recused: dict[str, str] = field(default_factory=dict)  # person id -> reason
     votes: dict[str, str] = field(default_factory=dict)
+    secret: bool = True
     closed: bool = False
 
     def open(self, cmd: OpenBallot, council: Council, candidate: dict[str, Any],
@@ -215,6 +219,9 @@ class Ballot:
 
     def cast(self, cmd: CastVote) -> dict[str, Any]:
         self._open(cmd.province)
+        if self.secret:
+            raise RuleViolation("Bỏ phiếu kín: phiếu không ghi tên người bỏ; thư ký hội đồng ghi kết quả kiểm phiếu "
+                                "(POST /ballots/<id>/result)", rule="ballot.secret")
         if cmd.person_id not in self.members:
             raise Forbidden(f"Người gọi ({cmd.person_id}) không là thành viên hội đồng khi cuộc bỏ phiếu được mở",
                             rule="ballot.member")
@@ -235,22 +242,50 @@ class Ballot:
                                 "không ghi kết quả bỏ phiếu", rule="ballot.recused")
         entitled = [p for p in self.members if p not in self.recused]
         if cmd.votes_for is None:
+            if self.secret:
+                raise Invalid("Bỏ phiếu kín: thư ký ghi số phiếu tán thành và không tán thành",
+                              errors={"votes_for": ["bắt buộc với bỏ phiếu kín (required for a secret ballot)"]},
+                              rule="ballot.secret")
             votes_for = sum(1 for c in self.votes.values() if c == "for")
             votes_against = sum(1 for c in self.votes.values() if c == "against")
-            counted_by = "members"
+            voters, counted_by = len(self.votes), "members"
         else:
             votes_for, votes_against, counted_by = cmd.votes_for, cmd.votes_against or 0, "secretary"
+            voters = self._check_voters(cmd.voters, votes_for + votes_against)
             if votes_for + votes_against > len(entitled):
                 raise Invalid(f"Số phiếu ({votes_for + votes_against}) nhiều hơn số thành viên có quyền biểu quyết "
                               f"({len(entitled)}, đã trừ {len(self.recused)} thành viên rút lui)",
-                              errors={"votes_for": ["nhiều hơn số thành viên có quyền biểu quyết (more votes than members entitled to vote)"]},
+                              errors={"votes_for": ["nhiều hơn số thành viên có quyền biểu quyết "
+                                                    "(more votes than members entitled to vote)"]},
                               rule="ballot.entitled")
         share = round(100.0 * votes_for / len(entitled), 2) if entitled else 0.0
         return {"ballot_id": self.id, "council_id": self.council_id, **{k: self.candidate[k] for k in (
                     "registration_id", "participant_id", "award", "name")},
                 "members_total": len(self.members), "recused": len(self.recused), "entitled": len(entitled),
                 "votes_for": votes_for, "votes_against": votes_against, "share_for_pct": share,
-                "counted_by": counted_by, "closed_by": cmd.closed_by}
+                "voters": voters, "secret": self.secret, "counted_by": counted_by, "closed_by": cmd.closed_by}
+
+    def _check_voters(self, voters: tuple[str, ...] | None, ballots_counted: int) -> int | None:
+        """Who handed in a ballot, as the minutes list them: members only, none recused, each once."""
+        if voters is None:
+            return None
+        strangers = {f"voters.{i}": ["không là thành viên khi cuộc bỏ phiếu được mở (not a member when it opened)"]
+                     for i, p in enumerate(voters) if p not in self.members}
+        if strangers or len(set(voters)) != len(voters):
+            raise Invalid("Danh sách người bỏ phiếu có người không là thành viên, hoặc có tên lặp lại",
+                          errors=strangers or {"voters": ["có tên lặp lại (a name is repeated)"]})
+        recused = [p for p in voters if p in self.recused]
+        if recused:
+            p = recused[0]
+            raise RuleViolation(
+                f"{self.members[p]} đã rút khỏi việc xét {self.candidate['name']} "
+                f"({RECUSAL_REASONS[self.recused[p]]}): phiếu của thành viên này không được nhận",
+                rule="ballot.recused", errors={"voters": [f"{p}: phải rút lui (recused)"]},
+                details={"reason": self.recused[p], "person_id": p})
+        if ballots_counted > len(voters):
+            raise Invalid(f"Số phiếu ({ballots_counted}) nhiều hơn số người bỏ phiếu ({len(voters)})",
+                          errors={"votes_for": ["nhiều hơn số người bỏ phiếu (more votes than voters)"]})
+        return len(voters)
 
     def _open(self, province: str) -> None:
         if not self.version or self.province != province:
@@ -263,6 +298,7 @@ class Ballot:
             self.province, self.council_id = province, data["council_id"]
             self.candidate = {k: data[k] for k in ("registration_id", "participant_id", "award", "name")}
             self.members = {m["person_id"]: m["name"] for m in data["members"]}
+            self.secret = data["secret"]
         elif type_ == MEMBER_RECUSED:
             self.recused[data["person_id"]] = data["reason"]
             self.votes.pop(data["person_id"], None)  # a vote cast before the recusal does not count

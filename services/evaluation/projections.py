@@ -91,6 +91,7 @@ ballots = Table(
     Column("name", String(300), nullable=False),
     Column("award", String(100), nullable=False),
     Column("status", String(20), nullable=False),  # open, closed
+    Column("secret", Boolean, nullable=False),
     Column("members_total", Integer, nullable=False),
     Column("recused", Integer, nullable=False),
     Column("votes_cast", Integer, nullable=False),  # how many voted here, never who voted what
@@ -176,7 +177,7 @@ def on_ballot_opened(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(ballots.insert(), dict(
         id=d["ballot_id"], province=event.province, council_id=d["council_id"], registration_id=d["registration_id"],
-        participant_id=d["participant_id"], name=d["name"], award=d["award"], status="open",
+        participant_id=d["participant_id"], name=d["name"], award=d["award"], status="open", secret=d["secret"],
         members_total=len(d["members"]), recused=0, votes_cast=0))
 
 

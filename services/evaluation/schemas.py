@@ -152,6 +152,8 @@ class BallotResultSchema(Schema):
     """Without counts, the tally of the votes members cast here; with them, the paper ballot box's."""
     votes_for = fields.Integer(load_default=None, validate=validate.Range(min=0))
     votes_against = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    voters = fields.List(fields.String(validate=_id), load_default=None, validate=validate.Length(max=500),
+                         metadata={"description": "who handed in a ballot (the minutes' list), never who voted what"})
 
     @validates_schema
     def _both_or_neither(self, data, **_):
@@ -176,6 +178,7 @@ class BallotViewSchema(Schema):
     name = fields.String()
     award = fields.String()
     status = fields.String()
+    secret = fields.Boolean()
     members_total = fields.Integer()
     recused = fields.Integer()
     entitled = fields.Integer(metadata={"description": "members entitled to vote: the members less the recused"})

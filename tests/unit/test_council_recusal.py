@@ -95,14 +95,20 @@ def declare(d, w: World, person_id: str) -> dict:
                      {"participant_id": w.teacher, "reason": "Là vợ/chồng của người được xét"}, **member(person_id)))
 
 
-def open_ballot(d, w: World, award: str = CSTDCS) -> dict:
+def open_ballot(d, w: World, award: str = CSTDCS, secret: bool = True) -> dict:
     return ok(d.post("evaluation", "/ballots", {"council_id": w.council_id, "registration_id": w.registration_id,
-                                                "award": award}, **secretary()))
+                                                "award": award, "secret": secret}, **secretary()))
 
 
-def close(d, ballot: dict, votes_for: int | None = None, votes_against: int | None = None):
-    body = {} if votes_for is None else {"votes_for": votes_for, "votes_against": votes_against}
+def close(d, ballot: dict, votes_for: int | None = None, votes_against: int | None = None,
+          voters: list[str] | None = None):
+    """The secretary closes: with the ballot box's counts (a secret ballot), or the open vote's tally."""
+    body = {} if votes_for is None else {"votes_for": votes_for, "votes_against": votes_against, "voters": voters}
     return d.post("evaluation", f"/ballots/{ballot['id']}/result", body, **secretary())
+
+
+def vote(d, ballot: dict, person_id: str, choice: str = "for"):
+    return d.post("evaluation", f"/ballots/{ballot['id']}/votes", {"choice": choice}, **member(person_id))
 
 
 def nominate_cstdcs(d, w: World, minutes: dict | None = None):
@@ -131,10 +137,9 @@ def test_the_candidate_her_units_member_and_a_declared_interest_are_recused_when
 
 def test_an_interest_declared_while_the_ballot_is_open_recuses_at_once_and_strikes_the_vote_cast(d):
     w = world(d)
-    ballot = open_ballot(d, w)
+    ballot = open_ballot(d, w, secret=False)
     assert w.declarer not in reasons(ballot)
-    assert ok(d.post("evaluation", f"/ballots/{ballot['id']}/votes", {"choice": "for"},
-                     **member(w.declarer)))["votes_cast"] == 1
+    assert ok(vote(d, ballot, w.declarer))["votes_cast"] == 1
     assert declare(d, w, w.declarer)["recused_from"] == [ballot["id"]]
     after = ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)
     assert reasons(after)[w.declarer] == "declared_interest"
@@ -157,14 +162,27 @@ def test_in_a_schools_own_council_belonging_to_the_school_is_no_conflict(d):
 # == votes and shares ===============================================================================
 def test_a_recused_members_vote_is_refused_naming_the_rule(d):
     w = world(d)
-    ballot = open_ballot(d, w)
+    ballot = open_ballot(d, w, secret=False)  # an open vote: each member votes here
     for person_id in (w.teacher, w.colleague):
-        r = d.post("evaluation", f"/ballots/{ballot['id']}/votes", {"choice": "for"}, **member(person_id))
+        r = vote(d, ballot, person_id)
         assert r.status == 409 and r.body["rule"] == "ballot.recused", r
         assert "không được bỏ phiếu" in r.body["message"]
-    r = d.post("evaluation", f"/ballots/{ballot['id']}/votes", {"choice": "for"}, **member("nguoi-ngoai"))
+    r = vote(d, ballot, "nguoi-ngoai")
     assert r.status == 403 and r.body["rule"] == "ballot.member", r
     assert ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)["votes_cast"] == 0
+
+
+def test_in_a_secret_ballot_the_secretary_counts_and_a_recused_members_ballot_is_refused(d):
+    w = world(d)
+    ballot = open_ballot(d, w)
+    r = vote(d, ballot, w.others[0])
+    assert r.status == 409 and r.body["rule"] == "ballot.secret", r  # no named votes in a secret ballot
+    r = close(d, ballot, 7, 0, voters=[w.colleague, *w.others[:6]])
+    assert r.status == 409 and r.body["rule"] == "ballot.recused" and r.body["details"]["person_id"] == w.colleague, r
+    assert "không được nhận" in r.body["message"]
+    r = close(d, ballot, 7, 0, voters=w.others[:6])
+    assert r.status == 422 and "votes_for" in r.body["errors"], r  # more ballots than voters
+    assert ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)["status"] == "open"
 
 
 def test_a_share_that_passes_only_because_the_recused_are_not_counted(d):
@@ -172,10 +190,7 @@ def test_a_share_that_passes_only_because_the_recused_are_not_counted(d):
     w = world(d)
     declare(d, w, w.declarer)
     ballot = open_ballot(d, w)
-    for person_id in w.others[:6]:
-        ok(d.post("evaluation", f"/ballots/{ballot['id']}/votes", {"choice": "for"}, **member(person_id)))
-    ok(d.post("evaluation", f"/ballots/{ballot['id']}/votes", {"choice": "against"}, **member(w.others[6])))
-    closed = ok(close(d, ballot))
+    closed = ok(close(d, ballot, 6, 1, voters=w.others))
     assert (closed["votes_for"], closed["entitled"], closed["share_for_pct"]) == (6, 7, 85.71)
     assert 100 * 6 / closed["members_total"] < 80
     n = ok(nominate_cstdcs(d, w))
@@ -198,6 +213,16 @@ def test_the_secretary_may_not_record_more_votes_than_members_entitled(d):
     r = close(d, ballot, votes_for=9, votes_against=0)
     assert r.status == 422 and "votes_for" in r.body["errors"] and r.body["rule"] == "ballot.entitled", r
     assert ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)["status"] == "open"
+
+
+def test_an_open_vote_does_not_stand_for_the_secret_ballot_a_title_needs(d):
+    w = world(d)
+    ballot = open_ballot(d, w, secret=False)
+    for person_id in w.others:
+        ok(vote(d, ballot, person_id))
+    assert ok(close(d, ballot))["share_for_pct"] == 87.5  # 7 of the 8 entitled: enough, were it secret
+    r = nominate_cstdcs(d, w)
+    assert r.status == 409 and r.body["rule"] == "award.secret_ballot" and "bỏ phiếu kín" in r.body["message"], r
 
 
 def test_typed_minutes_no_longer_count_where_the_province_keeps_its_councils(d):

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column('participant_id', sa.String(length=100), nullable=False),
         sa.Column('award', sa.String(length=100), nullable=False),
         sa.Column('status', sa.String(length=20), nullable=False),
+        sa.Column('secret', sa.Boolean(), nullable=False),
         sa.Column('members_total', sa.Integer(), nullable=True),
         sa.Column('recused', sa.Integer(), nullable=True),
         sa.Column('entitled', sa.Integer(), nullable=True),

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column('name', sa.String(length=300), nullable=False),
         sa.Column('award', sa.String(length=100), nullable=False),
         sa.Column('status', sa.String(length=20), nullable=False),
+        sa.Column('secret', sa.Boolean(), nullable=False),
         sa.Column('members_total', sa.Integer(), nullable=False),
         sa.Column('recused', sa.Integer(), nullable=False),
         sa.Column('votes_cast', sa.Integer(), nullable=False),

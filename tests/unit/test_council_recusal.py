@@ -182,6 +182,9 @@ def test_in_a_secret_ballot_the_secretary_counts_and_a_recused_members_ballot_is
     assert "không được nhận" in r.body["message"]
     r = close(d, ballot, 7, 0, voters=w.others[:6])
     assert r.status == 422 and "votes_for" in r.body["errors"], r  # more ballots than voters
+    r = d.post("evaluation", f"/ballots/{ballot['id']}/result", {"votes_for": 6, "votes_against": 0},
+               **secretary(subject=w.colleague))
+    assert r.status == 409 and r.body["rule"] == "ballot.recused", r  # nor does a recused member count them
     assert ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)["status"] == "open"
 
 

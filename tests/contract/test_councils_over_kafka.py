@@ -54,20 +54,24 @@ class OverKafka(InProcess):
             return conn.execute(query).scalar_one()
 
 
-@pytest.fixture
-def system(tmp_path, kafka_bootstrap):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def system(request, tmp_path, kafka_bootstrap):
+    """Evaluation and awards on SQLite files, or each on a fresh PostgreSQL database."""
     prefix = f"councils-{uuid.uuid4().hex[:8]}"
     clock = FixedClock()
     apps, relays, consumers = {}, [], {}
     for name in SERVICES:
-        settings = config.load(name, {"JWT_SECRET": SECRET, "DATA_DIR": str(tmp_path), "TOPIC_PREFIX": prefix,
-                                      "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                                      "KAFKA_MAX_POLL_INTERVAL_MS": "3000"})
+        env = {"JWT_SECRET": SECRET, "DATA_DIR": str(tmp_path), "TOPIC_PREFIX": prefix,
+               "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "KAFKA_MAX_POLL_INTERVAL_MS": "3000"}
+        if request.param == "postgres" and name in ("evaluation", "awards"):
+            env["DATABASE_URL"] = request.getfixturevalue("fresh_pg_database")(f"councils_{name}")
+        settings = config.load(name, env)
         apps[name] = create_web_app(service_spec(name), settings, None, clock)
         rt = apps[name].extensions["runtime"]
         relays.append(rt.relay())
         if rt.spec.follows:
             consumers[name] = rt.consumer()
+    assert apps["awards"].extensions["runtime"].db.is_sqlite is (request.param == "sqlite")
     system = System(None, apps, relays, consumers, clock)
     stop = threading.Event()
     workers = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in (*relays, *consumers.values())]

@@ -265,7 +265,8 @@ def _check_ballot(rule: dict[str, Any], dossier: dict[str, Any], case: Case) -> 
         raise RuleViolation(
             f"«{rule['name']}» cần kết quả bỏ phiếu kín của hội đồng thi đua – khen thưởng về người được đề nghị; "
             "tỉnh đã quản lý hội đồng trên hệ thống nên không nhận biên bản nhập tay",
-            rule="award.secret_ballot", errors={"dossier.council_minutes": ["cần kết quả bỏ phiếu của hội đồng (a council ballot is required)"]},
+            rule="award.secret_ballot",
+            errors={"dossier.council_minutes": ["cần kết quả bỏ phiếu của hội đồng (a council ballot is required)"]},
             details={"source": rule["source"]})
     minutes = dossier.get("council_minutes") or {}
     members, votes = minutes.get("members_total"), minutes.get("votes_for")

@@ -222,7 +222,8 @@ def on_ballot_closed(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(update(ballots).where(ballots.c.id == d["ballot_id"]).values(
         status="closed", members_total=d["members_total"], recused=d["recused"], entitled=d["entitled"],
-        votes_for=d["votes_for"], share_for_pct=d["share_for_pct"], closed_at=event.time.astimezone(timezone.utc).isoformat()))
+        votes_for=d["votes_for"], share_for_pct=d["share_for_pct"],
+        closed_at=event.time.astimezone(timezone.utc).isoformat()))
 
 
 # -- own events -----------------------------------------------------------------------

@@ -39,7 +39,8 @@ def _in_scope(principal: auth.Principal, province: str, unit_id: str) -> None:
         inside = orgchart.within(conn, province, unit_id, principal.unit)
     if not inside:
         raise Forbidden(f"Hội đồng của đơn vị {unit_id} không thuộc đơn vị {principal.unit} của người gọi hay đơn vị "
-                        "trực thuộc", rule="auth.unit_scope", errors={"unit_id": ["ngoài đơn vị của người gọi (outside the caller's unit)"]})
+                        "trực thuộc", rule="auth.unit_scope",
+                        errors={"unit_id": ["ngoài đơn vị của người gọi (outside the caller's unit)"]})
 
 
 def _run(command, province: str, correlation_id: str):

@@ -158,7 +158,8 @@ class BallotResultSchema(Schema):
     @validates_schema
     def _both_or_neither(self, data, **_):
         if (data.get("votes_for") is None) != (data.get("votes_against") is None):
-            raise ValidationError("cần nêu cả votes_for và votes_against, hoặc không nêu cả hai (give both, or neither)", "votes_for")
+            raise ValidationError("cần nêu cả votes_for và votes_against, hoặc không nêu cả hai "
+                                  "(give both, or neither)", "votes_for")
 
 
 class RecusalSchema(Schema):

@@ -18,10 +18,10 @@ from shared.service import create_web_app
 from shared.stack import SERVICES, service_spec
 from tests.driver import InProcess
 from tests.unit.conftest import SECRET, System, close_system
-from tests.unit.test_council_recusal import (P, close, declare, member, nominate_cstdcs, open_ballot, reasons,
-                                             world)
+from tests.councils import close, declare, member, nominate_cstdcs, open_ballot, reasons, world
 
 pytestmark = pytest.mark.kafka
+P = "86"
 
 
 class OverKafka(InProcess):
@@ -88,12 +88,11 @@ def system(request, tmp_path, kafka_bootstrap):
 
 def test_recusals_and_the_entitled_share_reach_awards_through_the_broker(system):
     d = OverKafka(system, SECRET)
-    w = world(d)
+    w = world(d, P)
     declare(d, w, w.declarer)
     ballot = open_ballot(d, w)
     assert set(reasons(ballot).values()) == {"is_candidate", "candidate_unit", "declared_interest"}
-    closed = d.post("evaluation", f"/ballots/{ballot['id']}/result", {"votes_for": 6, "votes_against": 1},
-                    **{"role": "council", "province": P, "subject": "thu-ky"})
+    closed = close(d, w, ballot, 6, 1, voters=w.others)
     assert closed.status == 201 and closed.body["share_for_pct"] == 85.71, closed
     n = nominate_cstdcs(d, w)  # settles first: the ballot's result crossed the broker
     assert n.status == 201, n
@@ -103,6 +102,6 @@ def test_recusals_and_the_entitled_share_reach_awards_through_the_broker(system)
                                  .where(recusals.c.ballot_id == ballot["id"])).all())
     assert seen == reasons(ballot)
     r = d.post("awards", f"/nominations/{n.body['id']}/appraisal", {"outcome": "approved", "reason": "Đủ tiêu chuẩn"},
-               **member(w.declarer))
+               **member(P, w.declarer))
     assert r.status == 403 and r.body["rule"] == "appraisal.recused" and \
         r.body["details"]["reason"] == "declared_interest", r

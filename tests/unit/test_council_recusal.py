@@ -1,28 +1,19 @@
 """Conflict of interest as data, at the bus level: a council's members, their recusals from a
 candidate (each an event naming its reason), and a ballot whose share counts only the members
-entitled to vote — as awards then checks it.
-
-The world: a Sở with two schools; the teacher stands in school A. The Sở's council has ten
-members: the teacher herself, a colleague in a subject group (tổ) under school A, a member of
-school B who declares an interest, and seven others (of the Sở and of school B).
+entitled to vote — as awards then checks it. The world (a Sở, two schools, a council of ten)
+is tests/councils.py's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
+from tests.councils import (CSTDCS, close, declare, member, nominate_cstdcs, open_ballot, reasons, secretary, vote,
+                            world)
 from tests.driver import InProcess
-from tests.scenarios import criteria_set, evaluate, individual, launch, nominate, ok, register, uid
+from tests.scenarios import ok, uid
 from tests.unit.conftest import SECRET, module_system
 
 P = "86"
-CSTDCS = "chien_si_thi_dua_co_so"  # secret ballot, at least 80 % (Decree 98/2023 Art 30(7))
-CRITERIA = [{"code": "xep_loai", "label": "Xếp loại", "kind": "quantitative", "metric": "rating",
-             "comparison": "in", "threshold": ["hoan_thanh_tot", "hoan_thanh_xuat_sac"]},
-            {"code": "sang_kien", "label": "Sáng kiến", "kind": "quantitative", "metric": "initiatives",
-             "comparison": ">=", "threshold": 1}]
-EVIDENCE = {"xep_loai": "hoan_thanh_xuat_sac", "sang_kien": 1}
 
 
 @pytest.fixture(scope="module")
@@ -35,95 +26,9 @@ def d(system):
     return InProcess(system, SECRET)
 
 
-@dataclass
-class World:
-    so: str
-    school_a: str
-    school_b: str
-    campaign_id: str
-    registration_id: str
-    teacher: str  # her person id: the participant id, and her token's subject
-    council_id: str
-    colleague: str
-    declarer: str
-    others: list[str]
-
-
-def unit(d, unit_id: str, name: str, kind: str, parent: str | None = None) -> str:
-    ok(d.post("registration", "/units", {"id": unit_id, "name": name, "kind": kind, "parent_id": parent},
-              province=P))
-    return unit_id
-
-
-def secretary(**claims) -> dict:
-    return {"role": "council", "province": P, "subject": "thu-ky", **claims}
-
-
-def member(person_id: str) -> dict:
-    return {"role": "council", "province": P, "subject": person_id}
-
-
-def world(d) -> World:
-    """A teacher registered, evaluated as passing, and the Sở's council of ten formed."""
-    so = unit(d, uid("so"), "Sở GD&ĐT", "department")
-    school_a = unit(d, uid("thpt-a"), "Trường THPT A", "school", so)
-    group = unit(d, uid("to-toan"), "Tổ Toán, Trường THPT A", "other", school_a)
-    school_b = unit(d, uid("thpt-b"), "Trường THPT B", "school", so)
-    cid = launch(d, P, title="Phong trào thi đua năm học 2024", issuer="Sở GD&ĐT")["id"]
-    who = individual("teacher", "Nguyễn Thị Hạnh", unit="Trường THPT A", unit_id=school_a)
-    rid = ok(register(d, P, cid, who, on="2024-03-01", unit=school_a))["id"]
-    d.settle()
-    set_id = uid("tc")
-    criteria_set(d, P, set_id, "Giáo viên", ["teacher"], CRITERIA, "Kế hoạch thi đua")
-    assert ok(evaluate(d, P, rid, set_id, EVIDENCE, on="2024-11-20"))["passed"]
-    council_id = uid("hd")
-    ok(d.post("evaluation", "/councils", {"id": council_id, "name": "Hội đồng TĐKT ngành", "unit_id": so,
-                                          "term": "2024-2025"}, **secretary()))
-    colleague, declarer = uid("gv-a"), uid("gv-b")
-    others = [uid("tv") for _ in range(7)]
-    people = [(who["participant_id"], "Nguyễn Thị Hạnh", school_a), (colleague, "Lê Văn Toán", group),
-              (declarer, "Phạm Thị Bình", school_b)] + \
-             [(p, f"Thành viên {i}", so if i % 2 else school_b) for i, p in enumerate(others)]
-    for person_id, name, unit_id in people:
-        ok(d.post("evaluation", f"/councils/{council_id}/members",
-                  {"person_id": person_id, "name": name, "unit_id": unit_id}, **secretary()))
-    return World(so, school_a, school_b, cid, rid, who["participant_id"], council_id, colleague, declarer, others)
-
-
-def declare(d, w: World, person_id: str) -> dict:
-    return ok(d.post("evaluation", f"/councils/{w.council_id}/interests",
-                     {"participant_id": w.teacher, "reason": "Là vợ/chồng của người được xét"}, **member(person_id)))
-
-
-def open_ballot(d, w: World, award: str = CSTDCS, secret: bool = True) -> dict:
-    return ok(d.post("evaluation", "/ballots", {"council_id": w.council_id, "registration_id": w.registration_id,
-                                                "award": award, "secret": secret}, **secretary()))
-
-
-def close(d, ballot: dict, votes_for: int | None = None, votes_against: int | None = None,
-          voters: list[str] | None = None):
-    """The secretary closes: with the ballot box's counts (a secret ballot), or the open vote's tally."""
-    body = {} if votes_for is None else {"votes_for": votes_for, "votes_against": votes_against, "voters": voters}
-    return d.post("evaluation", f"/ballots/{ballot['id']}/result", body, **secretary())
-
-
-def vote(d, ballot: dict, person_id: str, choice: str = "for"):
-    return d.post("evaluation", f"/ballots/{ballot['id']}/votes", {"choice": choice}, **member(person_id))
-
-
-def nominate_cstdcs(d, w: World, minutes: dict | None = None):
-    d.settle()
-    return nominate(d, P, w.campaign_id, w.registration_id, CSTDCS, "2024-12-01", submitted_to="department",
-                    minutes=minutes)
-
-
-def reasons(ballot: dict) -> dict[str, str]:
-    return {r["person_id"]: r["reason"] for r in ballot["recusals"]}
-
-
 # == recusal, for each of the three reasons =========================================================
 def test_the_candidate_her_units_member_and_a_declared_interest_are_recused_when_the_ballot_opens(d):
-    w = world(d)
+    w = world(d, P)
     declare(d, w, w.declarer)
     ballot = open_ballot(d, w)
     assert reasons(ballot) == {w.teacher: "is_candidate", w.colleague: "candidate_unit",
@@ -136,10 +41,10 @@ def test_the_candidate_her_units_member_and_a_declared_interest_are_recused_when
 
 
 def test_an_interest_declared_while_the_ballot_is_open_recuses_at_once_and_strikes_the_vote_cast(d):
-    w = world(d)
+    w = world(d, P)
     ballot = open_ballot(d, w, secret=False)
     assert w.declarer not in reasons(ballot)
-    assert ok(vote(d, ballot, w.declarer))["votes_cast"] == 1
+    assert ok(vote(d, w, ballot, w.declarer))["votes_cast"] == 1
     assert declare(d, w, w.declarer)["recused_from"] == [ballot["id"]]
     after = ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)
     assert reasons(after)[w.declarer] == "declared_interest"
@@ -147,53 +52,53 @@ def test_an_interest_declared_while_the_ballot_is_open_recuses_at_once_and_strik
 
 
 def test_in_a_schools_own_council_belonging_to_the_school_is_no_conflict(d):
-    w = world(d)
+    w = world(d, P)
     council_id = uid("hd-truong")
     ok(d.post("evaluation", "/councils", {"id": council_id, "name": "Hội đồng TĐKT Trường THPT A",
-                                          "unit_id": w.school_a, "term": "2024-2025"}, **secretary()))
+                                          "unit_id": w.school_a, "term": "2024-2025"}, **secretary(P)))
     for person_id in (w.colleague, *w.others[:4]):
         ok(d.post("evaluation", f"/councils/{council_id}/members",
-                  {"person_id": person_id, "name": "Giáo viên Trường THPT A", "unit_id": w.school_a}, **secretary()))
+                  {"person_id": person_id, "name": "Giáo viên Trường THPT A", "unit_id": w.school_a}, **secretary(P)))
     ballot = ok(d.post("evaluation", "/ballots", {"council_id": council_id, "registration_id": w.registration_id,
-                                                  "award": CSTDCS}, **secretary()))
+                                                  "award": CSTDCS}, **secretary(P)))
     assert ballot["recusals"] == [] and ballot["entitled"] == 5
 
 
 # == votes and shares ===============================================================================
 def test_a_recused_members_vote_is_refused_naming_the_rule(d):
-    w = world(d)
+    w = world(d, P)
     ballot = open_ballot(d, w, secret=False)  # an open vote: each member votes here
     for person_id in (w.teacher, w.colleague):
-        r = vote(d, ballot, person_id)
+        r = vote(d, w, ballot, person_id)
         assert r.status == 409 and r.body["rule"] == "ballot.recused", r
         assert "không được bỏ phiếu" in r.body["message"]
-    r = vote(d, ballot, "nguoi-ngoai")
+    r = vote(d, w, ballot, "nguoi-ngoai")
     assert r.status == 403 and r.body["rule"] == "ballot.member", r
     assert ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)["votes_cast"] == 0
 
 
 def test_in_a_secret_ballot_the_secretary_counts_and_a_recused_members_ballot_is_refused(d):
-    w = world(d)
+    w = world(d, P)
     ballot = open_ballot(d, w)
-    r = vote(d, ballot, w.others[0])
+    r = vote(d, w, ballot, w.others[0])
     assert r.status == 409 and r.body["rule"] == "ballot.secret", r  # no named votes in a secret ballot
-    r = close(d, ballot, 7, 0, voters=[w.colleague, *w.others[:6]])
+    r = close(d, w, ballot, 7, 0, voters=[w.colleague, *w.others[:6]])
     assert r.status == 409 and r.body["rule"] == "ballot.recused" and r.body["details"]["person_id"] == w.colleague, r
     assert "không được nhận" in r.body["message"]
-    r = close(d, ballot, 7, 0, voters=w.others[:6])
+    r = close(d, w, ballot, 7, 0, voters=w.others[:6])
     assert r.status == 422 and "votes_for" in r.body["errors"], r  # more ballots than voters
     r = d.post("evaluation", f"/ballots/{ballot['id']}/result", {"votes_for": 6, "votes_against": 0},
-               **secretary(subject=w.colleague))
+               **secretary(P, subject=w.colleague))
     assert r.status == 409 and r.body["rule"] == "ballot.recused", r  # nor does a recused member count them
     assert ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)["status"] == "open"
 
 
 def test_a_share_that_passes_only_because_the_recused_are_not_counted(d):
     """Six of the seven entitled (85.7 %) is enough for 80 %; six of all ten (60 %) would not be."""
-    w = world(d)
+    w = world(d, P)
     declare(d, w, w.declarer)
     ballot = open_ballot(d, w)
-    closed = ok(close(d, ballot, 6, 1, voters=w.others))
+    closed = ok(close(d, w, ballot, 6, 1, voters=w.others))
     assert (closed["votes_for"], closed["entitled"], closed["share_for_pct"]) == (6, 7, 85.71)
     assert 100 * 6 / closed["members_total"] < 80
     n = ok(nominate_cstdcs(d, w))
@@ -201,35 +106,35 @@ def test_a_share_that_passes_only_because_the_recused_are_not_counted(d):
 
 
 def test_a_share_short_of_the_rule_over_the_entitled_is_refused(d):
-    w = world(d)
+    w = world(d, P)
     ballot = open_ballot(d, w)  # three recused: the candidate, her colleague, and none declared
     assert ballot["entitled"] == 8
-    ok(close(d, ballot, votes_for=6, votes_against=2))  # 75 % of the eight entitled
+    ok(close(d, w, ballot, votes_for=6, votes_against=2))  # 75 % of the eight entitled
     r = nominate_cstdcs(d, w, minutes={"members_total": 10, "votes_for": 10})  # typed minutes do not count
     assert r.status == 409 and r.body["rule"] == "award.secret_ballot", r
     assert "6/8" in r.body["message"] and "rút lui" in r.body["message"]
 
 
 def test_the_secretary_may_not_record_more_votes_than_members_entitled(d):
-    w = world(d)
+    w = world(d, P)
     ballot = open_ballot(d, w)
-    r = close(d, ballot, votes_for=9, votes_against=0)
+    r = close(d, w, ballot, votes_for=9, votes_against=0)
     assert r.status == 422 and "votes_for" in r.body["errors"] and r.body["rule"] == "ballot.entitled", r
     assert ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)["status"] == "open"
 
 
 def test_an_open_vote_does_not_stand_for_the_secret_ballot_a_title_needs(d):
-    w = world(d)
+    w = world(d, P)
     ballot = open_ballot(d, w, secret=False)
     for person_id in w.others:
-        ok(vote(d, ballot, person_id))
-    assert ok(close(d, ballot))["share_for_pct"] == 87.5  # 7 of the 8 entitled: enough, were it secret
+        ok(vote(d, w, ballot, person_id))
+    assert ok(close(d, w, ballot))["share_for_pct"] == 87.5  # 7 of the 8 entitled: enough, were it secret
     r = nominate_cstdcs(d, w)
     assert r.status == 409 and r.body["rule"] == "award.secret_ballot" and "bỏ phiếu kín" in r.body["message"], r
 
 
 def test_typed_minutes_no_longer_count_where_the_province_keeps_its_councils(d):
-    w = world(d)
+    w = world(d, P)
     r = nominate_cstdcs(d, w, minutes={"members_total": 10, "votes_for": 10})
     assert r.status == 409 and r.body["rule"] == "award.secret_ballot", r
     assert "dossier.council_minutes" in r.body["errors"]
@@ -237,22 +142,22 @@ def test_typed_minutes_no_longer_count_where_the_province_keeps_its_councils(d):
 
 # == appraisal ======================================================================================
 def test_a_recused_member_may_not_appraise_the_candidate_and_an_entitled_one_may(d):
-    w = world(d)
+    w = world(d, P)
     ballot = open_ballot(d, w)
-    ok(close(d, ballot, votes_for=8, votes_against=0))
+    ok(close(d, w, ballot, votes_for=8, votes_against=0))
     n = ok(nominate_cstdcs(d, w))
     for person_id, reason in ((w.colleague, "candidate_unit"), (w.teacher, "is_candidate")):
         r = d.post("awards", f"/nominations/{n['id']}/appraisal", {"outcome": "approved", "reason": "Đủ tiêu chuẩn"},
-                   **member(person_id))
+                   **member(P, person_id))
         assert r.status == 403 and r.body["rule"] == "appraisal.recused", r
         assert r.body["details"]["reason"] == reason
     assert ok(d.post("awards", f"/nominations/{n['id']}/appraisal", {"outcome": "approved", "reason": "Đủ tiêu chuẩn"},
-                     **member(w.others[0])))["status"] == "approved"
+                     **member(P, w.others[0])))["status"] == "approved"
 
 
 # == the audit ======================================================================================
 def test_each_recusal_is_an_event_of_the_store_naming_its_reason_caused_by_the_opening(d, system):
-    w = world(d)
+    w = world(d, P)
     declare(d, w, w.declarer)
     ballot = open_ballot(d, w)
     rt = system.apps["evaluation"].extensions["runtime"]
@@ -269,17 +174,17 @@ def test_each_recusal_is_an_event_of_the_store_naming_its_reason_caused_by_the_o
 
 # == edges: roles, scope, fields ====================================================================
 def test_who_may_run_a_council_and_what_a_bad_request_is_told(d):
-    w = world(d)
+    w = world(d, P)
     body = {"council_id": w.council_id, "registration_id": w.registration_id, "award": CSTDCS}
     r = d.post("evaluation", "/ballots", body, role="participant", province=P)
     assert r.status == 403, r
-    r = d.post("evaluation", "/ballots", body, **secretary(unit=w.school_b))
+    r = d.post("evaluation", "/ballots", body, **secretary(P, unit=w.school_b))
     assert r.status == 403 and r.body["rule"] == "auth.unit_scope", r
-    r = d.post("evaluation", "/ballots", {"council_id": w.council_id}, **secretary())
+    r = d.post("evaluation", "/ballots", {"council_id": w.council_id}, **secretary(P))
     assert r.status == 422 and r.body["errors"]["json"]["award"] == ["Thiếu trường bắt buộc."], r
     r = d.post("evaluation", f"/councils/{w.council_id}/interests",
-               {"participant_id": w.teacher, "reason": "Người thân", "person_id": w.others[0]}, **member(w.declarer))
+               {"participant_id": w.teacher, "reason": "Người thân", "person_id": w.others[0]}, **member(P, w.declarer))
     assert r.status == 403 and r.body["rule"] == "auth.claims", r
     r = d.post("evaluation", f"/councils/{w.council_id}/members",
-               {"person_id": w.others[0], "name": "Lặp lại", "unit_id": w.so}, **secretary())
+               {"person_id": w.others[0], "name": "Lặp lại", "unit_id": w.so}, **secretary(P))
     assert r.status == 409 and r.body["rule"] == "council.member_once", r

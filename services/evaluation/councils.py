@@ -182,11 +182,15 @@ class Ballot:
     secret: bool = True
     closed: bool = False
 
-    def open(self, cmd: OpenBallot, council: Council, candidate: dict[str, Any],
+    def open(self, cmd: OpenBallot, council: Council, candidate: dict[str, Any], in_council_unit: bool,
              conflicts: list[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
+        """``in_council_unit``: the candidate's unit is the council's unit or under it."""
         if self.version:
             raise RuleViolation(f"Cuộc bỏ phiếu {self.id} đã được mở", rule="ballot.once")
         council.exists(cmd.province)
+        if not in_council_unit:
+            raise Forbidden(f"{candidate['name']} không thuộc đơn vị {council.unit_id} hay đơn vị trực thuộc: hội đồng "
+                            f"«{council.name}» chỉ xét trong đơn vị mình", rule="ballot.council_scope")
         if not council.members:
             raise RuleViolation(f"Hội đồng «{council.name}» chưa có thành viên", rule="ballot.members")
         if candidate["status"] == "withdrawn":

@@ -115,7 +115,8 @@ def open_ballot(store: EventStore, conn: Connection, cmd: councils.OpenBallot, c
     own_unit = orgchart.within(conn, cmd.province, council.unit_id, unit)
     conflicts = councils.recusals(council, candidate, in_unit, own_unit)
     stream, ballot = _ballot(store, conn, cmd.province, cmd.ballot_id)
-    (type_, data), *recused = ballot.open(cmd, council, candidate, conflicts)
+    in_council_unit = orgchart.within(conn, cmd.province, unit, council.unit_id)
+    (type_, data), *recused = ballot.open(cmd, council, candidate, in_council_unit, conflicts)
     opened = _record(store, conn, stream, ballot, type_, data, ctx)
     for type_, data in recused:  # each recusal is caused by the opening, not by the recusal before it
         _record(store, conn, stream, ballot, type_, data, ctx.caused_by(opened.id))

@@ -64,6 +64,18 @@ def test_in_a_schools_own_council_belonging_to_the_school_is_no_conflict(d):
     assert ballot["recusals"] == [] and ballot["entitled"] == 5
 
 
+def test_a_schools_council_does_not_vote_on_another_schools_teacher(d):
+    w = world(d, P)
+    council_id = uid("hd-truong-b")
+    ok(d.post("evaluation", "/councils", {"id": council_id, "name": "Hội đồng TĐKT Trường THPT B",
+                                          "unit_id": w.school_b, "term": "2024-2025"}, **secretary(P)))
+    ok(d.post("evaluation", f"/councils/{council_id}/members",
+              {"person_id": w.others[0], "name": "Giáo viên Trường THPT B", "unit_id": w.school_b}, **secretary(P)))
+    r = d.post("evaluation", "/ballots", {"council_id": council_id, "registration_id": w.registration_id,
+                                          "award": CSTDCS}, **secretary(P))
+    assert r.status == 403 and r.body["rule"] == "ballot.council_scope", r
+
+
 # == votes and shares ===============================================================================
 def test_a_recused_members_vote_is_refused_naming_the_rule(d):
     w = world(d, P)

@@ -314,7 +314,8 @@ def _check_not_recused(case: Case, appraiser: str | None, participant: dict[str,
                         rule="appraisal.recused", details={"reason": "is_candidate"})
     if case.recusals:
         r = case.recusals[0]
-        raise Forbidden(f"Người thẩm định đã rút khỏi việc xét {participant.get('name')}: {r['explanation']}",
+        raise Forbidden(f"Người thẩm định đã rút khỏi việc xét {participant.get('name')} ({r['explanation']}): "
+                        "không thẩm định người này",
                         rule="appraisal.recused", details={"reason": r["reason"], "ballot_id": r["ballot_id"]})
 
 

@@ -215,7 +215,7 @@ def on_member_recused(conn: Connection, event: Envelope) -> None:
     d = event.data
     insert_row(conn, recusals, dict(ballot_id=d["ballot_id"], person_id=d["person_id"], province=event.province,
                                     participant_id=d["participant_id"], reason=d["reason"],
-                                    explanation=d["explanation"]))
+                                    explanation=d["reason_text"]))
 
 
 def on_ballot_closed(conn: Connection, event: Envelope) -> None:

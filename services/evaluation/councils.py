@@ -211,9 +211,8 @@ class Ballot:
         about = opened or {"council_id": self.council_id, **self.candidate}
         return {"ballot_id": self.id, "council_id": about["council_id"], "registration_id": about["registration_id"],
                 "participant_id": about["participant_id"], "award": about["award"], "person_id": person_id,
-                "member_name": name, "reason": reason,
-                "explanation": f"{name} không tham gia biểu quyết, thẩm định về {about['name']}: "
-                               f"{RECUSAL_REASONS[reason]}", "vote_struck": person_id in self.votes}
+                "member_name": name, "reason": reason, "reason_text": RECUSAL_REASONS[reason],
+                "vote_struck": person_id in self.votes}
 
     def recuse_declared(self, person_id: str) -> dict[str, Any] | None:
         """A member who declares an interest while the ballot is open is recused at once."""
@@ -264,7 +263,7 @@ class Ballot:
                               rule="ballot.entitled")
         share = round(100.0 * votes_for / len(entitled), 2) if entitled else 0.0
         return {"ballot_id": self.id, "council_id": self.council_id, **{k: self.candidate[k] for k in (
-                    "registration_id", "participant_id", "award", "name")},
+                    "registration_id", "participant_id", "award")},
                 "members_total": len(self.members), "recused": len(self.recused), "entitled": len(entitled),
                 "votes_for": votes_for, "votes_against": votes_against, "share_for_pct": share,
                 "voters": voters, "secret": self.secret, "counted_by": counted_by, "closed_by": cmd.closed_by}

@@ -4,7 +4,7 @@ import json
 from datetime import date
 
 from sqlalchemy import (Boolean, Column, Connection, Date, Float, Integer, MetaData, String, Table, Text,
-                        update)
+                        select, update)
 
 from shared.db import insert_row
 from shared.envelope import Envelope
@@ -182,10 +182,14 @@ def on_ballot_opened(conn: Connection, event: Envelope) -> None:
 
 
 def on_member_recused(conn: Connection, event: Envelope) -> None:
+    """The explanation is written here, not carried in the event: names stay in the fields that
+    name them (personal data), never in free text."""
     d = event.data
+    candidate = conn.execute(select(ballots.c.name).where(ballots.c.id == d["ballot_id"])).scalar()
     conn.execute(ballot_recusals.insert(), dict(
         ballot_id=d["ballot_id"], person_id=d["person_id"], province=event.province, member_name=d["member_name"],
-        reason=d["reason"], explanation=d["explanation"], event_id=event.id))
+        reason=d["reason"], event_id=event.id,
+        explanation=f"{d['member_name']} không tham gia biểu quyết, thẩm định về {candidate}: {d['reason_text']}"))
     struck = 1 if d.get("vote_struck") else 0
     conn.execute(update(ballots).where(ballots.c.id == d["ballot_id"])
                  .values(recused=ballots.c.recused + 1, votes_cast=ballots.c.votes_cast - struck))

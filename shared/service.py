@@ -21,7 +21,8 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import audit, auth, clock as clocks, config, i18n, logs, metrics, migrations, tracing
+from shared import (asyncapi, audit, auth, blobs as blob_stores, clock as clocks, config, i18n, logs, metrics,
+                    migrations, tracing)
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -60,6 +61,7 @@ class Runtime:
     store: EventStore
     bus: Bus
     clock: clocks.Clock = field(default_factory=clocks.SystemClock)
+    blobs: blob_stores.BlobStore | None = None  # uploaded files (shared.documents), outside the store
 
     def today(self):
         """Today in Vietnam by the server's clock: the date every decision is made on."""
@@ -89,7 +91,8 @@ def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
     db = Database(settings.database_url)
     migrations.prepare(db, spec.name)  # migrates an empty database; never alters a live one
     return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key),
-                   bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env())
+                   bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env(),
+                   blob_stores.from_url(settings.documents_url, spec.name, settings.documents_s3_endpoint_url))
 
 
 def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
@@ -161,6 +164,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     for blueprint in spec.blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(audit.blueprint(spec.name))
+    app.register_blueprint(asyncapi.blueprint(spec))
     return app
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.driver import Driver, Reply
-from tests.scenarios import QUANG_NINH, criteria_set, evaluate, individual, launch, nominate, ok, register, uid
+from tests.scenarios import criteria_set, evaluate, individual, launch, nominate, ok, register, uid
 
+CA_MAU = "96"  # a province no other test uses: keeping councils there changes no other test's rules
 CSTDCS = "chien_si_thi_dua_co_so"  # secret ballot, at least 80 % (Decree 98/2023 Art 30(7))
 CRITERIA = [{"code": "xep_loai", "label": "Xếp loại", "kind": "quantitative", "metric": "rating",
              "comparison": "in", "threshold": ["hoan_thanh_tot", "hoan_thanh_xuat_sac"]},
@@ -108,7 +109,7 @@ def reasons(ballot: dict) -> dict[str, str]:
     return {r["person_id"]: r["reason"] for r in ballot["recusals"]}
 
 
-def council_vote(d: Driver, province: str = QUANG_NINH) -> dict:
+def council_vote(d: Driver, province: str = CA_MAU) -> dict:
     """A council at work: a declared interest, a secret ballot that passes over the seven entitled, an
     open vote whose early vote a later declaration strikes out, and the nomination the ballot carries."""
     w = world(d, province)

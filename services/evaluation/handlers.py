@@ -9,7 +9,7 @@ from shared.errors import NotYetSeen
 from shared.eventstore import EventStore
 
 from services.evaluation import councils, domain
-from services.evaluation.projections import OWN_EVENTS, ballots, candidates, orgchart
+from services.evaluation.projections import OWN_EVENTS, ballots, candidates, orgchart, uploads
 
 
 def _record(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
@@ -42,6 +42,7 @@ def define_criteria_set(store: EventStore, conn: Connection, cmd: domain.DefineC
 def evaluate_registration(store: EventStore, conn: Connection, cmd: domain.EvaluateRegistration,
                           ctx: CommandContext) -> Envelope:
     candidate = _candidate(conn, cmd.province, cmd.registration_id)
+    uploads.check(conn, cmd.province, list(cmd.documents), "documents")
     units = orgchart.ancestors(conn, cmd.province, candidate["unit_id"]) if candidate["unit_id"] else []
     _, criteria_set = criteria_set_stream(store, conn, cmd.province, cmd.criteria_set_id)
     stream = f"evaluation-{cmd.registration_id}"

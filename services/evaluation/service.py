@@ -1,13 +1,14 @@
 """The evaluation service as the shared plumbing sees it."""
+from shared import documents
 from shared.service import ServiceSpec
 
 from services.evaluation import exemplars, projections
 
 
 def _blueprints():
-    from services.evaluation.api import blp
+    from services.evaluation.api import EVALUATORS, blp
     from services.evaluation.council_api import blp as councils_blp
-    return [blp, exemplars.blp, councils_blp]
+    return [blp, exemplars.blp, documents.blueprint("evaluation", EVALUATORS, projections.uploads), councils_blp]
 
 
 SPEC = ServiceSpec(
@@ -18,4 +19,5 @@ SPEC = ServiceSpec(
     handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
+    operational_tables=("documents",),  # what was uploaded is not derived from events
 )

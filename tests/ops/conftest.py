@@ -63,7 +63,7 @@ def installation(fresh_pg_database, kafka_bootstrap, prefix) -> Installation:
 @pytest.fixture(scope="module")
 def populated(pg_databases, kafka_bootstrap) -> tuple[Installation, System]:
     """An installation after the seed plans of Hưng Yên (Mỹ Hòa) and Vĩnh Long (ad hoc), and a council's
-    ballots in Quảng Ninh, ran; shared by a module's tests (they leave it as equal as they found it, or
+    ballots in Cà Mau, ran; shared by a module's tests (they leave it as equal as they found it, or
     only add to it)."""
     from tests import councils, scenarios
     installation = Installation({s: pg_databases.create(f"ops_{s[:5]}") for s in SERVICES},

@@ -1,7 +1,7 @@
 """what awards learns of evaluation's councils: councils, ballot results, recusals
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-03 07:00:00
 
 New tables only, filled by following evaluation's council and ballot events (a rebuild
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0010'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """councils, their members, ballots and recusals (conflict of interest as data)
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-03 07:00:00
 
 New tables only: nothing existing changes, so the upgrade keeps every row and the
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0010'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -10,7 +10,7 @@ import pytest
 from tests.councils import (CSTDCS, close, declare, member, nominate_cstdcs, open_ballot, reasons, secretary, vote,
                             world)
 from tests.driver import InProcess
-from tests.scenarios import ok, uid
+from tests.scenarios import collective, ok, register, uid
 from tests.unit.conftest import SECRET, module_system
 
 P = "86"
@@ -62,6 +62,28 @@ def test_in_a_schools_own_council_belonging_to_the_school_is_no_conflict(d):
     ballot = ok(d.post("evaluation", "/ballots", {"council_id": council_id, "registration_id": w.registration_id,
                                                   "award": CSTDCS}, **secretary(P)))
     assert ballot["recusals"] == [] and ballot["entitled"] == 5
+
+
+def test_for_a_school_standing_as_a_collective_its_own_members_on_the_council_are_recused(d):
+    w = world(d, P)
+    school = collective("Trường THPT B", unit_id=w.school_b)
+    rid = ok(register(d, P, w.campaign_id, school, on="2024-03-01", unit=w.school_b))["id"]
+    d.settle()
+    ballot = ok(d.post("evaluation", "/ballots", {"council_id": w.council_id, "registration_id": rid,
+                                                  "award": "tap_the_lao_dong_xuat_sac"}, **secretary(P)))
+    in_school_b = {w.declarer, *(p for i, p in enumerate(w.others) if i % 2 == 0)}  # the world's members of B
+    assert reasons(ballot) == {p: "candidate_unit" for p in in_school_b}
+    assert ballot["entitled"] == 10 - len(in_school_b)
+
+
+def test_a_member_added_after_the_ballot_opened_does_not_vote_in_it(d):
+    w = world(d, P)
+    ballot = open_ballot(d, w, secret=False)
+    late = uid("tv-moi")
+    ok(d.post("evaluation", f"/councils/{w.council_id}/members",
+              {"person_id": late, "name": "Thành viên mới", "unit_id": w.so}, **secretary(P)))
+    r = vote(d, w, ballot, late)
+    assert r.status == 403 and r.body["rule"] == "ballot.member", r
 
 
 def test_a_schools_council_does_not_vote_on_another_schools_teacher(d):

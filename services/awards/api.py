@@ -111,10 +111,10 @@ class Appraisal(MethodView):
     @blp.response(201, NominationSchema)
     def post(self, body, nomination_id):
         """Thẩm định: đạt (approved), trả lại để hoàn thiện (returned) hoặc không đạt (rejected), có lý do."""
-        auth.require_role(*APPRAISERS)
+        principal = auth.require_role(*APPRAISERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
-        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today()), province,
-             _correlation(nomination_id), own_story=True)
+        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today(), principal.subject),
+             province, _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 

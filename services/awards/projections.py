@@ -1,9 +1,9 @@
 """Awards' read model: what it learned from registration and evaluation, and its own
 nominations, award history, holds and province rules."""
 import json
-from datetime import date
+from datetime import date, timezone
 
-from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, delete, false,
+from sqlalchemy import (Boolean, Column, Connection, Date, Float, Integer, MetaData, String, Table, Text, delete, false,
                         update)
 
 from shared.db import insert_row
@@ -120,6 +120,45 @@ province_rules = Table(
 )
 
 
+# What awards learned of evaluation's councils: which provinces keep councils as data, each
+# ballot's result over the members entitled to vote, and who is recused from which candidate.
+councils = Table(
+    "councils", metadata,
+    Column("province", String(16), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("unit_id", String(100), nullable=False),
+)
+
+ballots = Table(
+    "council_ballots", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False),
+    Column("council_id", String(100), nullable=False),
+    Column("registration_id", String(36), nullable=False, index=True),
+    Column("participant_id", String(100), nullable=False),
+    Column("award", String(100), nullable=False),
+    Column("status", String(20), nullable=False),  # open, closed
+    Column("secret", Boolean, nullable=False),
+    Column("members_total", Integer, nullable=True),
+    Column("recused", Integer, nullable=True),
+    Column("entitled", Integer, nullable=True),
+    Column("votes_for", Integer, nullable=True),
+    Column("share_for_pct", Float, nullable=True),
+    Column("closed_at", String(40), nullable=True),  # ISO time: a re-vote's later result wins
+)
+
+recusals = Table(
+    "council_recusals", metadata,
+    Column("ballot_id", String(36), primary_key=True),
+    Column("person_id", String(100), primary_key=True),
+    Column("province", String(16), nullable=False),
+    Column("participant_id", String(100), nullable=False, index=True),
+    Column("reason", String(30), nullable=False),
+    Column("explanation", Text, nullable=False),
+)
+
+
 def _j(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -159,6 +198,34 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
         metrics=_j(d.get("metrics") or {}), results=_j(d["results"])))
     conn.execute(update(participants).where(participants.c.registration_id == d["registration_id"])
                  .values(evaluation="passed" if d["passed"] else "failed"))
+
+
+def on_council_formed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    insert_row(conn, councils, dict(province=event.province, id=d["council_id"], name=d["name"],
+                                    unit_id=d["unit_id"]))
+
+
+def on_ballot_opened(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    insert_row(conn, ballots, dict(id=d["ballot_id"], province=event.province, council_id=d["council_id"],
+                                   registration_id=d["registration_id"], participant_id=d["participant_id"],
+                                   award=d["award"], status="open", secret=d["secret"]))
+
+
+def on_member_recused(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    insert_row(conn, recusals, dict(ballot_id=d["ballot_id"], person_id=d["person_id"], province=event.province,
+                                    participant_id=d["participant_id"], reason=d["reason"],
+                                    explanation=d["reason_text"]))
+
+
+def on_ballot_closed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(update(ballots).where(ballots.c.id == d["ballot_id"]).values(
+        status="closed", members_total=d["members_total"], recused=d["recused"], entitled=d["entitled"],
+        votes_for=d["votes_for"], share_for_pct=d["share_for_pct"],
+        closed_at=event.time.astimezone(timezone.utc).isoformat()))
 
 
 # -- own events -----------------------------------------------------------------------
@@ -268,4 +335,8 @@ FOLLOWED_EVENTS = {
     "registration.participant.registered": on_participant_registered,
     "registration.participant.withdrawn": on_participant_withdrawn,
     "evaluation.registration.evaluated": on_registration_evaluated,
+    "evaluation.council.formed": on_council_formed,
+    "evaluation.ballot.opened": on_ballot_opened,
+    "evaluation.ballot.member_recused": on_member_recused,
+    "evaluation.ballot.closed": on_ballot_closed,
 }

@@ -21,7 +21,11 @@ from web.settings import WebSettings, load
 from web.signin import HttpIssuer, Issuer
 
 # module:attribute of every blueprint, in the order they are registered
-BLUEPRINTS = ("web.reports:blp", "web.pages:blp")
+BLUEPRINTS = (
+    "web.reports:blp",
+    "web.pages:blp",
+    "web.campaigns:blp",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ def create_app(settings: WebSettings, client: ServiceClient | None = None,
     app.add_url_rule("/health", "health", lambda: {"status": "ok"})
     app.add_url_rule("/ready", "ready", lambda: {"status": "ok"})
     app.context_processor(lambda: {"me": _me(), "ROLE_NAMES": ui.ROLE_NAMES})
+    app.add_template_filter(ui.vn_date, "vn_date")
     return app
 
 

@@ -25,7 +25,7 @@ GROUPS = tuple(figures.GROUP.items())
 APPLIES_TO = tuple(figures.APPLIES_TO.items())
 PARTICIPANT_KINDS = tuple(figures.KIND.items())
 REPORT_NAMES = {"proposals": "Danh sách đề nghị khen thưởng", "minutes": "Biên bản họp Hội đồng",
-                "draft_decision": "Dự thảo quyết định khen thưởng", "preliminary": "Báo cáo sơ kết",
+                "draft-decision": "Dự thảo quyết định khen thưởng", "preliminary": "Báo cáo sơ kết",
                 "final": "Báo cáo tổng kết"}
 
 offer(("department", "council", "authority"), "Phát động phong trào", "campaigns.launch",

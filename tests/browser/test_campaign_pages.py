@@ -91,3 +91,29 @@ def test_a_campaign_naming_a_criteria_set_just_defined_is_launched_not_refused(p
     page.get_by_role("button", name="Phát động phong trào").click()
     page.get_by_role("heading", level=1, name=title).wait_for(timeout=30_000)
     assert page.get_by_role("alert").count() == 0
+
+
+def test_while_registration_has_not_heard_of_the_set_the_page_says_it_is_processing_and_polls(person, stack):
+    """Registration's worker stopped: the set defined in evaluation cannot reach it, so the launch
+    stays retryable. The page shows "Đang xử lý…" and htmx posts again; once the worker is back,
+    the poll ends on the new campaign."""
+    page = person("hung.nv")
+    tag = uuid.uuid4().hex[:4]
+    title = f"Phong trào chờ bộ tiêu chí {tag}"
+    stack.kill("registration-worker")
+    try:
+        api(stack, "tam.lv", "POST", "evaluation", "/criteria-sets", {
+            "id": f"gv-cho-{tag}", "name": f"Tiêu chí chờ {tag}", "applies_to": ["teacher"],
+            "source": "Kế hoạch của Sở", "criteria": [{"code": "dao_duc", "label": "Đạo đức tốt",
+                                                        "kind": "qualitative", "vote_threshold_pct": 50}]})
+        fill_campaign(page, title)
+        page.get_by_label(f"Tiêu chí chờ {tag}").check()
+        page.get_by_role("button", name="Phát động phong trào").click()
+        page.get_by_role("heading", name="Đang xử lý…").wait_for()
+        screenshot(page, "dang-xu-ly")
+        with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/phong-trao/moi")):
+            pass  # htmx posts the same form again
+    finally:
+        stack.start_worker("registration")
+    page.get_by_role("heading", level=1, name=title).wait_for(timeout=45_000)
+    assert page.url.split("/phong-trao/")[1] != "moi"

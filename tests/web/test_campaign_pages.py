@@ -108,7 +108,8 @@ def test_a_retryable_answer_is_retried_then_polled_and_ends_on_the_campaign(syst
 
     poll = _poll_data(page)
     again = department.post("/phong-trao/moi", data=poll, headers={"HX-Request": "true"})
-    assert again.status_code == 202  # still on its way: polled again
+    assert again.status_code == 202 and "<html" not in again.get_data(as_text=True)  # the form alone, polled again
+    assert 'hx-trigger="load delay:2s"' in again.get_data(as_text=True)
 
     system.drain()
     done = department.post("/phong-trao/moi", data=poll, headers={"HX-Request": "true"})

@@ -29,6 +29,17 @@ def fill_campaign(page, title: str, period_end: str = "2025-05-31") -> None:
     page.locator("#f-exemplar_targets\\.0\\.min").fill("2")
 
 
+def launch_with_a_new_criteria_set(page, stack, title: str, set_name: str) -> None:
+    """The council defines a criteria set (over HTTP); the department launches a campaign naming it."""
+    api(stack, "tam.lv", "POST", "evaluation", "/criteria-sets", {
+        "id": f"gv-{uuid.uuid4().hex[:8]}", "name": set_name, "applies_to": ["teacher"],
+        "source": "Kế hoạch của Sở", "criteria": [{"code": "dao_duc", "label": "Đạo đức tốt",
+                                                    "kind": "qualitative", "vote_threshold_pct": 50}]})
+    fill_campaign(page, title)
+    page.get_by_label(set_name).check()
+    page.get_by_role("button", name="Phát động phong trào").click()
+
+
 def test_the_department_launches_a_campaign_and_follows_it_with_its_charts(person, stack):
     page = person("hung.nv")
     title = f"Phong trào «Thầy cô – tấm gương tự học» {uuid.uuid4().hex[:4]}"
@@ -82,13 +93,7 @@ def test_a_campaign_naming_a_criteria_set_just_defined_is_launched_not_refused(p
     page = person("hung.nv")
     tag = uuid.uuid4().hex[:4]
     title = f"Phong trào theo bộ tiêu chí mới {tag}"
-    api(stack, "tam.lv", "POST", "evaluation", "/criteria-sets", {
-        "id": f"gv-moi-{tag}", "name": f"Tiêu chí giáo viên mới {tag}", "applies_to": ["teacher"],
-        "source": "Kế hoạch của Sở", "criteria": [{"code": "dao_duc", "label": "Đạo đức tốt",
-                                                    "kind": "qualitative", "vote_threshold_pct": 50}]})
-    fill_campaign(page, title)
-    page.get_by_label(f"Tiêu chí giáo viên mới {tag}").check()
-    page.get_by_role("button", name="Phát động phong trào").click()
+    launch_with_a_new_criteria_set(page, stack, title, f"Tiêu chí giáo viên mới {tag}")
     page.get_by_role("heading", level=1, name=title).wait_for(timeout=30_000)
     assert page.get_by_role("alert").count() == 0
 
@@ -102,13 +107,7 @@ def test_while_registration_has_not_heard_of_the_set_the_page_says_it_is_process
     title = f"Phong trào chờ bộ tiêu chí {tag}"
     stack.kill("registration-worker")
     try:
-        api(stack, "tam.lv", "POST", "evaluation", "/criteria-sets", {
-            "id": f"gv-cho-{tag}", "name": f"Tiêu chí chờ {tag}", "applies_to": ["teacher"],
-            "source": "Kế hoạch của Sở", "criteria": [{"code": "dao_duc", "label": "Đạo đức tốt",
-                                                        "kind": "qualitative", "vote_threshold_pct": 50}]})
-        fill_campaign(page, title)
-        page.get_by_label(f"Tiêu chí chờ {tag}").check()
-        page.get_by_role("button", name="Phát động phong trào").click()
+        launch_with_a_new_criteria_set(page, stack, title, f"Tiêu chí chờ {tag}")
         page.get_by_role("heading", name="Đang xử lý…").wait_for()
         screenshot(page, "dang-xu-ly")
         with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/phong-trao/moi")):

@@ -199,3 +199,12 @@ def test_a_retryable_answer_retried_once_the_event_came_is_simply_accepted(syste
     r = post_form(browser, "/phong-trao/moi", list(launch_form(title).items()) + [("criteria_set_ids", cs)])
     assert r.status_code == 302 and client.answers == [409, 201]
     assert campaign_titled(system, title)["criteria_set_ids"] == [cs]
+
+
+def test_a_refused_download_followed_from_a_page_is_a_page_and_a_program_still_gets_json(department, seeded):
+    r = department.get(f"/reports/campaigns/{seeded.campaign_id}/unknown.pdf", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and 'role="alert"' in r.get_data(as_text=True)
+    assert "Không có báo cáo «unknown.pdf»" in r.get_data(as_text=True)
+    program = department.get(f"/reports/campaigns/{seeded.campaign_id}/unknown.pdf",
+                             headers={"Accept": "application/json"})
+    assert program.status_code == 404 and program.get_json()["code"] == 404

@@ -7,7 +7,7 @@ from alembic import command
 from sqlalchemy import text
 
 from shared import migrations
-from tests.ops.test_migrations_0006 import BACKENDS, database  # noqa: F401 (the fixture)
+from tests.ops.test_migrations_0006 import BACKENDS
 
 AWARD = ("INSERT INTO award_history (id, province, participant_id, participant_kind, name, award, award_name,"
          " kind, year, decision_number, decision_date, issuer, level, status, imported) VALUES (:id, '86', :pid,"

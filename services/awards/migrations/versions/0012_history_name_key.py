@@ -1,7 +1,7 @@
 """award_history.name_key: the name as the public look-up (tra cứu) searches it, unmarked and lower case
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-03 06:55:00
 
 """
@@ -14,7 +14,7 @@ from shared.i18n import search_key
 
 # revision identifiers, used by Alembic.
 revision: str = '0012'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

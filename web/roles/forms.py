@@ -1,0 +1,164 @@
+"""What the role pages' forms become: the bodies of the services' requests.
+
+A browser form is flat text (repeated fields for the rows of a list); the services take
+JSON. The turning is here, in plain functions, so the pages stay small and the rules of
+reading a form are tested on their own. A value the page can tell is wrong before any
+service sees it (a vote that is not a whole number, a share without its two numbers) is
+refused with :class:`FormError`, shaped like a service's 422 so the page shows both alike;
+everything else (ranges, dates, rules) is the services' to judge.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from werkzeug.datastructures import MultiDict
+
+
+
+class FormError(Exception):
+    """A field of the form that cannot become a request; ``body()`` is a 422 as the services write it."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+    def body(self) -> dict[str, Any]:
+        return {"code": 422, "status": "Unprocessable Entity", "message": "Dữ liệu nhập chưa hợp lệ",
+                "errors": {"form": {self.field: [self.reason]}}}
+
+
+def text(form: Mapping[str, str], name: str) -> str | None:
+    """A field's text, trimmed; None when left empty (the service then applies its default)."""
+    value = (form.get(name) or "").strip()
+    return value or None
+
+
+def rows(form: MultiDict, prefix: str, names: tuple[str, ...]) -> list[dict[str, str | None]]:
+    """The rows of a repeated group (``<prefix>_<name>`` fields, one per row), blank rows left out."""
+    columns = {n: form.getlist(f"{prefix}_{n}") for n in names}
+    count = max((len(c) for c in columns.values()), default=0)
+    out = []
+    for i in range(count):
+        row = {n: ((columns[n][i] if i < len(columns[n]) else "") or "").strip() or None for n in names}
+        if any(row.values()):
+            out.append(row)
+    return out
+
+
+def pledges(form: MultiDict) -> list[dict[str, Any]]:
+    """Nội dung đăng ký thi đua: content, area, start, end per row."""
+    return [{k: v for k, v in row.items() if v is not None}
+            for row in rows(form, "pledge", ("content", "area", "start", "end"))]
+
+
+def whole(value: str | None, field: str, what: str) -> int | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{1,9}", value):
+        raise FormError(field, f"{what} phải là số nguyên, 0 trở lên (a whole number)")
+    return int(value)
+
+
+def number(value: str, field: str, what: str) -> int | float:
+    """A number as Vietnamese write it too: ``1,5`` is one and a half."""
+    plain = value.replace(" ", "").replace(",", ".")
+    if re.fullmatch(r"-?\d+", plain):
+        return int(plain)
+    if re.fullmatch(r"-?\d*\.\d+", plain):
+        return float(plain)
+    raise FormError(field, f"{what} phải là một số (a number)")
+
+
+def dossier(form: MultiDict) -> dict[str, Any]:
+    """Hồ sơ đề nghị: tờ trình, báo cáo thành tích, biên bản họp hội đồng (kết quả bỏ phiếu), chứng nhận."""
+    out: dict[str, Any] = {"submission_letter": text(form, "submission_letter"),
+                           "achievement_report": text(form, "achievement_report"),
+                           "certifications": [line.strip() for line in (form.get("certifications") or "").splitlines()
+                                              if line.strip()]}
+    members = whole(text(form, "members_total"), "members_total", "Tổng số thành viên hội đồng")
+    votes = whole(text(form, "votes_for"), "votes_for", "Số phiếu tán thành")
+    if members is not None or votes is not None:
+        if members is None or votes is None:
+            missing = "members_total" if members is None else "votes_for"
+            raise FormError(missing, "Biên bản họp hội đồng cần cả tổng số thành viên và số phiếu tán thành")
+        out["council_minutes"] = {"members_total": members, "votes_for": votes,
+                                  "meeting_date": text(form, "meeting_date")}
+    return out
+
+
+def threshold(value: str | None, comparison: str | None, field: str) -> Any:
+    """A criterion's threshold as typed: a list for ``in`` (comma-separated), a number, yes/no, else text."""
+    if value is None:
+        return None
+    if comparison == "in":
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if value.lower() in ("true", "có", "co"):
+        return True
+    if value.lower() in ("false", "không", "khong"):
+        return False
+    try:
+        return number(value, field, "Ngưỡng")
+    except FormError:
+        return value
+
+
+CRITERION_FIELDS = ("code", "label", "kind", "metric", "comparison", "threshold", "unit", "vote_pct")
+
+
+def criteria(form: MultiDict) -> list[dict[str, Any]]:
+    """Các tiêu chí of a criteria set, one row each; empty cells are left to the service's defaults."""
+    out = []
+    for i, row in enumerate(rows(form, "crit", CRITERION_FIELDS)):
+        criterion = {k: row[k] for k in ("code", "label", "kind", "metric", "comparison", "unit") if row[k]}
+        criterion.setdefault("kind", "quantitative")
+        if row["threshold"] is not None:
+            criterion["threshold"] = threshold(row["threshold"], row["comparison"], f"crit_threshold[{i}]")
+        if row["vote_pct"] is not None:
+            criterion["vote_threshold_pct"] = number(row["vote_pct"], f"crit_vote_pct[{i}]", "Tỷ lệ phiếu cần đạt")
+        out.append(criterion)
+    return out
+
+
+def evidence(criteria_: list[dict[str, Any]], form: MultiDict) -> dict[str, Any]:
+    """Minh chứng for each criterion of the set, as :mod:`services.evaluation.domain` reads it;
+    a criterion left empty is left out (the council then judges it as missing evidence)."""
+    out: dict[str, Any] = {}
+    for c in criteria_:
+        name = f"ev_{c['code']}"
+        if c["kind"] == "qualitative":
+            judgement = text(form, f"{name}_judgement")
+            if judgement is None:
+                continue
+            out[c["code"]] = {"judgement": judgement,
+                              "votes_for": whole(text(form, f"{name}_votes_for"), f"{name}_votes_for",
+                                                 f"Số phiếu tán thành ({c['label']})"),
+                              "members_total": whole(text(form, f"{name}_members_total"), f"{name}_members_total",
+                                                     f"Tổng số thành viên ({c['label']})"),
+                              "note": text(form, f"{name}_note")}
+            continue
+        value = text(form, name)
+        if value is not None:
+            out[c["code"]] = _measured(c, value, name)
+    return out
+
+
+def _measured(criterion: dict[str, Any], value: str, field: str) -> Any:
+    """One quantitative criterion's evidence: a share ``a/b``, years for a windowed count, yes/no,
+    a number for a numeric threshold, else the text (a rating code)."""
+    label = criterion["label"]
+    if "/" in value:
+        numerator, _, denominator = value.partition("/")
+        return {"numerator": number(numerator.strip(), field, f"Tử số ({label})"),
+                "denominator": number(denominator.strip(), field, f"Mẫu số ({label})")}
+    if criterion.get("window"):
+        years = [y for y in re.split(r"[,;\s]+", value) if y]
+        if not all(re.fullmatch(r"\d{4}", y) for y in years):
+            raise FormError(field, f"{label}: hãy nêu các năm, cách nhau bởi dấu phẩy (e.g. 2022, 2023)")
+        return [int(y) for y in years]
+    limit = criterion.get("threshold")
+    if isinstance(limit, bool):
+        return value == "true"
+    if isinstance(limit, (int, float)):
+        return number(value, field, label)
+    return value

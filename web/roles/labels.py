@@ -1,0 +1,44 @@
+"""The Vietnamese names people know for the codes the services answer with (GLOSSARY.md).
+
+A code with no name here is shown as it is, never hidden.
+"""
+from __future__ import annotations
+
+STATUS = {
+    "registered": "Đã đăng ký", "withdrawn": "Đã rút đăng ký",
+    "awaiting_evaluation": "Chờ bình xét", "not_evaluated": "Chưa bình xét",
+    "passed": "Bình xét đạt", "failed": "Bình xét không đạt",
+    "submitted": "Chờ thẩm định", "resubmitted": "Đã bổ sung hồ sơ, chờ thẩm định",
+    "approved": "Thẩm định đạt, chờ quyết định", "returned": "Trả lại để hoàn thiện hồ sơ",
+    "rejected": "Thẩm định không đạt", "decided": "Đã có quyết định khen thưởng", "revoked": "Đã thu hồi",
+    "valid": "Còn hiệu lực", "selected": "Đã lựa chọn, biểu dương",
+}
+INDIVIDUAL_KINDS = {"manager": "Cán bộ quản lý", "teacher": "Giáo viên", "staff": "Nhân viên",
+                    "worker": "Người lao động", "student": "Học sinh"}
+PARTICIPANT_KINDS = {"collective": "Tập thể", "individual": "Cá nhân"}
+UNIT_KINDS = {"school": "Trường học", "kindergarten": "Trường mầm non", "center": "Trung tâm",
+              "division": "Tổ, bộ phận", "office": "Phòng GD&ĐT", "department": "Sở GD&ĐT", "other": "Khác"}
+GENDERS = {"female": "Nữ", "male": "Nam", "other": "Khác"}
+LEVELS = {"prime_minister": "Thủ tướng Chính phủ", "minister": "Bộ trưởng Bộ GD&ĐT",
+          "province": "Chủ tịch UBND tỉnh", "department": "Giám đốc Sở GD&ĐT",
+          "district": "Chủ tịch UBND cấp huyện", "commune": "Chủ tịch UBND cấp xã",
+          "school": "Hiệu trưởng, thủ trưởng cơ sở giáo dục"}
+OUTCOMES = {"approved": "Đạt — trình cấp có thẩm quyền quyết định",
+            "returned": "Trả lại để đơn vị hoàn thiện hồ sơ", "rejected": "Không đạt"}
+CRITERION_KINDS = {"quantitative": "Định lượng (số liệu)", "qualitative": "Định tính (hội đồng biểu quyết)"}
+COMPARISONS = {">=": "ít nhất", ">": "trên", "<=": "không quá", "<": "dưới", "==": "bằng", "!=": "khác",
+               "in": "thuộc"}
+TARGET_GROUPS = {"collective": "Tập thể", **INDIVIDUAL_KINDS}
+NOMINATION_KINDS = {"periodic": "Khen thường xuyên (theo công trạng)", "thematic": "Khen chuyên đề"}
+RECOGNITION = {"commended": "Khen thưởng theo thẩm quyền", "nominated": "Trình cấp trên khen thưởng"}
+
+
+def name(table: dict[str, str], code: str | None) -> str:
+    return table.get(code or "", code or "—")
+
+
+FILTERS = {"status": STATUS, "individual_kind": INDIVIDUAL_KINDS, "participant_kind": PARTICIPANT_KINDS,
+           "unit_kind": UNIT_KINDS, "gender": GENDERS, "level": LEVELS, "outcome": OUTCOMES,
+           "criterion_kind": CRITERION_KINDS, "comparison": COMPARISONS, "target_group": TARGET_GROUPS,
+           "nomination_kind": NOMINATION_KINDS, "recognition": RECOGNITION}
+

@@ -21,7 +21,8 @@ from web.settings import WebSettings, load
 from web.signin import HttpIssuer, Issuer
 
 # module:attribute of every blueprint, in the order they are registered
-BLUEPRINTS = ("web.reports:blp", "web.pages:blp")
+BLUEPRINTS = ("web.reports:blp", "web.pages:blp", "web.roles.unit:blp", "web.roles.council:blp",
+              "web.roles.authority:blp")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from identity import demo
 from tests.unit.conftest import module_system, token
@@ -64,7 +65,7 @@ def person(app, username):
 def post(client, path, data, via):
     """Post a form with the CSRF token of the page ``via`` (where the form is)."""
     items = list(data.items()) if isinstance(data, dict) else list(data)
-    return client.post(path, data=items + [("csrf_token", csrf_of(client.get(via)))])
+    return client.post(path, data=MultiDict(items + [("csrf_token", csrf_of(client.get(via)))]))
 
 
 def text(reply) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, request, url_for
 
+from web import pages
 from web.roles import common, forms, labels
 
 blp = Blueprint("authority", __name__, url_prefix="/tham-quyen")
 common.install(blp)
+pages.offer(("authority",), "Quyết định khen thưởng", "authority.home", "Ký quyết định khen thưởng (số, ngày) cho các đề nghị đã thẩm định đạt")
+pages.offer(("authority",), "Khen thưởng điển hình tiên tiến", "authority.exemplars", "Bước 5: khen thưởng theo thẩm quyền hoặc trình cấp trên")
 ROLE = "authority"
 
 

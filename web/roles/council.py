@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, request, url_for
 
+from web import pages
 from web.roles import common, forms, labels
 from web.roles.forms import FormError
 
 blp = Blueprint("council", __name__, url_prefix="/hoi-dong")
 common.install(blp)
+pages.offer(("council",), "Bình xét và thẩm định", "council.home", "Bộ tiêu chí; bình xét từng đăng ký với minh chứng và biểu quyết; thẩm định hồ sơ đề nghị")
 ROLE = "council"
 AWAITING_APPRAISAL = ("submitted", "resubmitted")
 

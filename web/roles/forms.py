@@ -46,10 +46,12 @@ def rows(form: MultiDict, prefix: str, names: tuple[str, ...]) -> list[dict[str,
     return out
 
 
+PLEDGE_FIELDS = ("content", "area", "start", "end")
+
+
 def pledges(form: MultiDict) -> list[dict[str, Any]]:
     """Nội dung đăng ký thi đua: content, area, start, end per row."""
-    return [{k: v for k, v in row.items() if v is not None}
-            for row in rows(form, "pledge", ("content", "area", "start", "end"))]
+    return [{k: v for k, v in row.items() if v is not None} for row in rows(form, "pledge", PLEDGE_FIELDS)]
 
 
 def whole(value: str | None, field: str, what: str) -> int | None:

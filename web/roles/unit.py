@@ -8,11 +8,13 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from web import pages
 from web.roles import common, forms
 from web.roles.forms import FormError
 
 blp = Blueprint("unit", __name__, url_prefix="/don-vi")
 common.install(blp)
+pages.offer(("unit_head",), "Đơn vị và thành viên", "unit.home", "Đăng ký đơn vị, thành viên; đăng ký thi đua; đề nghị khen thưởng; bổ sung hồ sơ bị trả lại")
 ROLE = "unit_head"
 
 
@@ -88,7 +90,8 @@ def _campaign_context(campaign_id: str) -> dict:
     return {"campaign": common.read("registration", f"/campaigns/{campaign_id}"), "people": _people(units),
             "registrations": registrations, "nominations": nominations,
             "results": {p["registration_id"]: p for p in common.read("awards", f"/campaigns/{campaign_id}/participants")},
-            "nominated": {n["registration_id"] for n in nominations if n["status"] != "rejected"}}
+            "nominated": {n["registration_id"] for n in nominations if n["status"] != "rejected"},
+            "pledge_rows": forms.rows(request.form, "pledge", forms.PLEDGE_FIELDS) or [None]}
 
 
 @blp.get("/phong-trao/<campaign_id>")

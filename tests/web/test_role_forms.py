@@ -16,10 +16,10 @@ YES_NO = {"code": "sk", "label": "Sáng kiến cấp tỉnh", "kind": "quantitat
 VOTE = {"code": "dao_duc", "label": "Đạo đức", "kind": "qualitative", "vote_threshold_pct": 80}
 
 
-def test_blank_pledge_rows_are_left_out_and_each_row_keeps_its_dates():
+def test_pledge_rows_without_content_are_left_out_though_their_dates_were_filled_in():
     form = MultiDict([("pledge_content", "Có sáng kiến"), ("pledge_area", ""), ("pledge_start", "2026-09-05"),
                       ("pledge_end", "2027-05-31"), ("pledge_content", ""), ("pledge_area", ""),
-                      ("pledge_start", ""), ("pledge_end", "")])
+                      ("pledge_start", "2026-09-05"), ("pledge_end", "2027-05-31")])
     assert forms.pledges(form) == [{"content": "Có sáng kiến", "start": "2026-09-05", "end": "2027-05-31"}]
 
 

@@ -50,8 +50,10 @@ PLEDGE_FIELDS = ("content", "area", "start", "end")
 
 
 def pledges(form: MultiDict) -> list[dict[str, Any]]:
-    """Nội dung đăng ký thi đua: content, area, start, end per row."""
-    return [{k: v for k, v in row.items() if v is not None} for row in rows(form, "pledge", PLEDGE_FIELDS)]
+    """Nội dung đăng ký thi đua: content, area, start, end per row; a row with no content or area is an
+    empty one (its dates are only the campaign's, filled in beforehand)."""
+    return [{k: v for k, v in row.items() if v is not None} for row in rows(form, "pledge", PLEDGE_FIELDS)
+            if row["content"] or row["area"]]
 
 
 def whole(value: str | None, field: str, what: str) -> int | None:

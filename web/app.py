@@ -22,7 +22,7 @@ from web.signin import HttpIssuer, Issuer
 
 # module:attribute of every blueprint, in the order they are registered
 BLUEPRINTS = ("web.reports:blp", "web.pages:blp", "web.roles.unit:blp", "web.roles.council:blp",
-              "web.roles.authority:blp")
+              "web.roles.authority:blp", "web.roles.exemplars:blp")
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,7 @@ def test_a_teacher_goes_from_registration_to_her_award_through_the_pages(stack, 
     mai.goto(campaign_page)
     expect(mai.get_by_text("Quyết định số 123/QĐ-UBND ngày 20/04/2024")).to_be_visible()
     screenshot(mai, "don-vi-phong-trao")
+    phone = person("mai.tt", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone.goto(campaign_page)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    screenshot(phone, "don-vi-phong-trao-dien-thoai")

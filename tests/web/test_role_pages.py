@@ -187,3 +187,41 @@ def test_the_role_pages_are_each_for_their_own_role(app):
         refused = lan.get(path)
         assert refused.status_code == 403 and "<code>web.role</code>" in text(refused), path
     assert app.test_client().get("/don-vi/").status_code == 302  # nobody signed in: to the sign-in page
+
+
+def test_an_exemplar_goes_through_its_five_steps_each_by_the_role_that_takes_it(system, app, world):
+    mai, tam, chau = person(app, "mai.tt"), person(app, "tam.lv"), person(app, "chau.pm")
+    registered = post(mai, "/dien-hinh/", {"campaign_id": world["campaign"]["id"], "phase": "2023–2024",
+                                          "participant": "unit:thpt-luu-van-liet", "address": "Phường 1, TP Vĩnh Long",
+                                          "phone": "0270 3822 123",
+                                          "achievements": "Dẫn đầu phong trào đổi mới phương pháp dạy học"}, "/dien-hinh/")
+    assert registered.status_code == 302, text(registered)
+    page = registered.headers["Location"]
+    xid = page.rstrip("/").rsplit("/", 1)[1]
+
+    def step(who, name, data):
+        answer = post(who, f"/dien-hinh/{xid}/{name}", data, page)
+        system.drain()
+        return answer
+
+    early = step(mai, "hoc-tap", {"held_on": "2024-04-20", "participants": "40", "form": "Chuyên đề"})
+    assert early.status_code == 202 and "Đang xử lý" in text(early)  # step 2 not yet seen: it waits, no error
+    assert step(mai, "chon", {"commendation": "Biểu dương điển hình tiên tiến"}).status_code == 302
+    assert step(tam, "tuyen-truyen", [("message", "Nhân rộng điển hình Trường THPT Lưu Văn Liệt"),
+                                      ("channels", "inbox"), ("channels", "public_page")]).status_code == 302
+    assert step(mai, "hoc-tap", {"held_on": "2024-04-20", "participants": "40",
+                                 "form": "Chuyên đề đổi mới phương pháp"}).status_code == 302
+    review = {"assessment": "Các đơn vị học tập tích cực", "out_unit_id": "thpt-luu-van-liet",
+              "out_outcome": "followed", "members_total": "11", "votes_for": "12"}
+    refused = step(tam, "binh-xet", review)
+    assert refused.status_code == 409 and "<code>exemplar.council_vote</code>" in text(refused)
+    assert step(tam, "binh-xet", {**review, "votes_for": "10"}).status_code == 302
+    shown = text(tam.get(page))
+    assert shown.count("đã thực hiện") == 4 and "Các đơn vị học tập tích cực" in shown
+    recognised = step(chau, "khen-thuong", {"influence": "Lan tỏa tới 12 trường trong tỉnh", "spread_units": "12",
+                                            "outcome": "commended", "award": "bang_khen_chu_tich_tinh",
+                                            "decision_number": "200/QĐ-UBND"})
+    assert recognised.status_code == 302, text(recognised)
+    again = step(chau, "khen-thuong", {"influence": "Lần nữa", "spread_units": "12", "outcome": "commended",
+                                       "award": "bang_khen_chu_tich_tinh", "decision_number": "201/QĐ-UBND"})
+    assert again.status_code == 409 and "<code>exemplar.recognise_once</code>" in text(again)

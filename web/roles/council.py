@@ -11,7 +11,8 @@ from web.roles.forms import FormError
 
 blp = Blueprint("council", __name__, url_prefix="/hoi-dong")
 common.install(blp)
-pages.offer(("council",), "Bình xét và thẩm định", "council.home", "Bộ tiêu chí; bình xét từng đăng ký với minh chứng và biểu quyết; thẩm định hồ sơ đề nghị")
+pages.offer(("council",), "Bình xét và thẩm định", "council.home",
+            "Bộ tiêu chí; bình xét từng đăng ký với minh chứng và biểu quyết; thẩm định hồ sơ đề nghị")
 ROLE = "council"
 AWAITING_APPRAISAL = ("submitted", "resubmitted")
 

@@ -30,6 +30,11 @@ COMPARISONS = {">=": "ít nhất", ">": "trên", "<=": "không quá", "<": "dư�
                "in": "thuộc"}
 TARGET_GROUPS = {"collective": "Tập thể", **INDIVIDUAL_KINDS}
 NOMINATION_KINDS = {"periodic": "Khen thường xuyên (theo công trạng)", "thematic": "Khen chuyên đề"}
+EXEMPLAR_STEPS = {"chon": "Lựa chọn, biểu dương", "tuyen-truyen": "Tuyên truyền, nhân rộng",
+                  "hoc-tap": "Tổ chức học tập", "binh-xet": "Bình xét", "khen-thuong": "Khen thưởng, trình cấp trên"}
+LEARNING_OUTCOMES = {"learned": "Học tập", "followed": "Làm theo", "caught_up": "Bắt kịp", "surpassed": "Vượt qua"}
+CHANNELS = {"inbox": "Hộp thư của các đơn vị", "public_page": "Trang công khai", "press": "Báo chí",
+            "meeting": "Hội nghị"}
 RECOGNITION = {"commended": "Khen thưởng theo thẩm quyền", "nominated": "Trình cấp trên khen thưởng"}
 
 
@@ -40,5 +45,6 @@ def name(table: dict[str, str], code: str | None) -> str:
 FILTERS = {"status": STATUS, "individual_kind": INDIVIDUAL_KINDS, "participant_kind": PARTICIPANT_KINDS,
            "unit_kind": UNIT_KINDS, "gender": GENDERS, "level": LEVELS, "outcome": OUTCOMES,
            "criterion_kind": CRITERION_KINDS, "comparison": COMPARISONS, "target_group": TARGET_GROUPS,
-           "nomination_kind": NOMINATION_KINDS, "recognition": RECOGNITION}
+           "nomination_kind": NOMINATION_KINDS, "recognition": RECOGNITION,
+           "learning_outcome": LEARNING_OUTCOMES}
 

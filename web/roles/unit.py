@@ -14,7 +14,8 @@ from web.roles.forms import FormError
 
 blp = Blueprint("unit", __name__, url_prefix="/don-vi")
 common.install(blp)
-pages.offer(("unit_head",), "Đơn vị và thành viên", "unit.home", "Đăng ký đơn vị, thành viên; đăng ký thi đua; đề nghị khen thưởng; bổ sung hồ sơ bị trả lại")
+pages.offer(("unit_head",), "Đơn vị và thành viên", "unit.home",
+            "Đăng ký đơn vị, thành viên; đăng ký thi đua; đề nghị khen thưởng; bổ sung hồ sơ bị trả lại")
 ROLE = "unit_head"
 
 

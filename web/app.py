@@ -21,8 +21,15 @@ from web.settings import WebSettings, load
 from web.signin import HttpIssuer, Issuer
 
 # module:attribute of every blueprint, in the order they are registered
-BLUEPRINTS = ("web.reports:blp", "web.pages:blp", "web.roles.unit:blp", "web.roles.council:blp",
-              "web.roles.authority:blp", "web.roles.exemplars:blp")
+BLUEPRINTS = (
+    "web.reports:blp",
+    "web.pages:blp",
+    "web.campaigns:blp",
+    "web.roles.unit:blp",
+    "web.roles.council:blp",
+    "web.roles.authority:blp",
+    "web.roles.exemplars:blp",
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ def create_app(settings: WebSettings, client: ServiceClient | None = None,
     app.add_url_rule("/health", "health", lambda: {"status": "ok"})
     app.add_url_rule("/ready", "ready", lambda: {"status": "ok"})
     app.context_processor(lambda: {"me": _me(), "ROLE_NAMES": ui.ROLE_NAMES})
+    app.add_template_filter(ui.vn_date, "vn_date")
     return app
 
 

@@ -60,10 +60,7 @@ def report(campaign_id: str, filename: str):
 def _authorization() -> str | None:
     """The caller's own header (a program), else the token of the person signed in to the pages
     (a link on the campaign's page): a download is always made as its caller."""
-    if request.headers.get("Authorization"):
-        return request.headers["Authorization"]
-    held = ui.token()
-    return f"Bearer {held}" if held else None
+    return request.headers.get("Authorization") or ui.bearer()
 
 
 def _passed_through(refused: sources.Refused) -> ApiError:

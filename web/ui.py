@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
+from datetime import date
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -89,7 +90,7 @@ class Refusal:
         details = body.get("details") if isinstance(body.get("details"), dict) else {}
         return cls(reply.status, body.get("message") or f"Dịch vụ trả lời lỗi {reply.status}",
                    rule=body.get("rule"), source=body.get("source") or details.get("source"),
-                   errors=_flat(body.get("errors") or {}), service=service)
+                   errors=_flat(_unlocated(body.get("errors") or {})), service=service)
 
     @property
     def service_name(self) -> str | None:
@@ -97,6 +98,17 @@ class Refusal:
 
     def field_errors(self, name: str) -> list[str]:
         return self.errors.get(name, [])
+
+
+LOCATIONS = ("json", "query", "form", "files", "headers", "path")
+
+
+def _unlocated(errors: Any) -> Any:
+    """flask-smorest puts each field under where it was read (``{"json": {"title": [...]}}``):
+    the page's fields are the fields themselves."""
+    if isinstance(errors, dict) and errors and all(k in LOCATIONS and isinstance(v, dict) for k, v in errors.items()):
+        return {field: reasons for inner in errors.values() for field, reasons in inner.items()}
+    return errors
 
 
 def _flat(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -157,6 +169,17 @@ def _call(service: str, method: str, path: str, json: Any = None) -> Reply:
     return reply
 
 
+def client():
+    """The port to the services (for code that reads many things at once, e.g. web.sources)."""
+    return current_app.extensions["web"].client
+
+
+def bearer() -> str | None:
+    """The ``Authorization`` header of the signed-in person, None when no one is."""
+    held = token()
+    return f"Bearer {held}" if held else None
+
+
 def read(service: str, path: str) -> Any:
     """The body of a ``GET``; a refusal raises :class:`Refused` (an error page), 401 the sign-in page."""
     try:
@@ -186,7 +209,7 @@ def unavailable(exc: ServiceUnavailable) -> Refusal:
 
 
 def submit(service: str, method: str, path: str, json: Any, *, done: Callable[[Any], Response],
-           template: str, **context) -> Response:
+           template: str, fields: dict[str, str] | None = None, **context) -> Response:
     """Send a command as the signed-in person and answer the page:
 
     * accepted: ``done(body)`` (usually a redirect to what was made);
@@ -196,7 +219,8 @@ def submit(service: str, method: str, path: str, json: Any, *, done: Callable[[A
       seconds (htmx) until the answer is final — safe, since a retryable answer accepted nothing.
 
     An htmx re-post that ends gets ``HX-Redirect``: to ``done``'s page, or back to this form,
-    the refusal kept in the session for one showing (:func:`render`)."""
+    the refusal kept in the session for one showing (:func:`render`). ``fields`` names the form's
+    input of a service's field where they differ (``{"award_plan.0.max": "award_plan.2.max"}``)."""
     poll = request.headers.get("HX-Request") == "true"
     try:
         reply = _call(service, method, path, json)
@@ -211,11 +235,19 @@ def submit(service: str, method: str, path: str, json: Any, *, done: Callable[[A
                 return _hx_redirect(answer.headers.get("Location") or request.path)
             return answer
         reply_refusal = Refusal.of(service, reply)
+    if fields:
+        reply_refusal.errors = {fields.get(k, k): v for k, v in reply_refusal.errors.items()}
     if poll:
         session[STASH] = {"refusal": asdict(reply_refusal), "form": list(request.form.items(multi=True))}
         return _hx_redirect(request.path)
     return make_response(render(template, refusal=reply_refusal, form=request.form, **context),
                          reply_refusal.status)
+
+
+def updating(message: str) -> Response:
+    """A page whose data is still on its way between services: said so, and fetched again with
+    htmx every few seconds (the whole ``<main>``), until the services agree."""
+    return make_response(render_template("updating.html", message=message, target=request.full_path), 202)
 
 
 def render(template: str, **context) -> str:
@@ -226,6 +258,14 @@ def render(template: str, **context) -> str:
         context["form"] = MultiDict(stashed["form"])
     context.setdefault("form", MultiDict())
     return render_template(template, **context)
+
+
+def vn_date(value: Any) -> str:
+    """``2024-04-30`` -> ``30/04/2024``, the way Vietnamese papers write a date; anything else as it is."""
+    try:
+        return date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y") if value else ""
+    except ValueError:
+        return str(value)
 
 
 def _hx_redirect(location: str) -> Response:

@@ -3,11 +3,12 @@ nominations, award history, holds and province rules."""
 import json
 from datetime import date
 
-from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, delete, false,
-                        update)
+from sqlalchemy import (Boolean, Column, Connection, Date, Index, Integer, MetaData, String, Table, Text, delete,
+                        false, update)
 
 from shared.db import insert_row
 from shared.envelope import Envelope
+from shared.i18n import search_key
 from shared.orgchart import OrgChart
 
 metadata = MetaData()
@@ -81,6 +82,8 @@ history = Table(
     Column("participant_id", String(100), nullable=False, index=True),
     Column("participant_kind", String(20), nullable=False),
     Column("name", String(300), nullable=False),
+    # the name as it is searched (shared.i18n.search_key): the public look-up (tra cứu) by name
+    Column("name_key", String(300), nullable=True),
     Column("award", String(100), nullable=False),
     Column("award_name", String(300), nullable=False),
     Column("kind", String(20), nullable=False),
@@ -95,6 +98,7 @@ history = Table(
     Column("revoked_on", Date, nullable=True),
     Column("revocation_number", String(100), nullable=True),
     Column("revocation_reason", Text, nullable=True),
+    Index("ix_award_history_province_name_key", "province", "name_key"),
 )
 
 holds = Table(
@@ -213,7 +217,8 @@ def on_award_recorded(conn: Connection, event: Envelope) -> None:
 def _add_history(conn, province, id_, d, p, level, imported=False) -> None:
     conn.execute(history.insert(), dict(
         id=id_, province=province, participant_id=p["participant_id"], participant_kind=p["participant_kind"],
-        name=p["name"], award=d["award"], award_name=d["award_name"], kind=d["kind"], year=d["year"],
+        name=p["name"], name_key=search_key(p["name"]), award=d["award"], award_name=d["award_name"],
+        kind=d["kind"], year=d["year"],
         campaign_id=d.get("campaign_id"), decision_number=d["decision_number"],
         decision_date=date.fromisoformat(d["decision_date"]), issuer=d["issuer"], level=level, status="valid",
         imported=imported))

@@ -100,3 +100,16 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def api(stack, username: str, method: str, service: str, path: str, json=None):
+    """A service called over HTTP as a demo person (signed in at the issuer): for a test to set up
+    what another role's pages would do. Returns the decoded body; anything but 2xx fails."""
+    import requests
+    token = requests.post(f"{stack.identity_url}/oauth/token", timeout=10, data={
+        "grant_type": "password", "client_id": "thidua-web", "username": username,
+        "password": f"{username}-86"}).json()["access_token"]
+    r = requests.request(method, stack.url(service) + path, json=json, timeout=10,
+                         headers={"Authorization": f"Bearer {token}"})
+    assert r.ok, (r.status_code, r.text)
+    return r.json()

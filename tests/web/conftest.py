@@ -11,7 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
-from tests.unit.conftest import module_system
+from identity import demo
+from tests.unit.conftest import module_system, token
 from tests.web.inprocess import InProcessIssuer, InProcessServiceClient
 from tests.web.seed import seed
 from web.app import create_app
@@ -103,3 +104,14 @@ def post_form(client, path: str, data: dict | list, **kw):
     token = csrf_of(client.get(path))
     items = list(data.items()) if isinstance(data, dict) else list(data)
     return client.post(path, data=MultiDict(items + [("csrf_token", token)]), **kw)
+
+
+def seed_demo_units(system) -> None:
+    """The demo province's units (identity/demo.py) in the in-process registration, as
+    ``Stack.seed_demo`` registers them on the real stack; those already there are left."""
+    for unit_id, name, kind, parent in demo.UNITS:
+        r = system.client("registration").post("/units", json={"id": unit_id, "name": name, "kind": kind,
+                                                               "parent_id": parent},
+                                               headers=token("department", (demo.PROVINCE,)))
+        assert r.status_code == 201 or r.get_json().get("rule") == "unit.once", r.get_json()
+    system.drain()

@@ -155,7 +155,7 @@ def test_a_teacher_goes_from_registration_to_her_award_through_the_pages(stack, 
     tam.get_by_label("Đạt — trình cấp có thẩm quyền quyết định").check()
     tam.get_by_label("Lý do, nhận xét").fill("Hồ sơ đầy đủ, đúng tiêu chuẩn")
     tam.get_by_role("button", name="Ghi kết quả thẩm định").click()
-    done(tam, "Thẩm định đạt")
+    done(tam, "Đã thẩm định, chờ quyết định")
 
     # the Sở's director may not confer a provincial chair's Bằng khen: refused, with the rule
     son = person("son.vt")

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from identity import demo
 from tests.unit.conftest import module_system, token
-from tests.web.conftest import csrf_of, pages_app, sign_in
+from tests.web.conftest import csrf_of, pages_app, seed_demo_units, sign_in
 
 P = demo.PROVINCE
 CRITERIA = [("crit_code", "sang_kien"), ("crit_label", "Có ít nhất 1 sáng kiến được công nhận"),
@@ -35,10 +35,7 @@ def world(system):
     system.clock.set("2024-04-20")
     department = token("department", (P,), unit="so-gddt-vinh-long", unit_level="department",
                        name="Sở Giáo dục và Đào tạo Vĩnh Long")
-    for unit_id, name, kind, parent in demo.UNITS:
-        r = system.client("registration").post("/units", headers=department,
-                                               json={"id": unit_id, "name": name, "kind": kind, "parent_id": parent})
-        assert r.status_code == 201, r.get_json()
+    seed_demo_units(system)
 
     def launch(**over):
         r = system.client("registration").post("/campaigns", headers=department, json={
@@ -47,7 +44,6 @@ def world(system):
             "award_plan": [{"award": "bang_khen_chu_tich_tinh", "max": 15}], **over})
         assert r.status_code == 201, r.get_json()
         return r.get_json()
-    system.drain()
     return {"campaign": launch(), "closed": launch(registration_deadline="2024-04-10"), "launch": launch}
 
 
@@ -127,7 +123,7 @@ def test_from_registration_to_decision_each_role_does_its_part_in_its_pages(syst
                     f"/hoi-dong/tham-dinh/{nid}")
     assert returned.status_code == 302, text(returned)
     back = mai.get(page)
-    assert "Trả lại để hoàn thiện hồ sơ" in text(back) and "Bổ sung biên bản họp hội đồng" in text(back)
+    assert "Trả lại để hoàn thiện" in text(back) and "Bổ sung biên bản họp hội đồng" in text(back)
     again = f"/don-vi/de-nghi/{nid}/bo-sung"
     assert "Tờ trình 12/TTr-THPT" in text(mai.get(again))  # the returned dossier, to complete
     resubmitted = post(mai, again, {"submission_letter": "Tờ trình 12/TTr-THPT",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request, url_for
 
-from web import pages
+from web import pages, ui
 from web.roles import common, forms
 
 blp = Blueprint("authority", __name__, url_prefix="/tham-quyen")
@@ -43,6 +43,6 @@ def decide(nomination_id):
                          {"decision_number": forms.text(request.form, "decision_number") or ""},
                          template="authority/home.html", failed=nomination_id, **_home_context(),
                          done=common.done(lambda n: f"Đã quyết định khen thưởng «{n['award_name']}» cho {n['name']}, "
-                                                    f"số {n['decision_number']} ngày {common.vn_date(n['decision_date'])}.",
+                                                    f"số {n['decision_number']} ngày {ui.vn_date(n['decision_date'])}.",
                                           url_for("authority.home")))
 

@@ -62,22 +62,11 @@ def today() -> date:
     return clocks.today(current_app.extensions["web"].clock)
 
 
-def vn_date(value: Any) -> str:
-    """``2026-12-03`` as Vietnamese write it: ``03/12/2026``."""
-    if not value:
-        return "—"
-    try:
-        return (value if isinstance(value, date) else date.fromisoformat(str(value)[:10])).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
-
-
 def label(table: str, code: str | None) -> str:
     return labels.name(labels.FILTERS[table], code)
 
 
 def install(blp: Blueprint) -> None:
-    """The filters and names every role template uses: ``{{ d | vn_date }}``, ``{{ code | vi('status') }}``."""
-    blp.add_app_template_filter(vn_date, "vn_date")
+    """The names every role template uses: ``{{ code | vi('status') }}``, ``labels`` (``vn_date`` is the app's)."""
     blp.add_app_template_filter(lambda code, table: label(table, code), "vi")
     blp.app_context_processor(lambda: {"labels": labels})

@@ -4,21 +4,20 @@ A code with no name here is shown as it is, never hidden.
 """
 from __future__ import annotations
 
-STATUS = {
-    "registered": "Đã đăng ký", "withdrawn": "Đã rút đăng ký",
-    "awaiting_evaluation": "Chờ bình xét", "not_evaluated": "Chưa bình xét",
-    "passed": "Bình xét đạt", "failed": "Bình xét không đạt",
-    "submitted": "Chờ thẩm định", "resubmitted": "Đã bổ sung hồ sơ, chờ thẩm định",
-    "approved": "Thẩm định đạt, chờ quyết định", "returned": "Trả lại để hoàn thiện hồ sơ",
-    "rejected": "Thẩm định không đạt", "decided": "Đã có quyết định khen thưởng", "revoked": "Đã thu hồi",
-    "valid": "Còn hiệu lực", "selected": "Đã lựa chọn, biểu dương",
-}
-INDIVIDUAL_KINDS = {"manager": "Cán bộ quản lý", "teacher": "Giáo viên", "staff": "Nhân viên",
-                    "worker": "Người lao động", "student": "Học sinh"}
-PARTICIPANT_KINDS = {"collective": "Tập thể", "individual": "Cá nhân"}
+from web import figures
+
+# the nominations' statuses and the groups as the reports name them (web/figures.py), and the rest
+STATUS = {**figures.STATUS,
+          "registered": "Đã đăng ký", "withdrawn": "Đã rút đăng ký",
+          "awaiting_evaluation": "Chờ bình xét", "not_evaluated": "Chưa bình xét",
+          "passed": "Bình xét đạt", "failed": "Bình xét không đạt", "revoked": "Đã thu hồi",
+          "selected": "Đã lựa chọn, biểu dương"}
+INDIVIDUAL_KINDS = {k: v for k, v in figures.GROUP.items() if k != "collective"}
+PARTICIPANT_KINDS = figures.KIND
 UNIT_KINDS = {"school": "Trường học", "kindergarten": "Trường mầm non", "center": "Trung tâm",
               "division": "Tổ, bộ phận", "office": "Phòng GD&ĐT", "department": "Sở GD&ĐT", "other": "Khác"}
 GENDERS = {"female": "Nữ", "male": "Nam", "other": "Khác"}
+# who decides at each level (the person whose signature a decision bears)
 LEVELS = {"prime_minister": "Thủ tướng Chính phủ", "minister": "Bộ trưởng Bộ GD&ĐT",
           "province": "Chủ tịch UBND tỉnh", "department": "Giám đốc Sở GD&ĐT",
           "district": "Chủ tịch UBND cấp huyện", "commune": "Chủ tịch UBND cấp xã",
@@ -28,7 +27,7 @@ OUTCOMES = {"approved": "Đạt — trình cấp có thẩm quyền quyết đ�
 CRITERION_KINDS = {"quantitative": "Định lượng (số liệu)", "qualitative": "Định tính (hội đồng biểu quyết)"}
 COMPARISONS = {">=": "ít nhất", ">": "trên", "<=": "không quá", "<": "dưới", "==": "bằng", "!=": "khác",
                "in": "thuộc"}
-TARGET_GROUPS = {"collective": "Tập thể", **INDIVIDUAL_KINDS}
+TARGET_GROUPS = figures.GROUP
 NOMINATION_KINDS = {"periodic": "Khen thường xuyên (theo công trạng)", "thematic": "Khen chuyên đề"}
 EXEMPLAR_STEPS = {"chon": "Lựa chọn, biểu dương", "tuyen-truyen": "Tuyên truyền, nhân rộng",
                   "hoc-tap": "Tổ chức học tập", "binh-xet": "Bình xét", "khen-thuong": "Khen thưởng, trình cấp trên"}

@@ -25,6 +25,8 @@ BLUEPRINTS = (
     "web.reports:blp",
     "web.pages:blp",
     "web.campaigns:blp",
+    "web.inbox:blp",
+    "web.public:blp",
     "web.roles.unit:blp",
     "web.roles.council:blp",
     "web.roles.authority:blp",
@@ -39,6 +41,7 @@ class Web:
     clock: clocks.Clock
     issuer: Issuer
     retry_delays_s: tuple[float, ...] = (0.2, 0.5, 1.0)
+    province: str = "86"  # the province of the public pages when none is named
 
 
 def create_app(settings: WebSettings, client: ServiceClient | None = None,
@@ -51,7 +54,7 @@ def create_app(settings: WebSettings, client: ServiceClient | None = None,
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.secure_cookie,
                       SESSION_COOKIE_NAME="thidua_session", WTF_CSRF_TIME_LIMIT=None)
     app.extensions["web"] = Web(client or HttpServiceClient(settings), clock or clocks.from_env(),
-                                issuer or HttpIssuer(settings), settings.retry_delays_s)
+                                issuer or HttpIssuer(settings), settings.retry_delays_s, settings.province)
     CSRFProtect(app)
     for ref in BLUEPRINTS:
         module, _, name = ref.partition(":")

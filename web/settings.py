@@ -8,6 +8,7 @@
 | ``WEB_CLIENT_ID`` | the issuer's public client of the sign-in page | ``thidua-web`` |
 | ``WEB_SESSION_SECRET`` | signs the session cookie (which holds the person's access token) | a random one per process |
 | ``WEB_SECURE_COOKIE`` | ``1``: the session cookie only over HTTPS (production behind TLS) | ``0`` |
+| ``WEB_PROVINCE`` | the province whose public pages (công khai, tra cứu) the site opens on | ``86`` (the demo's) |
 | ``WEB_RETRY_DELAYS_S`` | the back-off between retries of a "retryable" answer, comma-separated | ``0.2,0.5,1`` |
 
 The gateway mints no token: it forwards the token the issuer gave the person who signed in.
@@ -33,6 +34,7 @@ class WebSettings:
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     secure_cookie: bool = False
     retry_delays_s: tuple[float, ...] = (0.2, 0.5, 1.0)
+    province: str = "86"
 
 
 def load(env: dict[str, str] | None = None) -> WebSettings:
@@ -44,4 +46,5 @@ def load(env: dict[str, str] | None = None) -> WebSettings:
                        identity_url=env.get("IDENTITY_URL", "http://127.0.0.1:8000").rstrip("/"),
                        client_id=env.get("WEB_CLIENT_ID", "thidua-web"),
                        session_secret=env.get("WEB_SESSION_SECRET") or secrets.token_urlsafe(32),
-                       secure_cookie=env.get("WEB_SECURE_COOKIE", "0") == "1", retry_delays_s=delays)
+                       secure_cookie=env.get("WEB_SECURE_COOKIE", "0") == "1", retry_delays_s=delays,
+                       province=env.get("WEB_PROVINCE", "86"))

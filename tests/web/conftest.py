@@ -26,6 +26,8 @@ def system(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def seeded(system):
+    """The seeded campaign, beside the demo province's units (those the demo people's tokens name)."""
+    seed_demo_units(system)
     return seed(system)
 
 

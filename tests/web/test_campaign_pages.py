@@ -12,14 +12,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from tests.web.inprocess import InProcessServiceClient
-from tests.web.conftest import pages_app, post_form, seed_demo_units, sign_in
-from tests.web.seed import P, TITLE, call, ok, seed
-
-
-@pytest.fixture(scope="module")
-def seeded(system):
-    seed_demo_units(system)
-    return seed(system)
+from tests.web.conftest import pages_app, post_form, sign_in
+from tests.web.seed import call, ok
 
 
 @pytest.fixture

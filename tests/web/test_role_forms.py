@@ -1,4 +1,6 @@
 """The role pages' forms turned into the services' request bodies (web/roles/forms.py)."""
+import json
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -84,3 +86,12 @@ def test_criteria_rows_become_criteria_with_typed_thresholds():
         {"code": "dao_duc", "label": "Đạo đức", "kind": "qualitative", "vote_threshold_pct": 80},
         {"code": "sang_kien", "label": "Sáng kiến", "kind": "quantitative", "metric": "initiatives",
          "comparison": ">=", "threshold": 1}]
+
+
+def test_the_files_uploaded_for_a_dossier_ride_in_it_by_their_reference():
+    ref = {"sha256": "a" * 64, "name": "Báo cáo thành tích.pdf", "media_type": "application/pdf", "size": 1024}
+    form = MultiDict([("submission_letter", "TTr 1"), ("document", json.dumps(ref)), ("document", "")])
+    assert forms.dossier(form)["documents"] == [ref]
+    with pytest.raises(FormError) as refused:
+        forms.dossier(MultiDict({"document": "not json"}))
+    assert refused.value.field == "document"

@@ -221,3 +221,27 @@ def test_an_exemplar_goes_through_its_five_steps_each_by_the_role_that_takes_it(
     again = step(chau, "khen-thuong", {"influence": "Lần nữa", "spread_units": "12", "outcome": "commended",
                                        "award": "bang_khen_chu_tich_tinh", "decision_number": "201/QĐ-UBND"})
     assert again.status_code == 409 and "<code>exemplar.recognise_once</code>" in text(again)
+
+
+def test_the_head_registers_a_unit_under_hers_and_withdraws_a_registration_with_its_reason(system, app, world):
+    mai = person(app, "mai.tt")
+    tag = uuid.uuid4().hex[:6]
+    added = post(mai, "/don-vi/don-vi-truc-thuoc", {"name": f"Tổ Ngữ văn {tag}", "id": f"to-van-{tag}",
+                                                   "kind": "division"}, "/don-vi/")
+    assert added.status_code == 302, text(added)
+    assert f"Tổ Ngữ văn {tag}" in text(mai.get("/don-vi/"))
+    elsewhere = post(mai, "/don-vi/thanh-vien", {"unit_id": "thpt-chuyen-nguyen-binh-khiem", "name": "Người khác",
+                                                "person_id": f"x-{tag}", "individual_kind": "teacher"}, "/don-vi/")
+    assert elsewhere.status_code == 403 and "<code>auth.unit_scope</code>" in text(elsewhere)
+
+    cid = world["launch"]()["id"]
+    page = f"/don-vi/phong-trao/{cid}"
+    assert post(mai, f"{page}/dang-ky", {"participant": f"unit:to-van-{tag}", "pledge_content": "Tổ lao động xuất sắc",
+                                        "pledge_start": "2023-09-05", "pledge_end": "2024-05-31"},
+                page).status_code == 302
+    rid = link(mai.get(page), rf'action="/don-vi/phong-trao/{cid}/rut/([^"]+)"')
+    short = post(mai, f"{page}/rut/{rid}", {"reason": "x"}, page)
+    assert short.status_code == 422 and "reason" in text(short)  # the service's reason, in the page
+    withdrawn = post(mai, f"{page}/rut/{rid}", {"reason": "Tổ sáp nhập vào tổ Khoa học xã hội"}, page)
+    assert withdrawn.status_code == 302, text(withdrawn)
+    assert "Đã rút đăng ký" in text(mai.get(page))

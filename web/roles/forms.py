@@ -9,6 +9,7 @@ everything else (ranges, dates, rules) is the services' to judge.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Mapping
 
@@ -75,11 +76,15 @@ def number(value: str, field: str, what: str) -> int | float:
 
 
 def dossier(form: MultiDict) -> dict[str, Any]:
-    """Hồ sơ đề nghị: tờ trình, báo cáo thành tích, biên bản họp hội đồng (kết quả bỏ phiếu), chứng nhận."""
+    """Hồ sơ đề nghị: tờ trình, báo cáo thành tích, biên bản họp hội đồng (kết quả bỏ phiếu), chứng nhận,
+    and the files uploaded for it (``document`` fields)."""
     out: dict[str, Any] = {"submission_letter": text(form, "submission_letter"),
                            "achievement_report": text(form, "achievement_report"),
                            "certifications": [line.strip() for line in (form.get("certifications") or "").splitlines()
                                               if line.strip()]}
+    documents = [_document(value) for value in form.getlist("document") if value.strip()]
+    if documents:
+        out["documents"] = documents
     members = whole(text(form, "members_total"), "members_total", "Tổng số thành viên hội đồng")
     votes = whole(text(form, "votes_for"), "votes_for", "Số phiếu tán thành")
     if members is not None or votes is not None:
@@ -89,6 +94,18 @@ def dossier(form: MultiDict) -> dict[str, Any]:
         out["council_minutes"] = {"members_total": members, "votes_for": votes,
                                   "meeting_date": text(form, "meeting_date")}
     return out
+
+
+def _document(value: str) -> dict[str, Any]:
+    """A dossier file already uploaded (``POST /documents/awards`` of the gateway, web/documents.py),
+    carried by the form as the reference that upload answered: ``{"sha256", "name", "media_type", "size"}``."""
+    try:
+        ref = json.loads(value)
+    except ValueError:
+        ref = None
+    if not isinstance(ref, dict) or not isinstance(ref.get("sha256"), str):
+        raise FormError("document", "Tệp hồ sơ không đọc được; hãy tải tệp lên lại (a file reference is not valid)")
+    return {k: ref[k] for k in ("sha256", "name", "media_type", "size") if k in ref}
 
 
 def threshold(value: str | None, comparison: str | None, field: str) -> Any:

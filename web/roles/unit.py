@@ -5,6 +5,8 @@ The unit is the one the signed-in head's token names; the services decide what i
 """
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -189,8 +191,11 @@ def resubmit(nomination_id):
 def _dossier_form(dossier: dict) -> MultiDict:
     """The returned dossier as the form's fields, for the head to complete rather than retype."""
     minutes = dossier.get("council_minutes") or {}
-    return MultiDict({"submission_letter": dossier.get("submission_letter") or "",
-                      "achievement_report": dossier.get("achievement_report") or "",
-                      "certifications": "\n".join(dossier.get("certifications") or []),
-                      "members_total": minutes.get("members_total", ""), "votes_for": minutes.get("votes_for", ""),
-                      "meeting_date": minutes.get("meeting_date") or ""})
+    fields = MultiDict({"submission_letter": dossier.get("submission_letter") or "",
+                        "achievement_report": dossier.get("achievement_report") or "",
+                        "certifications": "\n".join(dossier.get("certifications") or []),
+                        "members_total": minutes.get("members_total", ""), "votes_for": minutes.get("votes_for", ""),
+                        "meeting_date": minutes.get("meeting_date") or ""})
+    for ref in dossier.get("documents") or []:
+        fields.add("document", json.dumps(ref, ensure_ascii=False))
+    return fields

@@ -15,16 +15,24 @@ import uuid
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_campaign_pages import fill_campaign
 
 TEACHER, SCHOOL = "Huỳnh Thị Lan", "Trường THPT Lưu Văn Liệt"
+BANG_KHEN = "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh"
 
 
 def launch(person, title: str) -> None:
     """The Sở launches the campaign on its page (W-core's), typing it in as its officer would."""
     hung = person("hung.nv")
-    fill_campaign(hung, title)
-    hung.get_by_label("Danh hiệu / hình thức 1").select_option(label="Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh")
+    hung.get_by_role("link", name="Phát động phong trào").click()
+    hung.get_by_label("Tên phong trào").fill(title)
+    hung.get_by_label("Loại phong trào").select_option(label="Thường xuyên theo năm học")
+    hung.get_by_label("Bắt đầu").fill("2023-09-05")
+    hung.get_by_label("Kết thúc").fill("2024-05-31")
+    hung.get_by_label("Nội dung thi đua (mỗi dòng một nội dung)").fill("Đổi mới phương pháp dạy học")
+    hung.get_by_label("Hạn đăng ký thi đua").fill("2024-04-30")
+    hung.get_by_label("Hạn gửi hồ sơ đề nghị khen thưởng").fill("2024-05-18")
+    hung.get_by_role("group", name="Đối tượng thi đua").get_by_role("checkbox", name="Giáo viên", exact=True).check()
+    hung.get_by_label("Danh hiệu / hình thức 1").select_option(label=BANG_KHEN)
     hung.get_by_label("Tối đa (chỉ tiêu)").first.fill("15")
     hung.get_by_role("button", name="Phát động phong trào").click()
     hung.get_by_role("heading", level=1, name=title).wait_for()
@@ -43,7 +51,7 @@ def done(page, text: str) -> None:
     """The page says, in its status note, that the command was done (else: what it said instead)."""
     note = page.get_by_role("status").filter(has_text=text).first
     try:
-        note.wait_for()
+        note.wait_for(timeout=45_000)  # a step still in flight: the page sends it again by itself
     except PlaywrightTimeout:
         raise AssertionError(f"{page.url} did not say {text!r}: {page.locator('main').inner_text()}") from None
 
@@ -118,7 +126,7 @@ def test_a_teacher_goes_from_registration_to_her_award_through_the_pages(stack, 
     mai.goto(campaign_page)
     until(mai, lambda: mai.get_by_role("link", name=f"Đề nghị khen thưởng {TEACHER}"))
     mai.get_by_role("link", name=f"Đề nghị khen thưởng {TEACHER}").click()
-    mai.get_by_label("Danh hiệu, hình thức khen thưởng").select_option(label="Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh")
+    mai.get_by_label("Danh hiệu, hình thức khen thưởng").select_option(label=BANG_KHEN)
     mai.get_by_label("Tờ trình").fill("Tờ trình số 15/TTr-THPTLVL")
     mai.get_by_label("Báo cáo thành tích").fill("Cô Huỳnh Thị Lan có sáng kiến «Dạy đọc hiểu theo dự án» "
                                                 "được áp dụng ở 12 trường trong tỉnh.")
@@ -163,7 +171,8 @@ def test_a_teacher_goes_from_registration_to_her_award_through_the_pages(stack, 
     row.get_by_role("button", name="Ký quyết định").click()
     alert = son.get_by_role("alert")
     expect(alert).to_contain_text("Không thực hiện được")
-    assert any(rule in alert.inner_text() for rule in ("decision.addressee", "authority.competence")), alert.inner_text()
+    said = alert.inner_text()
+    assert any(rule in said for rule in ("decision.addressee", "authority.competence")), said
     screenshot(son, "tham-quyen-tu-choi")
 
     # the provincial chair decides, with the decision's number; the date is the server's
@@ -193,3 +202,61 @@ def test_a_teacher_goes_from_registration_to_her_award_through_the_pages(stack, 
     row = page.locator("#bang-decided tr", has_text="123/QĐ-UBND").filter(has_text=TEACHER)
     row.first.wait_for()
     expect(row.first).to_contain_text("Bằng khen")
+
+
+def take(page, url: str, typed: dict[str, str], button: str, said: str) -> None:
+    """One exemplar step: its page, its fields typed in, its button, the page saying it was recorded."""
+    page.goto(url)
+    for label, value in typed.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_role("button", name=button).click()
+    done(page, said)
+
+
+def test_an_exemplar_goes_through_its_five_steps_in_the_pages(stack, person):
+    """Each step waits on the event of the one before, owned by another service: the page that
+    sends it too early says "Đang xử lý…" and sends it again by itself, it shows no error."""
+    stack.set_clock("2024-04-20")
+    title = f"Phong trào «Điển hình tiên tiến» {uuid.uuid4().hex[:4]}"
+    launch(person, title)
+    mai, tam, chau = person("mai.tt"), person("tam.lv"), person("chau.pm")
+    mai.get_by_role("link", name="Điển hình tiên tiến").click()
+    mai.get_by_label("Phong trào thi đua").select_option(label=title)
+    mai.get_by_label("Giai đoạn").fill("2023–2024")
+    mai.get_by_label("Tập thể, cá nhân").select_option(label=f"{SCHOOL} (tập thể)")
+    mai.get_by_label("Địa chỉ").fill("Phường 1, thành phố Vĩnh Long")
+    mai.get_by_label("Điện thoại").fill("0270 3822 123")
+    mai.get_by_label("Thành tích tiêu biểu").fill("Dẫn đầu phong trào đổi mới phương pháp dạy học của tỉnh")
+    mai.get_by_role("button", name="Đăng ký điển hình").click()
+    done(mai, "Đã đăng ký điển hình")
+    mai.get_by_label("Nội dung biểu dương").fill("Biểu dương điển hình tiên tiến năm học 2023–2024")
+    mai.get_by_role("button", name="Lựa chọn, biểu dương").click()
+    done(mai, "Lựa chọn, biểu dương")
+    exemplar_page = mai.url
+
+    take(tam, exemplar_page, {"Nội dung tuyên truyền": "Nhân rộng điển hình Trường THPT Lưu Văn Liệt trong toàn tỉnh"},
+         "Tuyên truyền điển hình", "Tuyên truyền, nhân rộng")
+    take(mai, exemplar_page, {"Ngày tổ chức": "2024-04-20", "Số người tham gia": "45",
+                              "Hình thức học tập": "Chuyên đề đổi mới phương pháp dạy học"},
+         "Ghi nhận buổi học tập", "Tổ chức học tập")
+
+    tam.goto(exemplar_page)
+    tam.get_by_label("Đánh giá của hội đồng").fill("Các tổ chuyên môn học tập và làm theo tích cực")
+    first = tam.get_by_role("group", name="Đơn vị đã học tập 1")
+    first.get_by_label("Đơn vị").select_option(label=SCHOOL)
+    first.get_by_label("Kết quả").select_option(label="Làm theo")
+    tam.get_by_label("Tổng số thành viên hội đồng").fill("11")
+    tam.get_by_label("Số phiếu tán thành").fill("10")
+    tam.get_by_role("button", name="Ghi kết quả bình xét").click()
+    done(tam, "Bình xét")
+
+    chau.goto(exemplar_page)
+    chau.get_by_label("Mức độ ảnh hưởng, tính lan tỏa").fill("Lan tỏa tới 12 trường trung học phổ thông trong tỉnh")
+    chau.get_by_label("Số đơn vị đã nhân rộng").fill("12")
+    chau.get_by_role("radio", name="Khen thưởng theo thẩm quyền").check()
+    chau.get_by_label("Danh hiệu, hình thức khen thưởng").select_option(label=BANG_KHEN)
+    chau.get_by_label("Số quyết định").fill("200/QĐ-UBND")
+    chau.get_by_role("button", name="Ghi nhận bước 5").click()
+    done(chau, "Khen thưởng, trình cấp trên")
+    expect(chau.get_by_text("đã thực hiện")).to_have_count(4)
+    screenshot(chau, "dien-hinh-nam-buoc")

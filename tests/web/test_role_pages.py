@@ -190,7 +190,8 @@ def test_an_exemplar_goes_through_its_five_steps_each_by_the_role_that_takes_it(
     registered = post(mai, "/dien-hinh/", {"campaign_id": world["campaign"]["id"], "phase": "2023–2024",
                                           "participant": "unit:thpt-luu-van-liet", "address": "Phường 1, TP Vĩnh Long",
                                           "phone": "0270 3822 123",
-                                          "achievements": "Dẫn đầu phong trào đổi mới phương pháp dạy học"}, "/dien-hinh/")
+                                          "achievements": "Dẫn đầu phong trào đổi mới phương pháp dạy học"},
+                      "/dien-hinh/")
     assert registered.status_code == 302, text(registered)
     page = registered.headers["Location"]
     xid = page.rstrip("/").rsplit("/", 1)[1]

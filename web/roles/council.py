@@ -114,5 +114,6 @@ def appraise(nomination_id):
     body = {"outcome": forms.text(request.form, "outcome") or "", "reason": forms.text(request.form, "reason") or ""}
     return common.submit("awards", f"/nominations/{nomination_id}/appraisal", body, template="council/appraise.html",
                          **context, done=common.done(
-                             lambda n: f"Đã thẩm định hồ sơ của {n['name']}: {labels.name(labels.STATUS, n['status'])}.",
+                             lambda n: f"Đã thẩm định hồ sơ của {n['name']}: "
+                                       f"{labels.name(labels.STATUS, n['status'])}.",
                              url_for("council.campaign", campaign_id=nomination.get("campaign_id") or "")))

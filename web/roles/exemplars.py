@@ -51,7 +51,8 @@ def register():
     kind = chosen.get("kind", "collective")
     form = ({"school": chosen.get("name"), "address": forms.text(request.form, "address")} if kind == "collective" else
             {"name": chosen.get("name"), "position": forms.text(request.form, "position"), "unit": chosen.get("unit")})
-    body = {"campaign_id": forms.text(request.form, "campaign_id") or "", "phase": forms.text(request.form, "phase") or "",
+    body = {"campaign_id": forms.text(request.form, "campaign_id") or "",
+            "phase": forms.text(request.form, "phase") or "",
             "kind": kind, "participant_id": chosen.get("participant_id") or "", "unit_id": chosen.get("unit_id"),
             "achievements": forms.text(request.form, "achievements") or "",
             kind: {**form, "phone": forms.text(request.form, "phone")}}

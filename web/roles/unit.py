@@ -92,7 +92,8 @@ def _campaign_context(campaign_id: str) -> dict:
                    if n.get("proposer_unit") == common.me().unit]
     return {"campaign": common.read("registration", f"/campaigns/{campaign_id}"), "people": _people(units),
             "registrations": registrations, "nominations": nominations,
-            "results": {p["registration_id"]: p for p in common.read("awards", f"/campaigns/{campaign_id}/participants")},
+            "results": {p["registration_id"]: p
+                        for p in common.read("awards", f"/campaigns/{campaign_id}/participants")},
             "nominated": {n["registration_id"] for n in nominations if n["status"] != "rejected"},
             "pledge_rows": forms.rows(request.form, "pledge", forms.PLEDGE_FIELDS) or [None]}
 
@@ -162,7 +163,8 @@ def nominate(campaign_id, registration_id):
         return common.page("unit/nominate.html", **context)
     try:
         body = {"campaign_id": campaign_id, "registration_id": registration_id,
-                "award": forms.text(request.form, "award") or "", "kind": forms.text(request.form, "kind") or "periodic",
+                "award": forms.text(request.form, "award") or "",
+                "kind": forms.text(request.form, "kind") or "periodic",
                 "dossier": forms.dossier(request.form)}
     except FormError as exc:
         return common.refuse_form(exc, "unit/nominate.html", **context)

@@ -237,6 +237,28 @@ class Stack:
         self.stop()
 
 
+def banner(stack: Stack) -> str:
+    """What ``make run`` prints once the stack is up: every address (the web pages first) and the
+    demo people with their passwords."""
+    from identity import demo
+    lines: list[str] = []
+    lines.append("Hệ thống thi đua, khen thưởng đang chạy (the system is running):")
+    lines.append(f"  broker (Tansu)  {stack.broker.bootstrap}")
+    lines.append(f"  web (trang web) {stack.web_url}   (mở trong trình duyệt / open in a browser)")
+    lines.append(f"  identity        {stack.identity_url}   (sign in: POST /oauth/token; keys: /.well-known/jwks.json)")
+    for service in SERVICES:
+        lines.append(f"  {service:<14}  {stack.url(service)}   (OpenAPI: {stack.url(service)}/openapi.json)")
+    lines.append(f"  metrics         {stack.url('registration')}/metrics (each service); workers on ports "
+                 f"{', '.join(str(p) for p in WORKER_METRICS_PORTS.values())}")
+    lines.append(f"  data and logs   {stack.data_dir}")
+    lines.append(f"Tỉnh mẫu Vĩnh Long (86), demo users (sign in at {stack.web_url}/dang-nhap, or with curl, "
+                 f"README «Signing in»):\n{demo.table()}")
+    lines.append(f"  a token:        curl -s {stack.identity_url}/oauth/token -d grant_type=password "
+                 f"-d client_id={demo.SIGN_IN_CLIENT} -d username=hung.nv -d password=hung.nv-86")
+    lines.append("  (operators:     .venv/bin/thidua token --role department --province 86)")
+    return "\n".join(lines)
+
+
 def main() -> None:
     data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
     stack = Stack(data_dir, web_workers=int(os.environ.get("WEB_WORKERS", "2")),
@@ -246,23 +268,9 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT explicitly: a background job ignores it
         signal.signal(sig, lambda *_: stop.update(now=True))
     try:
-        from identity import demo
         stack.start()
         stack.seed_demo()
-        print("Hệ thống thi đua, khen thưởng đang chạy (the system is running):")
-        print(f"  broker (Tansu)  {stack.broker.bootstrap}")
-        print(f"  web (trang web) {stack.web_url}   (mở trong trình duyệt / open in a browser)")
-        print(f"  identity        {stack.identity_url}   (sign in: POST /oauth/token; keys: /.well-known/jwks.json)")
-        for service in SERVICES:
-            print(f"  {service:<14}  {stack.url(service)}   (OpenAPI: {stack.url(service)}/openapi.json)")
-        print(f"  metrics         {stack.url('registration')}/metrics (each service); workers on ports "
-              f"{', '.join(str(p) for p in WORKER_METRICS_PORTS.values())}")
-        print(f"  data and logs   {data_dir}")
-        print(f"Tỉnh mẫu Vĩnh Long (86), demo users (sign in at {stack.web_url}/dang-nhap, or with curl, "
-              f"README «Signing in»):\n{demo.table()}")
-        print(f"  a token:        curl -s {stack.identity_url}/oauth/token -d grant_type=password "
-              f"-d client_id={demo.SIGN_IN_CLIENT} -d username=hung.nv -d password=hung.nv-86")
-        print("  (operators:     .venv/bin/thidua token --role department --province 86)")
+        print(banner(stack), flush=True)
         print("Ctrl-C stops every process.", flush=True)
         while not stop["now"]:
             dead = [n for n, p in stack.processes.items() if p.poll() is not None]

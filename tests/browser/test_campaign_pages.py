@@ -51,6 +51,10 @@ def test_the_department_launches_a_campaign_and_follows_it_with_its_charts(perso
         ["Chiến sĩ thi đua cơ sở", "0", "5", "5"]
     assert page.locator("#bang-dien-hinh tbody tr").first.inner_text().split("\t") == ["2025", "Cá nhân", "0", "2", "2"]
     screenshot(page, "theo-doi-phong-trao")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "theo-doi-phong-trao-dien-thoai")
+    page.set_viewport_size({"width": 1280, "height": 900})
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX — Báo cáo tổng kết").click()
     assert download.value.suggested_filename.endswith(".xlsx")

@@ -32,3 +32,14 @@ def test_the_skip_link_is_the_first_stop_of_the_keyboard(page):
     assert focused.strip() == "Bỏ qua, đến nội dung chính"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "noi-dung"
+
+
+def test_make_run_prints_the_web_address_and_every_demo_person_with_a_password_that_works(stack, page):
+    from identity import demo
+    from shared.stack import banner
+    printed = banner(stack)
+    assert f"web (trang web) {stack.web_url}" in printed and f"{stack.web_url}/dang-nhap" in printed
+    for user in demo.USERS:
+        assert f"{user.username:<10} {user.password:<14} {user.role:<12}" in printed
+    sign_in(page, demo.USERS[-1].username, demo.USERS[-1].password)
+    assert page.get_by_role("heading", level=1).inner_text() == f"Xin chào {demo.USERS[-1].name}"

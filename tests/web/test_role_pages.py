@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from identity import demo
 from tests.unit.conftest import module_system, token
 from tests.web.conftest import csrf_of, pages_app, seed_demo_units, sign_in
+from tests.web.test_accessibility import Page
 
 P = demo.PROVINCE
 CRITERIA = [("crit_code", "sang_kien"), ("crit_label", "Có ít nhất 1 sáng kiến được công nhận"),
@@ -144,6 +145,14 @@ def test_from_registration_to_decision_each_role_does_its_part_in_its_pages(syst
     assert f"/tham-quyen/quyet-dinh/{nid}" not in shown and "20/04/2024" in shown  # decided, on the server's day
     assert "Quyết định số 123/QĐ-UBND ngày 20/04/2024" in text(mai.get(page))
 
+    # every page of the way: one heading to start from, a label on every field (tests/web/test_accessibility.py)
+    for who, path in ((mai, "/don-vi/"), (mai, page), (mai, nominate), (mai, again), (tam, "/hoi-dong/"),
+                      (tam, "/hoi-dong/bo-tieu-chi"), (tam, f"/hoi-dong/phong-trao/{cid}"),
+                      (tam, f"/hoi-dong/binh-xet/{rid}"), (tam, f"/hoi-dong/tham-dinh/{nid}"), (chau, "/tham-quyen/"),
+                      (chau, "/dien-hinh/")):
+        shown = Page(text(who.get(path)))
+        assert [t for t, _ in shown.tags].count("h1") == 1 and shown.unlabelled() == [], path
+
 
 def test_a_registration_after_the_deadline_is_refused_in_the_page_with_its_rule(app, world):
     mai = person(app, "mai.tt")
@@ -215,6 +224,7 @@ def test_an_exemplar_goes_through_its_five_steps_each_by_the_role_that_takes_it(
     assert step(tam, "binh-xet", {**review, "votes_for": "10"}).status_code == 302
     shown = text(tam.get(page))
     assert shown.count("đã thực hiện") == 4 and "Các đơn vị học tập tích cực" in shown
+    assert Page(text(chau.get(page))).unlabelled() == []
     recognised = step(chau, "khen-thuong", {"influence": "Lan tỏa tới 12 trường trong tỉnh", "spread_units": "12",
                                             "outcome": "commended", "award": "bang_khen_chu_tich_tinh",
                                             "decision_number": "200/QĐ-UBND"})

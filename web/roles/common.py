@@ -67,6 +67,12 @@ def label(table: str, code: str | None) -> str:
 
 
 def install(blp: Blueprint) -> None:
-    """The names every role template uses: ``{{ code | vi('status') }}``, ``labels`` (``vn_date`` is the app's)."""
-    blp.add_app_template_filter(lambda code, table: label(table, code), "vi")
-    blp.app_context_processor(lambda: {"labels": labels})
+    """The names every role template uses: ``{{ code | vi('status') }}``, ``labels`` (``vn_date`` is the
+    app's) — given to the app once, whichever of the role blueprints is registered first."""
+    def once(state) -> None:
+        if state.app.extensions.setdefault("web.roles", False):
+            return
+        state.app.extensions["web.roles"] = True
+        state.app.add_template_filter(lambda code, table: label(table, code), "vi")
+        state.app.context_processor(lambda: {"labels": labels})
+    blp.record_once(once)

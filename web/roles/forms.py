@@ -4,7 +4,7 @@ A browser form is flat text (repeated fields for the rows of a list); the servic
 JSON. The turning is here, in plain functions, so the pages stay small and the rules of
 reading a form are tested on their own. A value the page can tell is wrong before any
 service sees it (a vote that is not a whole number, a share without its two numbers) is
-refused with :class:`FormError`, shaped like a service's 422 so the page shows both alike;
+refused with :class:`FormError`, which the page shows as a service's 422;
 everything else (ranges, dates, rules) is the services' to judge.
 """
 from __future__ import annotations
@@ -16,17 +16,12 @@ from typing import Any, Mapping
 from werkzeug.datastructures import MultiDict
 
 
-
 class FormError(Exception):
-    """A field of the form that cannot become a request; ``body()`` is a 422 as the services write it."""
+    """A field of the form that cannot become a request, and why (shown as a 422 by the page)."""
 
     def __init__(self, field: str, reason: str):
         super().__init__(f"{field}: {reason}")
         self.field, self.reason = field, reason
-
-    def body(self) -> dict[str, Any]:
-        return {"code": 422, "status": "Unprocessable Entity", "message": "Dữ liệu nhập chưa hợp lệ",
-                "errors": {"form": {self.field: [self.reason]}}}
 
 
 def text(form: Mapping[str, str], name: str) -> str | None:

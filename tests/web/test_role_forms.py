@@ -95,3 +95,11 @@ def test_the_files_uploaded_for_a_dossier_ride_in_it_by_their_reference():
     with pytest.raises(FormError) as refused:
         forms.dossier(MultiDict({"document": "not json"}))
     assert refused.value.field == "document"
+
+
+def test_the_council_is_offered_the_campaigns_criteria_sets_first_then_those_of_the_candidates_group():
+    from web.roles.council import _suitable
+    sets = [{"id": "hs", "applies_to": ["student"]}, {"id": "chung", "applies_to": []},
+            {"id": "gv", "applies_to": ["teacher"]}, {"id": "ke-hoach", "applies_to": ["collective"]}]
+    teacher = {"participant_kind": "individual", "individual_kind": "teacher"}
+    assert [s["id"] for s in _suitable(sets, teacher, ["ke-hoach"])] == ["ke-hoach", "chung", "gv", "hs"]

@@ -61,10 +61,11 @@ def campaign(campaign_id):
                        others=[n for n in nominations if n["status"] not in AWAITING_APPRAISAL])
 
 
-def _suitable(sets: list[dict], registration: dict) -> list[dict]:
-    """The sets for this candidate's group first (a set naming no group fits everyone)."""
+def _suitable(sets: list[dict], registration: dict, named: list[str]) -> list[dict]:
+    """The sets the campaign names first, then those for this candidate's group (a set naming no
+    group fits everyone), then the rest."""
     group = registration.get("individual_kind") or registration["participant_kind"]
-    return sorted(sets, key=lambda s: not (not s["applies_to"] or group in s["applies_to"]))
+    return sorted(sets, key=lambda s: (s["id"] not in named, bool(s["applies_to"]) and group not in s["applies_to"]))
 
 
 def _criteria_set(criteria_set_id: str | None) -> dict | None:
@@ -76,7 +77,8 @@ def _criteria_set(criteria_set_id: str | None) -> dict | None:
 def evaluate(registration_id):
     """Bình xét một đăng ký: minh chứng cho từng tiêu chí, nhận xét và biểu quyết của hội đồng."""
     registration = common.read("registration", f"/registrations/{registration_id}")
-    sets = _suitable(common.read("evaluation", "/criteria-sets"), registration)
+    named = common.read("registration", f"/campaigns/{registration['campaign_id']}")["criteria_set_ids"]
+    sets = _suitable(common.read("evaluation", "/criteria-sets"), registration, named)
     chosen = _criteria_set(request.values.get("criteria_set_id") or (sets[0]["id"] if sets else None))
     context = {"registration": registration, "sets": sets, "chosen": chosen,
                "rounds": common.read("evaluation", f"/evaluations/{registration_id}", missing_ok=True) or []}

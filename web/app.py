@@ -83,7 +83,12 @@ def _me():
 
 
 def _api_error(exc: ApiError):
-    return jsonify(exc.body()), exc.status
+    """A program (its own ``Authorization``) gets the JSON body; a person following a link in a
+    page gets the page, with the same refusal in it."""
+    if request.headers.get("Authorization") or not request.accept_mimetypes.accept_html:
+        return jsonify(exc.body()), exc.status
+    return ui.render("error.html", refusal=ui.Refusal(exc.status, exc.message, rule=exc.rule,
+                                                      service=(exc.details or {}).get("service"))), exc.status
 
 
 def _refused(exc: ui.Refused):

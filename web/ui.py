@@ -225,7 +225,9 @@ def submit(service: str, method: str, path: str, json: Any, *, done: Callable[[A
     try:
         reply = _call(service, method, path, json)
     except InFlight:
-        return make_response(render_template("pending.html", action=request.path, form=request.form), 202)
+        # a re-post by htmx swaps only the form: it gets the fragment, a browser's post the page
+        page = "_pending.html" if poll else "pending.html"
+        return make_response(render_template(page, action=request.path, form=request.form), 202)
     except ServiceUnavailable as exc:
         reply_refusal = unavailable(exc)
     else:

@@ -108,7 +108,8 @@ def test_a_retryable_answer_is_retried_then_polled_and_ends_on_the_campaign(syst
 
     poll = _poll_data(page)
     again = department.post("/phong-trao/moi", data=poll, headers={"HX-Request": "true"})
-    assert again.status_code == 202  # still on its way: polled again
+    assert again.status_code == 202 and "<html" not in again.get_data(as_text=True)  # the form alone, polled again
+    assert 'hx-trigger="load delay:2s"' in again.get_data(as_text=True)
 
     system.drain()
     done = department.post("/phong-trao/moi", data=poll, headers={"HX-Request": "true"})
@@ -198,3 +199,12 @@ def test_a_retryable_answer_retried_once_the_event_came_is_simply_accepted(syste
     r = post_form(browser, "/phong-trao/moi", list(launch_form(title).items()) + [("criteria_set_ids", cs)])
     assert r.status_code == 302 and client.answers == [409, 201]
     assert campaign_titled(system, title)["criteria_set_ids"] == [cs]
+
+
+def test_a_refused_download_followed_from_a_page_is_a_page_and_a_program_still_gets_json(department, seeded):
+    r = department.get(f"/reports/campaigns/{seeded.campaign_id}/unknown.pdf", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and 'role="alert"' in r.get_data(as_text=True)
+    assert "Không có báo cáo «unknown.pdf»" in r.get_data(as_text=True)
+    program = department.get(f"/reports/campaigns/{seeded.campaign_id}/unknown.pdf",
+                             headers={"Accept": "application/json"})
+    assert program.status_code == 404 and program.get_json()["code"] == 404

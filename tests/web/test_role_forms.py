@@ -103,3 +103,15 @@ def test_the_council_is_offered_the_campaigns_criteria_sets_first_then_those_of_
             {"id": "gv", "applies_to": ["teacher"]}, {"id": "ke-hoach", "applies_to": ["collective"]}]
     teacher = {"participant_kind": "individual", "individual_kind": "teacher"}
     assert [s["id"] for s in _suitable(sets, teacher, ["ke-hoach"])] == ["ke-hoach", "chung", "gv", "hs"]
+
+
+def test_a_saved_criteria_set_comes_back_as_the_rows_it_was_typed_in():
+    typed = MultiDict([("crit_code", "xep_loai"), ("crit_label", "Xếp loại"), ("crit_kind", "quantitative"),
+                       ("crit_metric", "rating"), ("crit_comparison", "in"),
+                       ("crit_threshold", "hoan_thanh_tot, hoan_thanh_xuat_sac"), ("crit_unit", ""),
+                       ("crit_vote_pct", ""), ("crit_code", "dao_duc"), ("crit_label", "Đạo đức"),
+                       ("crit_kind", "qualitative"), ("crit_metric", ""), ("crit_comparison", ""),
+                       ("crit_threshold", ""), ("crit_unit", ""), ("crit_vote_pct", "80")])
+    saved = forms.criteria(typed)
+    again = MultiDict([(f"crit_{k}", v) for row in map(forms.criterion_row, saved) for k, v in row.items()])
+    assert forms.criteria(again) == saved

@@ -178,6 +178,12 @@ def test_evidence_the_page_can_tell_is_wrong_is_refused_before_any_service_sees_
     set_id = f"tt-{uuid.uuid4().hex[:6]}"
     assert post(tam, "/hoi-dong/bo-tieu-chi", [("id", set_id), ("name", "Tiêu chí tập thể"), ("source", "Kế hoạch"),
                                                *CRITERIA], "/hoi-dong/bo-tieu-chi").status_code == 302
+    edit = tam.get(f"/hoi-dong/bo-tieu-chi?id={set_id}")  # "Sửa": the set as saved, to save as its next version
+    assert 'value="sang_kien"' in text(edit) and 'value="80"' in text(edit)
+    saved = tam.post(f"/hoi-dong/bo-tieu-chi?id={set_id}", data=MultiDict(
+        [("id", set_id), ("name", "Tiêu chí tập thể"), ("source", "Kế hoạch"), *CRITERIA,
+         ("csrf_token", csrf_of(edit))]))
+    assert saved.status_code == 302 and "phiên bản 2" in text(tam.get("/hoi-dong/"))
     refused = post(tam, f"/hoi-dong/binh-xet/{rid}", {"criteria_set_id": set_id, "ev_sang_kien": "1",
                                                       "ev_dao_duc_judgement": "pass", "ev_dao_duc_votes_for": "mười"},
                    f"/hoi-dong/binh-xet/{rid}")

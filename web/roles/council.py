@@ -31,6 +31,11 @@ def define():
     """Định nghĩa bộ tiêu chí (lưu lại một bộ đã có là một phiên bản mới)."""
     context = {"rows": forms.rows(request.form, "crit", forms.CRITERION_FIELDS) or [{}]}
     if request.method == "GET":
+        existing = request.args.get("id")
+        if existing:  # "Sửa": the set as it is, to save as its next version
+            kept = common.read("evaluation", f"/criteria-sets/{existing}")
+            return common.page("council/define.html", form=forms.criteria_set_form(kept),
+                               rows=[forms.criterion_row(c) for c in kept["criteria"]])
         return common.page("council/define.html", **context)
     try:
         body = {"id": forms.text(request.form, "id") or "", "name": forms.text(request.form, "name") or "",

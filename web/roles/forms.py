@@ -136,6 +136,26 @@ def criteria(form: MultiDict) -> list[dict[str, Any]]:
     return out
 
 
+def criterion_row(criterion: dict[str, Any]) -> dict[str, str]:
+    """A criterion of a saved set as the fields of its form row (the inverse of :func:`criteria`)."""
+    value = criterion.get("threshold")
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else \
+        ("true" if value is True else "false" if value is False else "" if value is None else str(value))
+    pct = criterion.get("vote_threshold_pct")
+    return {"code": criterion["code"], "label": criterion["label"], "kind": criterion["kind"],
+            "metric": criterion.get("metric") or "", "comparison": criterion.get("comparison") or "",
+            "threshold": shown, "unit": criterion.get("unit") or "",
+            "vote_pct": "" if pct is None else f"{pct:g}"}
+
+
+def criteria_set_form(criteria_set: dict[str, Any]) -> MultiDict:
+    """A saved set's own fields (its rows come from :func:`criterion_row`)."""
+    fields = MultiDict({k: criteria_set[k] for k in ("id", "name", "source")})
+    for group in criteria_set["applies_to"]:
+        fields.add("applies_to", group)
+    return fields
+
+
 def evidence(criteria_: list[dict[str, Any]], form: MultiDict) -> dict[str, Any]:
     """Minh chứng for each criterion of the set, as :mod:`services.evaluation.domain` reads it;
     a criterion left empty is left out (the council then judges it as missing evidence)."""

@@ -62,6 +62,7 @@ def create_app(settings: WebSettings, client: ServiceClient | None = None,
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(ui.Refused, _refused)
     app.register_error_handler(ui.SignInNeeded, lambda exc: ui.sign_in_page(exc.message))
+    app.register_error_handler(ui.InFlight, lambda exc: ui.updating(str(exc)))
     app.register_error_handler(CSRFError, _csrf)
     app.add_url_rule("/health", "health", lambda: {"status": "ok"})
     app.add_url_rule("/ready", "ready", lambda: {"status": "ok"})

@@ -149,10 +149,11 @@ def retryable(reply: Reply) -> bool:
 
 
 # -- calling a service as the signed-in person --------------------------------------------------
-def _call(service: str, method: str, path: str, json: Any = None) -> Reply:
-    """One answer, retried with back-off while it is retryable; 401 signs the person out."""
+def _call(service: str, method: str, path: str, json: Any = None, public: bool = False) -> Reply:
+    """One answer, retried with back-off while it is retryable; 401 signs the person out.
+    ``public``: sent with no token at all, whoever is signed in."""
     web = current_app.extensions["web"]
-    held = token()
+    held = None if public else token()
     authorization = f"Bearer {held}" if held else None
     for delay in (*web.retry_delays_s, None):
         reply = web.client.get(service, path, authorization) if method == "GET" else \
@@ -180,10 +181,11 @@ def bearer() -> str | None:
     return f"Bearer {held}" if held else None
 
 
-def read(service: str, path: str) -> Any:
-    """The body of a ``GET``; a refusal raises :class:`Refused` (an error page), 401 the sign-in page."""
+def read(service: str, path: str, public: bool = False) -> Any:
+    """The body of a ``GET``; a refusal raises :class:`Refused` (an error page), 401 the sign-in page,
+    an answer still retryable after the retries :class:`InFlight` (the "đang cập nhật" page)."""
     try:
-        reply = _call(service, "GET", path)
+        reply = _call(service, "GET", path, public=public)
     except ServiceUnavailable as exc:
         raise Refused(unavailable(exc)) from exc
     if reply.status >= 400:
@@ -193,14 +195,7 @@ def read(service: str, path: str) -> Any:
 
 def read_public(service: str, path: str) -> Any:
     """A public read (công khai): sent without anyone's token, even when someone is signed in."""
-    web = current_app.extensions["web"]
-    try:
-        reply = web.client.get(service, path, None)
-    except ServiceUnavailable as exc:
-        raise Refused(unavailable(exc)) from exc
-    if reply.status >= 400:
-        raise Refused(Refusal.of(service, reply))
-    return reply.body
+    return read(service, path, public=True)
 
 
 def unavailable(exc: ServiceUnavailable) -> Refusal:
@@ -249,7 +244,7 @@ def submit(service: str, method: str, path: str, json: Any, *, done: Callable[[A
 def updating(message: str) -> Response:
     """A page whose data is still on its way between services: said so, and fetched again with
     htmx every few seconds (the whole ``<main>``), until the services agree."""
-    return make_response(render_template("updating.html", message=message, target=request.full_path), 202)
+    return make_response(render_template("updating.html", message=message, target=request.full_path.rstrip("?")), 202)
 
 
 def render(template: str, **context) -> str:

@@ -47,8 +47,8 @@ def test_one_participants_awards_by_id_and_nothing_personal_beyond_the_decision(
 def test_a_revoked_award_is_not_public_and_another_province_sees_nothing(system, seeded):
     _, found = lookup(system, "name=nguyen van duc")
     assert len(found) == 1
-    r = system.client("awards").post(f"/awards/{_award_id(system, found[0])}/revocation", json={"decision_number": "5/QĐ-SGDĐT",
-                                                          "reason": "Khen thưởng nhầm đối tượng"},
+    r = system.client("awards").post(f"/awards/{_award_id(system, found[0])}/revocation",
+                                     json={"decision_number": "5/QĐ-SGDĐT", "reason": "Khen thưởng nhầm đối tượng"},
                                      headers=token("authority", (P,), authority="department"))
     assert r.status_code == 201, r.get_json()
     system.drain()

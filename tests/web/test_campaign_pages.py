@@ -208,3 +208,11 @@ def test_a_refused_download_followed_from_a_page_is_a_page_and_a_program_still_g
     program = department.get(f"/reports/campaigns/{seeded.campaign_id}/unknown.pdf",
                              headers={"Accept": "application/json"})
     assert program.status_code == 404 and program.get_json()["code"] == 404
+
+
+def test_a_plan_whose_minimum_is_over_its_quota_is_refused_with_its_rule(system, department):
+    title = f"Phong trào chỉ tiêu sai {uuid.uuid4().hex[:6]}"
+    r = post_form(department, "/phong-trao/moi", launch_form(title, **{"award_plan.1.min": "4"}))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409 and "<code>campaign.award_plan</code>" in page
+    assert "số tối thiểu lớn hơn tối đa" in page and campaign_titled(system, title) is None

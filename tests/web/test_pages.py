@@ -3,11 +3,13 @@ and out, CSRF on every form, an expired session back to the sign-in page."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
 from tests.web.conftest import csrf_of, pages_app, sign_in
-from tests.web.inprocess import InProcessIssuer
+from tests.web.inprocess import InProcessIssuer, InProcessServiceClient
+from web.client import Reply
 
 
 @pytest.fixture
@@ -65,3 +67,23 @@ def test_the_sign_in_page_goes_back_only_to_a_page_of_this_site(browser):
     r = browser.post("/dang-nhap", data={"username": "hung.nv", "password": "hung.nv-86",
                                          "next": "//evil.example/", "csrf_token": csrf_of(form)})
     assert r.headers["Location"] == "/"
+
+
+class AlwaysInFlight(InProcessServiceClient):
+    """A service whose answer stays retryable (an event that never comes, for this test)."""
+
+    def get(self, service, path, authorization):
+        self.calls = getattr(self, "calls", 0) + 1
+        return Reply(409, {"code": 409, "retryable": True, "rule": "campaign.known",
+                           "message": "Chưa nhận được phong trào"})
+
+
+def test_a_read_still_in_flight_after_its_retries_is_the_updating_page_not_an_error(system):
+    app = pages_app(system)
+    slow = AlwaysInFlight(system)
+    app.extensions["web"] = replace(app.extensions["web"], client=slow)
+    browser = app.test_client()
+    r = browser.get("/cong-khai/86")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 202 and "Đang cập nhật" in page and 'hx-get="/cong-khai/86"' in page
+    assert slow.calls == 4  # the first answer and three retries

@@ -27,6 +27,10 @@ BLUEPRINTS = (
     "web.campaigns:blp",
     "web.inbox:blp",
     "web.public:blp",
+    "web.roles.unit:blp",
+    "web.roles.council:blp",
+    "web.roles.authority:blp",
+    "web.roles.exemplars:blp",
 )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from shared import auth, cases, documents
 from shared.blueprint import Blueprint
 from shared.errors import Forbidden, Invalid, NotFound
+from shared.i18n import search_key
 from shared.service import execute, runtime, today
 
 from services.awards import domain, handlers
@@ -16,7 +17,8 @@ from services.awards.rules import lineage, national
 from services.awards.schemas import (AdHocSchema, AppraiseSchema, DecideSchema, DefineRuleSchema,
                                      HistoryQuerySchema, HistorySchema, HoldSchema, HoldViewSchema, LiftSchema,
                                      NationalAwardsSchema, NominateSchema, NominationSchema, ParticipantSchema,
-                                     PastAwardSchema, QuotaSchema, ResubmitSchema, RevokeSchema)
+                                     PastAwardSchema, PublicAwardQuerySchema, PublicAwardSchema, QuotaSchema,
+                                     ResubmitSchema, RevokeSchema)
 
 blp = Blueprint("awards", __name__, description="Khen thưởng: đề nghị, thẩm định, quyết định, tra cứu")
 
@@ -111,10 +113,10 @@ class Appraisal(MethodView):
     @blp.response(201, NominationSchema)
     def post(self, body, nomination_id):
         """Thẩm định: đạt (approved), trả lại để hoàn thiện (returned) hoặc không đạt (rejected), có lý do."""
-        auth.require_role(*APPRAISERS)
+        principal = auth.require_role(*APPRAISERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
-        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today()), province,
-             _correlation(nomination_id), own_story=True)
+        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today(), principal.subject),
+             province, _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 
@@ -223,6 +225,31 @@ class History(MethodView):
             if not query["include_revoked"]:
                 found = found.where(history.c.status == "valid")
             return conn.execute(found.order_by(history.c.decision_date, history.c.award)).mappings().all()
+
+
+PUBLIC_LOOKUP_LIMIT = 100
+
+
+@blp.route("/public/<province>/awards")
+class PublicAwards(MethodView):
+    @blp.arguments(PublicAwardQuerySchema, location="query")
+    @blp.response(200, PublicAwardSchema(many=True))
+    def get(self, query, province):
+        """Tra cứu khen thưởng công khai (no token needed): the valid awards of the province — and of the
+        provinces it succeeded — whose name has every word typed (marks and case aside), or of one
+        participant; the newest decision first, at most 100."""
+        found = select(history, nominations.c.unit).select_from(
+            history.outerjoin(nominations, nominations.c.id == history.c.id)).where(
+            history.c.province.in_(lineage(province)), history.c.status == "valid")
+        if query["participant_id"]:
+            found = found.where(history.c.participant_id == query["participant_id"])
+        for word in search_key(query["name"] or "").split():
+            found = found.where(history.c.name_key.contains(word, autoescape=True))
+        if query["kind"]:
+            found = found.where(history.c.participant_kind == query["kind"])
+        with runtime().db.read() as conn:
+            return conn.execute(found.order_by(history.c.decision_date.desc(), history.c.name)
+                                .limit(PUBLIC_LOOKUP_LIMIT)).mappings().all()
 
 
 @blp.route("/history")

@@ -63,9 +63,10 @@ def installation(fresh_pg_database, kafka_bootstrap, prefix) -> Installation:
 
 @pytest.fixture(scope="module")
 def populated(pg_databases, kafka_bootstrap) -> tuple[Installation, System]:
-    """An installation after the seed plans of Hưng Yên (Mỹ Hòa) and Vĩnh Long (ad hoc) ran; shared by
-    a module's tests (they leave it as equal as they found it, or only add to it)."""
-    from tests import scenarios
+    """An installation after the seed plans of Hưng Yên (Mỹ Hòa) and Vĩnh Long (ad hoc), and a council's
+    ballots in Cà Mau, ran; shared by a module's tests (they leave it as equal as they found it, or
+    only add to it)."""
+    from tests import councils, scenarios
     installation = Installation({s: pg_databases.create(f"ops_{s[:5]}") for s in SERVICES},
                                 f"ops-{uuid.uuid4().hex[:10]}", kafka_bootstrap)
     assert installation.thidua("migrate").exit_code == 0
@@ -73,6 +74,7 @@ def populated(pg_databases, kafka_bootstrap) -> tuple[Installation, System]:
     driver = InProcess(system, SECRET)
     scenarios.my_hoa(driver)
     scenarios.ad_hoc(driver)
+    councils.council_vote(driver)  # councils, recusals and ballots: their projections rebuild too
     driver.settle()
     return installation, system
 

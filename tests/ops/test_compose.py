@@ -993,6 +993,22 @@ def test_dockerfile_ships_the_gateway_its_fonts_and_the_anchors_folder(model):
                      runs)
 
 
+def test_the_installed_package_carries_every_page_template_and_static_file(tmp_path):
+    """The image installs the project (not an editable checkout): setuptools' build of it must
+    hold every file of web/templates and web/static, or a page fails with TemplateNotFound."""
+    import sys
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "data", "node_modules", "__pycache__",
+                                                             "tests", "docs", "bench", "*.db"))
+    out = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
+                          "-d", str(tmp_path / "build")], cwd=src, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    wanted = {str(f.relative_to(ROOT)) for folder in ("web/templates", "web/static")
+              for f in (ROOT / folder).rglob("*") if f.is_file()}
+    built = {str(f.relative_to(tmp_path / "build")) for f in (tmp_path / "build" / "web").rglob("*") if f.is_file()}
+    assert wanted and wanted <= built, sorted(wanted - built)
+
 def test_dockerignore_keeps_local_state_out():
     entries = {line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.startswith("#")}

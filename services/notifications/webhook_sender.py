@@ -12,6 +12,12 @@ again after an exponential back-off (``base · 2^(attempts-1)``, capped), until
 ``max_attempts`` or ``max_age`` since the first attempt; then it is ``failed`` and holds its
 stream back until it is redriven. One thread per subscription at a time (a small pool
 across subscriptions), so a slow receiver delays only its own deliveries.
+
+Each request goes through :class:`webhook_net.PinnedAdapter`: the host is resolved, every
+address checked (public only, unless the operator opened networks), and the connection
+made to the address checked — a refused address is a failed attempt like a refused
+connection. The secret is opened (:mod:`webhook_secrets`) at each send; during a
+rotation's grace the old secret signs too, both signatures in ``webhook-signature``.
 """
 from __future__ import annotations
 

@@ -379,3 +379,14 @@ def test_the_department_and_the_operators_see_every_subscription_of_their_provin
     assert [w["id"] for w in own] == [mine["id"]]
     # read only: the department cannot unsubscribe, rotate nor redrive
     assert d.post("notifications", f"/webhooks/{mine['id']}/redrive", {}, province=P, role="department").status == 403
+
+
+def test_the_openapi_document_describes_the_rotation_and_the_provinces_list(system):
+    doc = system.client("notifications").get("/openapi.json").get_json()
+    assert "post" in doc["paths"]["/webhooks/{webhook_id}/secret"]
+    assert "province" in {p["name"] for p in doc["paths"]["/webhooks"]["get"]["parameters"]}
+    schemas = doc["components"]["schemas"]
+    assert "signing_secret" in schemas["NewSecret"]["properties"]
+    shown = schemas["Webhook"]["properties"]
+    assert "signing_secret" not in shown and "previous_secret" not in shown
+    assert shown["secret"].get("writeOnly") is True  # given when subscribing, never shown

@@ -59,8 +59,12 @@ class NetworkPolicy:
     @classmethod
     def from_env(cls, env=None) -> "NetworkPolicy":
         env = os.environ if env is None else env
-        nets = tuple(ipaddress.ip_network(n.strip(), strict=False)
-                     for n in env.get("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip())
+        try:
+            nets = tuple(ipaddress.ip_network(n.strip(), strict=False)
+                         for n in env.get("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip())
+        except ValueError as exc:
+            raise ValueError("WEBHOOK_ALLOWED_NETWORKS phải là các dải CIDR cách nhau bởi dấu phẩy "
+                             f"(must be comma-separated CIDRs): {exc}") from None
         return cls(allow_private=env.get("WEBHOOK_ALLOW_PRIVATE") == "1", allowed=nets)
 
     def address_problem(self, ip: Address) -> str | None:

@@ -167,14 +167,15 @@ def rotate(conn: Connection, webhook_id: str, new_stored: str, now: datetime, ke
 def seal_stored_secrets(conn: Connection, box: SecretBox) -> int:
     """Seal every secret still stored in plain text (rows from before sealing, or written with no
     key) and re-seal those under an older key; returns how many rows changed. Idempotent."""
-    changed = 0
-    for row in conn.execute(select(subscriptions.c.id, subscriptions.c.secret, subscriptions.c.previous_secret)):
-        values = {col: new for col, old in (("secret", row.secret), ("previous_secret", row.previous_secret))
-                  if old is not None and (new := box.reseal(old)) is not None}
-        if values:
-            conn.execute(update(subscriptions).where(subscriptions.c.id == row.id).values(**values))
-            changed += 1
-    return changed
+    changed = set()
+    for row in conn.execute(select(subscriptions.c.id, subscriptions.c.secret, subscriptions.c.previous_secret)).all():
+        for column in (subscriptions.c.secret, subscriptions.c.previous_secret):
+            old = getattr(row, column.name)
+            new = box.reseal(old) if old is not None else None
+            if new is not None and conn.execute(update(subscriptions).where(  # unless rotated meanwhile
+                    subscriptions.c.id == row.id, column == old).values({column: new})).rowcount:
+                changed.add(row.id)
+    return len(changed)
 
 
 # -- what is owed ----------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_public_addresses_pass_and_the_allow_list_opens_only_its_networks():
     assert opened.address_problem(ip_address("10.21.0.1"))
     assert opened.address_problem(ip_address("169.254.169.254"))
     assert NetworkPolicy.from_env({"WEBHOOK_ALLOW_PRIVATE": "1"}).allow_private
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="WEBHOOK_ALLOWED_NETWORKS"):
         NetworkPolicy.from_env({"WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/33"})
 
 
@@ -108,6 +108,8 @@ def test_public_addresses_pass_and_the_allow_list_opens_only_its_networks():
     ("https://[fd00::7]/hook", "private"),
     ("https://[::ffff:127.0.0.1]/hook", "loopback"),
     ("https://localhost/hook", "loopback"),  # a name: refused by what it resolves to
+    ("https://2130706433/hook", "loopback"),  # 127.0.0.1 spelled as one number: the resolver reads it so
+    ("https://0x7f.1/hook", "loopback"),
     ("http://127.0.0.1:9/hook", "loopback"),
 ])
 def test_a_subscription_to_an_internal_address_is_a_422_naming_url(d, db, strict, url, says):

@@ -12,20 +12,28 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# The npm @asyncapi/parser that the tests check the AsyncAPI documents with (Debian's Node.js).
-NODE_STAMP := tools/asyncapi/node_modules/.installed
-$(NODE_STAMP): tools/asyncapi/package-lock.json
+# The npm packages: the @asyncapi/parser the tests check the AsyncAPI documents with, and htmx,
+# whose file web/static/vendor holds (tests/web/test_vendored.py compares the two).
+NODE_STAMP := tools/asyncapi/node_modules/.installed node_modules/.installed
+tools/asyncapi/node_modules/.installed: tools/asyncapi/package-lock.json
 	npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error
-	touch $(NODE_STAMP)
+	touch $@
+node_modules/.installed: package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: system-packages
+system-packages:
+	@tools/system-packages
 
 install: $(STAMP)
 
 ## Run the whole system on its embedded default (Tansu broker, SQLite files in ./data).
-run: $(STAMP)
+run: system-packages $(STAMP)
 	$(PY) -m shared.stack
 
 ## Run the whole test suite (starts its own broker; uses the local PostgreSQL).
-test: $(STAMP) $(NODE_STAMP)
+test: system-packages $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
 ## With `make run` running elsewhere: walk a fresh exemplar through the five steps, print its audit.

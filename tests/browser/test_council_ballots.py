@@ -102,6 +102,9 @@ def test_a_council_is_formed_a_member_of_the_candidates_unit_is_recused_and_the_
     assert "Không tính 1 thành viên phải rút lui" in result.inner_text()
     assert "Đạt tỉ lệ" in tam.locator("#dat-ti-le").inner_text() and "80%" in tam.locator("#dat-ti-le").inner_text()
     screenshot(tam, "bo-phieu-hoi-dong")
+    tam.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls inside its frame
+    assert tam.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(tam, "bo-phieu-hoi-dong-dien-thoai")
 
     # the unit head's nomination form shows that ballot (once awards has heard of it), not typed minutes
     mai = person("mai.tt")

@@ -227,10 +227,13 @@ def test_an_open_vote_member_by_member_then_its_tally(system, app, world):
     twice = post(tam, f"{ballot}/phieu", {"choice": "against"}, ballot)
     assert twice.status_code == 409
     refused_with(twice, "ballot.vote_once")
-    row = member_row(text(tam.get(ballot)), "Lê Văn Tâm")
-    assert "Đã biểu quyết" in row
+    assert 'hx-trigger="every 5s"' in text(tam.get(ballot))  # the members' table redraws while they vote
+    redrawn = tam.get(f"{ballot}/thanh-vien", headers={"HX-Request": "true"})
+    assert redrawn.status_code == 200 and "<h1" not in text(redrawn)
+    assert "Đã biểu quyết" in member_row(text(redrawn), "Lê Văn Tâm")
+    assert "Chưa" in member_row(text(redrawn), "Phan Văn Minh")
     closed = post(tam, f"{ballot}/ket-qua", {}, ballot)
     assert closed.status_code == 302, text(closed)
     shown = text(tam.get(ballot))
     assert re.search(r"<strong>1/4</strong>.*<strong>25%</strong>", shown, re.S)
-    assert "không đòi hỏi tỉ lệ phiếu kín" in shown
+    assert "không đòi hỏi tỉ lệ phiếu kín" in shown and 'hx-trigger="every 5s"' not in shown

@@ -19,7 +19,8 @@ from web.roles.forms import FormError
 blp = Blueprint("ballots", __name__, url_prefix="/hoi-dong")
 common.install(blp)
 FORMERS = ("council", "unit_head", "department")
-SECRETARY = "council"
+SECRETARY = "council"  # opens and counts ballots
+MEMBER = "council"  # a member declares and votes as themself (the token's subject)
 READERS = (*FORMERS, "authority")
 pages.offer(FORMERS, "Hội đồng và bỏ phiếu", "ballots.councils",
             "Thành lập hội đồng, thành viên; khai báo xung đột lợi ích; bỏ phiếu về từng người được xét")
@@ -106,7 +107,7 @@ def open_ballot(council_id, campaign_id):
 
 
 @blp.post("/hd/<council_id>/phong-trao/<campaign_id>/xung-dot")
-@common.signed_in(SECRETARY)
+@common.signed_in(MEMBER)
 def declare_interest(council_id, campaign_id):
     """Khai báo xung đột lợi ích (a member, as themself) before the candidate's ballot opens."""
     body = {"participant_id": forms.text(request.form, "participant_id") or "",
@@ -152,6 +153,13 @@ def ballot(ballot_id):
     return common.page("ballots/ballot.html", **_ballot_context(ballot_id))
 
 
+@blp.get("/bo-phieu/<ballot_id>/thanh-vien")
+@common.signed_in(*READERS)
+def ballot_members(ballot_id):
+    """The members' table alone (htmx: an open vote's page redraws it while members vote)."""
+    return common.page("ballots/_ballot_members.html", ballot=common.read("evaluation", f"/ballots/{ballot_id}"))
+
+
 @blp.post("/bo-phieu/<ballot_id>/ket-qua")
 @common.signed_in(SECRETARY)
 def record_result(ballot_id):
@@ -176,7 +184,7 @@ def record_result(ballot_id):
 
 
 @blp.post("/bo-phieu/<ballot_id>/phieu")
-@common.signed_in(SECRETARY)
+@common.signed_in(MEMBER)
 def vote(ballot_id):
     """Biểu quyết công khai: a member votes, as themself; a recused member is refused with the rule."""
     return common.submit("evaluation", f"/ballots/{ballot_id}/votes", {"choice": request.form.get("choice", "")},
@@ -186,7 +194,7 @@ def vote(ballot_id):
 
 
 @blp.post("/bo-phieu/<ballot_id>/xung-dot")
-@common.signed_in(SECRETARY)
+@common.signed_in(MEMBER)
 def declare_on_ballot(ballot_id):
     """Khai báo xung đột lợi ích while the ballot is open: the member leaves it at once."""
     context = _ballot_context(ballot_id)

@@ -119,12 +119,13 @@ class Ballots(MethodView):
     @blp.arguments(BallotQuerySchema, location="query")
     @blp.response(200, BallotViewSchema(many=True))
     def get(self, query):
-        """Các cuộc bỏ phiếu of a council or on a candidate (``council_id``, ``registration_id``)."""
+        """Các cuộc bỏ phiếu of a council or on a candidate (``council_id``, ``registration_id``); each
+        ballot's members are in its own view (``GET /ballots/<id>``), not in the list."""
         where = [ballots.c.province.in_(auth.provinces_visible())]
         where += [ballots.c[k] == v for k, v in query.items() if v]
         with runtime().db.read() as conn:
             ids = conn.execute(select(ballots.c.id).where(*where).order_by(ballots.c.name)).scalars().all()
-        return [_ballot(i) for i in ids]
+        return [_ballot(i, members=False) for i in ids]
 
     @blp.arguments(OpenBallotSchema)
     @blp.response(201, BallotViewSchema)
@@ -194,7 +195,7 @@ def _council(council_id: str, province: str | None = None) -> dict:
     return {**row, "members": members}
 
 
-def _ballot(ballot_id: str) -> dict:
+def _ballot(ballot_id: str, members: bool = True) -> dict:
     """The ballot with its recusals, and every member as it opened: entitled or recused (and why); in
     an open vote whether they voted (never what, in a secret one nothing is known of anyone's vote)."""
     rt = runtime()
@@ -205,9 +206,11 @@ def _ballot(ballot_id: str) -> dict:
             raise NotFound(f"Không có cuộc bỏ phiếu {ballot_id}")
         recusals = conn.execute(select(ballot_recusals).where(ballot_recusals.c.ballot_id == ballot_id)
                                 .order_by(ballot_recusals.c.member_name)).mappings().all()
-        # who was a member when it opened lives in the ballot's own stream (its opening event)
-        kept = rehydrate(rt.store, conn, handlers.ballot_stream(row["province"], ballot_id), councils.Ballot(ballot_id))
-    members = [{"person_id": p, "name": name, "entitled": p not in kept.recused, "reason": kept.recused.get(p),
-                "voted": None if kept.secret else p in kept.votes}
-               for p, name in sorted(kept.members.items(), key=lambda m: m[1])]
-    return {**row, "entitled": row["members_total"] - row["recused"], "recusals": recusals, "members": members}
+        view = {**row, "entitled": row["members_total"] - row["recused"], "recusals": recusals}
+        if members:  # who was a member when it opened lives in the ballot's own stream (its opening event)
+            kept = rehydrate(rt.store, conn, handlers.ballot_stream(row["province"], ballot_id),
+                             councils.Ballot(ballot_id))
+            view["members"] = [{"person_id": p, "name": name, "entitled": p not in kept.recused,
+                                "reason": kept.recused.get(p), "voted": None if kept.secret else p in kept.votes}
+                               for p, name in sorted(kept.members.items(), key=lambda m: m[1])]
+    return view

@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "web.roles.council:blp",
     "web.roles.authority:blp",
     "web.roles.exemplars:blp",
+    "web.roles.ballots:blp",
 )
 
 

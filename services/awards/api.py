@@ -14,7 +14,7 @@ from shared.service import execute, runtime, today
 from services.awards import domain, handlers
 from services.awards.projections import campaigns, history, holds, nominations, orgchart, participants
 from services.awards.rules import lineage, national
-from services.awards.schemas import (AdHocSchema, AppraiseSchema, DecideSchema, DefineRuleSchema,
+from services.awards.schemas import (AdHocSchema, AppraiseSchema, CouncilVoteSchema, DecideSchema, DefineRuleSchema,
                                      HistoryQuerySchema, HistorySchema, HoldSchema, HoldViewSchema, LiftSchema,
                                      NationalAwardsSchema, NominateSchema, NominationSchema, ParticipantSchema,
                                      PastAwardSchema, PublicAwardQuerySchema, PublicAwardSchema, QuotaSchema,
@@ -208,6 +208,19 @@ class CampaignParticipants(MethodView):
                 participants.c.campaign_id == campaign_id,
                 participants.c.province.in_(auth.provinces_visible()))
                 .order_by(participants.c.name)).mappings().all()
+
+
+@blp.route("/registrations/<registration_id>/council-vote")
+class CouncilVote(MethodView):
+    @blp.response(200, CouncilVoteSchema)
+    def get(self, registration_id):
+        """Phiếu bầu của hội đồng được tính cho người được đề nghị: per award, the council's ballot a
+        nomination is checked against, and whether the province keeps councils here at all (then typed
+        minutes are not accepted)."""
+        province = auth.province_for(None)
+        with runtime().db.read() as conn:
+            return {**handlers.council_votes(conn, province, registration_id),
+                    "councils_kept": handlers.councils_kept(conn, province)}
 
 
 @blp.route("/history/<participant_id>")

@@ -88,15 +88,32 @@ def _case(conn, province, participant_id, campaign_id=None, registration_id=None
 def _council_vote(conn, province, registration_id, award) -> dict:
     """The council's latest ballot on this candidate and award (a closed one before an open one), and
     whether the province keeps its councils here at all."""
-    kept = conn.execute(select(councils.c.id).where(councils.c.province == province).limit(1)).first() is not None
-    ballot = None
-    if registration_id and award:
-        rows = conn.execute(select(ballots).where(ballots.c.province == province,
-                                                  ballots.c.registration_id == registration_id,
-                                                  ballots.c.award == award)).mappings().all()
-        if rows:
-            ballot = dict(max(rows, key=lambda b: (b["status"] == "closed", b["closed_at"] or "")))
-    return {"ballot": ballot, "councils_kept": kept}
+    ballot = council_votes(conn, province, registration_id, award)["ballots"].get(award) if registration_id and award \
+        else None
+    return {"ballot": ballot, "councils_kept": councils_kept(conn, province)}
+
+
+def councils_kept(conn, province: str) -> bool:
+    """The province keeps its councils here: a title that needs a ballot needs the council's."""
+    return conn.execute(select(councils.c.id).where(councils.c.province == province).limit(1)).first() is not None
+
+
+def council_votes(conn, province: str, registration_id: str, award: str | None = None) -> dict:
+    """The ballot that counts for each award on this candidate: the latest closed one, else an open one
+    (a re-vote's later result wins) — what a nomination of that award is checked against."""
+    query = select(ballots).where(ballots.c.province == province, ballots.c.registration_id == registration_id)
+    if award:
+        query = query.where(ballots.c.award == award)
+    counting: dict[str, dict] = {}
+    for row in conn.execute(query).mappings():
+        held = counting.get(row["award"])
+        if held is None or _counts_before(row, held):
+            counting[row["award"]] = dict(row)
+    return {"registration_id": registration_id, "ballots": counting}
+
+
+def _counts_before(a, b) -> bool:
+    return (a["status"] == "closed", a["closed_at"] or "") > (b["status"] == "closed", b["closed_at"] or "")
 
 
 def _recusals(conn, province: str, person_id: str, participant_id: str | None) -> tuple[dict, ...]:

@@ -246,6 +246,28 @@ class HistorySchema(Schema):
     revocation_reason = fields.String(allow_none=True)
 
 
+class CountingBallotSchema(Schema):
+    """A council's ballot as awards learned it (evaluation's events): its share over the entitled."""
+    id = fields.String()
+    council_id = fields.String()
+    award = fields.String()
+    status = fields.String(metadata={"description": "open, closed"})
+    secret = fields.Boolean()
+    members_total = fields.Integer(allow_none=True)
+    recused = fields.Integer(allow_none=True)
+    entitled = fields.Integer(allow_none=True)
+    votes_for = fields.Integer(allow_none=True)
+    share_for_pct = fields.Float(allow_none=True)
+
+
+class CouncilVoteSchema(Schema):
+    registration_id = fields.String()
+    councils_kept = fields.Boolean(metadata={"description": "the province keeps its councils here: typed minutes "
+                                                            "are refused for a title that needs a ballot"})
+    ballots = fields.Dict(keys=fields.String(), values=fields.Nested(CountingBallotSchema),
+                          metadata={"description": "award code -> the ballot that counts for it"})
+
+
 class HistoryQuerySchema(Schema):
     include_revoked = fields.Boolean(load_default=False)
 

@@ -12,6 +12,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from shared import auth
+from shared.aggregate import rehydrate
 from shared.blueprint import Blueprint
 from shared.errors import Forbidden, NotFound
 from shared.service import execute, runtime
@@ -19,9 +20,9 @@ from shared.service import execute, runtime
 from services.evaluation import councils, handlers
 from services.evaluation.projections import ballot_recusals, ballots, council_members, orgchart
 from services.evaluation.projections import councils as council_rows
-from services.evaluation.schemas import (BallotResultSchema, BallotViewSchema, CouncilSchema, CouncilViewSchema,
-                                         InterestSchema, InterestViewSchema, MemberSchema, OpenBallotSchema,
-                                         VoteSchema)
+from services.evaluation.schemas import (BallotQuerySchema, BallotResultSchema, BallotViewSchema, CouncilSchema,
+                                         CouncilViewSchema, InterestSchema, InterestViewSchema, MemberSchema,
+                                         OpenBallotSchema, VoteSchema)
 
 blp = Blueprint("councils", __name__, description="Hội đồng thi đua – khen thưởng: thành viên, xung đột lợi ích, "
                                                   "bỏ phiếu")
@@ -49,6 +50,15 @@ def _run(command, province: str, correlation_id: str):
 
 @blp.route("/councils")
 class Councils(MethodView):
+    @blp.response(200, CouncilViewSchema(many=True))
+    def get(self):
+        """Các hội đồng của tỉnh (the caller's provinces), with their members: the pages list them, and a
+        province with one council here votes by the council's ballots, not by minutes typed in."""
+        with runtime().db.read() as conn:
+            rows = conn.execute(select(council_rows).where(council_rows.c.province.in_(auth.provinces_visible()))
+                                .order_by(council_rows.c.province, council_rows.c.name)).mappings().all()
+        return [_council(r["id"], r["province"]) for r in rows]
+
     @blp.arguments(CouncilSchema)
     @blp.response(201, CouncilViewSchema)
     def post(self, body):
@@ -106,6 +116,17 @@ class Interests(MethodView):
 
 @blp.route("/ballots")
 class Ballots(MethodView):
+    @blp.arguments(BallotQuerySchema, location="query")
+    @blp.response(200, BallotViewSchema(many=True))
+    def get(self, query):
+        """Các cuộc bỏ phiếu of a council or on a candidate (``council_id``, ``registration_id``); each
+        ballot's members are in its own view (``GET /ballots/<id>``), not in the list."""
+        where = [ballots.c.province.in_(auth.provinces_visible())]
+        where += [ballots.c[k] == v for k, v in query.items() if v]
+        with runtime().db.read() as conn:
+            ids = conn.execute(select(ballots.c.id).where(*where).order_by(ballots.c.name)).scalars().all()
+        return [_ballot(i, members=False) for i in ids]
+
     @blp.arguments(OpenBallotSchema)
     @blp.response(201, BallotViewSchema)
     def post(self, body):
@@ -174,12 +195,22 @@ def _council(council_id: str, province: str | None = None) -> dict:
     return {**row, "members": members}
 
 
-def _ballot(ballot_id: str) -> dict:
-    with runtime().db.read() as conn:
+def _ballot(ballot_id: str, members: bool = True) -> dict:
+    """The ballot with its recusals, and every member as it opened: entitled or recused (and why); in
+    an open vote whether they voted (never what, in a secret one nothing is known of anyone's vote)."""
+    rt = runtime()
+    with rt.db.read() as conn:
         row = conn.execute(select(ballots).where(ballots.c.id == ballot_id,
                                                  ballots.c.province.in_(auth.provinces_visible()))).mappings().first()
         if row is None:
             raise NotFound(f"Không có cuộc bỏ phiếu {ballot_id}")
         recusals = conn.execute(select(ballot_recusals).where(ballot_recusals.c.ballot_id == ballot_id)
                                 .order_by(ballot_recusals.c.member_name)).mappings().all()
-    return {**row, "entitled": row["members_total"] - row["recused"], "recusals": recusals}
+        view = {**row, "entitled": row["members_total"] - row["recused"], "recusals": recusals}
+        if members:  # who was a member when it opened lives in the ballot's own stream (its opening event)
+            kept = rehydrate(rt.store, conn, handlers.ballot_stream(row["province"], ballot_id),
+                             councils.Ballot(ballot_id))
+            view["members"] = [{"person_id": p, "name": name, "entitled": p not in kept.recused,
+                                "reason": kept.recused.get(p), "voted": None if kept.secret else p in kept.votes}
+                               for p, name in sorted(kept.members.items(), key=lambda m: m[1])]
+    return view

@@ -181,6 +181,20 @@ class RecusalSchema(Schema):
     event_id = fields.String(metadata={"description": "the recusal's event in evaluation's store"})
 
 
+class BallotQuerySchema(Schema):
+    council_id = fields.String(load_default=None, validate=_id)
+    registration_id = fields.String(load_default=None, validate=_id)
+
+
+class BallotMemberSchema(Schema):
+    person_id = fields.String()
+    name = fields.String()
+    entitled = fields.Boolean(metadata={"description": "entitled to vote: a member when it opened, not recused"})
+    reason = fields.String(allow_none=True, metadata={"description": "why recused (is_candidate, candidate_unit, "
+                                                                     "declared_interest), None when entitled"})
+    voted = fields.Boolean(allow_none=True, metadata={"description": "open votes only: has voted (never what)"})
+
+
 class BallotViewSchema(Schema):
     id = fields.String()
     province = fields.String()
@@ -199,3 +213,4 @@ class BallotViewSchema(Schema):
     votes_against = fields.Integer(allow_none=True)
     share_for_pct = fields.Float(allow_none=True, metadata={"description": "votes for, over the entitled"})
     recusals = fields.List(fields.Nested(RecusalSchema))
+    members = fields.List(fields.Nested(BallotMemberSchema), metadata={"description": "the members when it opened"})

@@ -32,13 +32,22 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    s = Stack.on_free_ports(tmp_path_factory.mktemp("browser-stack"), test_clock=True, web_workers=1)
+    yield from started_stack(tmp_path_factory, "browser-stack")
+
+
+def started_stack(tmp_path_factory, name: str):
+    """A stack started on free ports, its clock at START_DAY, the demo province seeded; stopped after.
+    A test module that changes what the province is (e.g. forms its first council) starts its own,
+    overriding ``stack`` with a module-scoped fixture that yields from this."""
+    s = Stack.on_free_ports(tmp_path_factory.mktemp(name), test_clock=True, web_workers=1)
     s.data_dir.mkdir(parents=True, exist_ok=True)
     (s.data_dir / "clock").write_text(START_DAY)
     s.start()
-    s.seed_demo()
-    yield s
-    s.stop()
+    try:
+        s.seed_demo()
+        yield s
+    finally:
+        s.stop()
 
 
 @pytest.fixture(scope="session")

@@ -222,3 +222,44 @@ def test_who_may_run_a_council_and_what_a_bad_request_is_told(d):
     r = d.post("evaluation", f"/councils/{w.council_id}/members",
                {"person_id": w.others[0], "name": "Lặp lại", "unit_id": w.so}, **secretary(P))
     assert r.status == 409 and r.body["rule"] == "council.member_once", r
+
+
+# == the reads the pages show (GET /councils, GET /ballots, awards' council-vote) =====================
+def test_the_ballot_lists_its_members_as_it_opened_and_the_candidates_ballots_are_found(d):
+    w = world(d, P)
+    ballot = open_ballot(d, w, secret=False)
+    ok(vote(d, w, ballot, w.others[0]))
+    late = uid("tv-muon")
+    ok(d.post("evaluation", f"/councils/{w.council_id}/members", {"person_id": late, "name": "Thành viên mới",
+                                                                   "unit_id": w.so}, **secretary(P)))
+    seen = ok(d.get("evaluation", f"/ballots/{ballot['id']}", province=P), 200)
+    members = {m["person_id"]: m for m in seen["members"]}
+    assert late not in members and len(members) == 10  # added after it opened: not in this ballot
+    assert members[w.colleague]["entitled"] is False and members[w.colleague]["reason"] == "candidate_unit"
+    voter = members[w.others[0]]
+    assert (voter["entitled"], voter["reason"], voter["voted"]) == (True, None, True)
+    assert members[w.others[1]]["voted"] is False
+    assert sum(m["entitled"] for m in members.values()) == seen["entitled"] == 8
+
+    councils = ok(d.get("evaluation", "/councils", province=P), 200)
+    assert w.council_id in {c["id"] for c in councils}
+    on_her = ok(d.get("evaluation", f"/ballots?registration_id={w.registration_id}", province=P), 200)
+    assert [b["id"] for b in on_her] == [ballot["id"]]
+    of_council = ok(d.get("evaluation", f"/ballots?council_id={w.council_id}", province=P), 200)
+    assert ballot["id"] in {b["id"] for b in of_council}
+    assert ok(d.get("evaluation", "/ballots?registration_id=nobody", province=P), 200) == []
+
+
+def test_awards_names_the_ballot_that_counts_a_closed_one_over_a_later_open_one(d):
+    w = world(d, P)
+    first = open_ballot(d, w)
+    ok(close(d, w, first, 6, 1))
+    open_ballot(d, w)  # a re-vote opened, not yet counted
+    d.settle()
+    vote = ok(d.get("awards", f"/registrations/{w.registration_id}/council-vote", province=P), 200)
+    assert vote["councils_kept"] is True
+    counted = vote["ballots"][CSTDCS]
+    assert (counted["id"], counted["status"], counted["entitled"], counted["votes_for"]) == (first["id"], "closed",
+                                                                                             8, 6)
+    nobody = ok(d.get("awards", "/registrations/nobody/council-vote", province=P), 200)
+    assert nobody["ballots"] == {} and nobody["councils_kept"] is True

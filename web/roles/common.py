@@ -35,6 +35,13 @@ def read(service: str, path: str, missing_ok: bool = False) -> Any:
         raise
 
 
+def award_rules() -> dict[str, dict]:
+    """Each award's rule by its code (its name, ``applies_to``, the share its ballot needs ``ballot_pct``):
+    the province's rule, where it has one, over the national."""
+    rules = read("awards", "/rules")
+    return {rule["code"]: rule for rule in rules["national"]["awards"] + rules["province"]["awards"]}
+
+
 def done(message: str | Callable[[Any], str], to: str | Callable[[Any], str]) -> Callable[[Any], Response]:
     """What an accepted command answers: a note of what was done, then the page ``to``."""
     def answer(body: Any) -> Response:

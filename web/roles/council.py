@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 
 from web import pages
-from web.roles import common, forms, labels
+from web.roles import common, forms, labels, unit
 from web.roles.forms import FormError
 
 blp = Blueprint("council", __name__, url_prefix="/hoi-dong")
@@ -115,7 +115,8 @@ def appraise(nomination_id):
     nomination = common.read("awards", f"/nominations/{nomination_id}")
     rounds = (common.read("evaluation", f"/evaluations/{nomination['registration_id']}", missing_ok=True) or []
               if nomination.get("registration_id") else [])
-    context = {"nomination": nomination, "rounds": rounds[-1:]}
+    context = {"nomination": nomination, "rounds": rounds[-1:],
+               **(unit.council_vote(nomination["registration_id"]) if nomination.get("registration_id") else {})}
     if request.method == "GET":
         return common.page("council/appraise.html", **context)
     body = {"outcome": forms.text(request.form, "outcome") or "", "reason": forms.text(request.form, "reason") or ""}

@@ -35,6 +35,11 @@ LEARNING_OUTCOMES = {"learned": "Học tập", "followed": "Làm theo", "caught_
 CHANNELS = {"inbox": "Hộp thư của các đơn vị", "public_page": "Trang công khai", "press": "Báo chí",
             "meeting": "Hội nghị"}
 RECOGNITION = {"commended": "Khen thưởng theo thẩm quyền", "nominated": "Trình cấp trên khen thưởng"}
+# the council (docs/councils.md): a member's position, and why a member is recused from a candidate
+POSITIONS = {"chair": "Chủ tịch hội đồng", "vice_chair": "Phó Chủ tịch hội đồng", "secretary": "Thư ký",
+             "member": "Ủy viên"}
+RECUSALS = {"is_candidate": "là người được xét", "candidate_unit": "thuộc đơn vị của người được xét",
+            "declared_interest": "đã khai báo xung đột lợi ích với người được xét"}
 
 
 def name(table: dict[str, str], code: str | None) -> str:
@@ -45,5 +50,5 @@ FILTERS = {"status": STATUS, "individual_kind": INDIVIDUAL_KINDS, "participant_k
            "unit_kind": UNIT_KINDS, "gender": GENDERS, "level": LEVELS, "outcome": OUTCOMES,
            "criterion_kind": CRITERION_KINDS, "comparison": COMPARISONS, "target_group": TARGET_GROUPS,
            "nomination_kind": NOMINATION_KINDS, "recognition": RECOGNITION,
-           "learning_outcome": LEARNING_OUTCOMES}
+           "learning_outcome": LEARNING_OUTCOMES, "position": POSITIONS, "recusal": RECUSALS}
 

@@ -140,7 +140,7 @@ def withdraw(campaign_id, registration_id):
                                           url_for("unit.campaign", campaign_id=campaign_id)))
 
 
-def _awards_for(kind: str) -> list[dict]:
+def awards_for(kind: str) -> list[dict]:
     """The titles and forms that apply to this kind of participant, the province's rules first."""
     rules = common.read("awards", "/rules")
     seen, out = set(), []
@@ -158,7 +158,7 @@ def nominate(campaign_id, registration_id):
     registration = common.read("registration", f"/registrations/{registration_id}")
     rounds = common.read("evaluation", f"/evaluations/{registration_id}", missing_ok=True) or []
     context = {"registration": registration, "evaluation": rounds[-1] if rounds else None,
-               "awards": _awards_for(registration["participant_kind"])}
+               "awards": awards_for(registration["participant_kind"]), **council_vote(registration_id)}
     if request.method == "GET":
         return common.page("unit/nominate.html", **context)
     try:
@@ -173,19 +173,32 @@ def nominate(campaign_id, registration_id):
                                           url_for("unit.campaign", campaign_id=campaign_id)))
 
 
+def council_vote(registration_id: str) -> dict:
+    """What awards will check the nomination's ballot against: in a province that keeps its councils
+    here, the council's ballot that counts for each award (then no minutes are typed in)."""
+    vote = common.read("awards", f"/registrations/{registration_id}/council-vote")
+    if not vote["councils_kept"]:
+        return {"council_vote": None}
+    rules = common.award_rules()
+    return {"council_vote": {**vote, "names": {code: (rules.get(code) or {}).get("name", code)
+                                               for code in vote["ballots"]}}}
+
+
 @blp.route("/de-nghi/<nomination_id>/bo-sung", methods=("GET", "POST"))
 @common.signed_in(ROLE)
 def resubmit(nomination_id):
     """Bổ sung hồ sơ đề nghị đã bị trả lại: the council's reason beside the dossier to complete."""
     nomination = common.read("awards", f"/nominations/{nomination_id}")
+    context = {"nomination": nomination,
+               **(council_vote(nomination["registration_id"]) if nomination.get("registration_id") else {})}
     if request.method == "GET":
-        return common.page("unit/resubmit.html", nomination=nomination, form=_dossier_form(nomination["dossier"]))
+        return common.page("unit/resubmit.html", form=_dossier_form(nomination["dossier"]), **context)
     try:
         body = {"dossier": forms.dossier(request.form)}
     except FormError as exc:
-        return common.refuse_form(exc, "unit/resubmit.html", nomination=nomination)
+        return common.refuse_form(exc, "unit/resubmit.html", **context)
     return common.submit("awards", f"/nominations/{nomination_id}/resubmission", body, template="unit/resubmit.html",
-                         nomination=nomination,
+                         **context,
                          done=common.done(f"Đã gửi lại hồ sơ đề nghị khen thưởng của {nomination['name']}.",
                                           url_for("unit.campaign", campaign_id=nomination["campaign_id"])))
 

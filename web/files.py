@@ -35,8 +35,8 @@ def size(n: Any) -> str:
         return ""
     if n < 1024:
         return f"{n} B"
-    shown = f"{n / 1024:.1f} KB" if n < 2**20 else f"{n / 2**20:.1f} MB"
-    return shown.replace(".", ",")
+    value, unit = (n / 1024, "KB") if n < 2**20 else (n / 2**20, "MB")
+    return f"{value:.1f}".removesuffix(".0").replace(".", ",") + f" {unit}"
 
 
 def reference(value: Any) -> dict | None:

@@ -166,3 +166,10 @@ def test_a_file_too_big_or_of_a_wrong_type_is_refused_in_place_and_nothing_is_ad
     assert f'id="{DOSSIER_FIELD}-loi"' in shown and 'hx-swap-oob="true"' in shown and 'role="alert"' in shown
     assert words in shown and f"<code>{rule}</code>" in shown and "Không đính kèm được tệp" in shown
     assert references(answer) == [] and "<li" not in shown  # nothing added to the list
+
+
+def test_a_files_size_reads_as_vietnamese_write_it_and_a_field_not_holding_a_reference_is_none():
+    from web.files import reference, size
+    assert [size(474), size(49357), size(20 * 2**20), size(None)] == ["474 B", "48,2 KB", "20 MB", ""]
+    assert reference('{"sha256": "ab", "name": "a.pdf"}') == {"sha256": "ab", "name": "a.pdf"}
+    assert [reference(v) for v in ("", "không phải JSON", "[1]", '{"name": "a.pdf"}')] == [None] * 4

@@ -18,6 +18,7 @@ from tests import files
 from tests.unit.conftest import module_system, token
 from tests.web.conftest import csrf_of, seed_demo_units
 from tests.web.inprocess import InProcessIssuer, InProcessServiceClient
+from tests.web.test_accessibility import Page
 from tests.web.test_role_pages import CRITERIA, P, person, post, text
 from web.app import create_app
 from web.settings import load
@@ -84,6 +85,7 @@ def evaluated(system, app):
     form = f"/hoi-dong/binh-xet/{rid}"
     shown = text(tam.get(form))
     assert 'for="tep-sang_kien-chon"' in shown and 'for="tep-minh-chung-chon"' in shown  # labelled file fields
+    assert Page(shown).unlabelled() == []
     evidence = attach(tam, form, "evaluation", "tep-sang_kien", files.pdf("Quyet dinh cong nhan sang kien"),
                       "qd-sang-kien.pdf", criterion="sang_kien")
     assert evidence.status_code == 201, text(evidence)
@@ -116,6 +118,7 @@ def test_a_dossier_file_attached_in_the_form_reaches_the_nomination_and_the_coun
     shown = text(mai.get(form))
     assert f'<label for="{DOSSIER_FIELD}-chon"' in shown and 'hx-encoding="multipart/form-data"' in shown
     assert f'id="{DOSSIER_FIELD}-danh-sach"' in shown and 'aria-live="polite"' in shown
+    assert Page(shown).unlabelled() == []
     content = files.pdf("To trinh de nghi khen thuong")
     added = attach(mai, form, "awards", DOSSIER_FIELD, content, "tờ-trình.pdf")
     assert added.status_code == 201, text(added)

@@ -7,6 +7,12 @@ evaluation it sends. ``GET /nominations/<id>/documents/<sha256>`` and ``GET /eva
 id>/documents/<sha256>`` hand back the file the service sends. Every call carries the caller's token,
 so the services alone decide who may upload or see what; their refusals are passed on as they said
 them. The gateway refuses a file over its own limit before sending anything on.
+
+``POST /tep/<service>`` is the same upload for a page (htmx, ``hx-encoding="multipart/form-data"``):
+it answers HTML, the attached file's line (name, size, a remove button and the hidden ``document``
+input holding the reference, which the page's form then sends with the dossier or the evaluation),
+or, refused, the refusal in Vietnamese with its rule, swapped in place of the previous one and nothing
+added (:mod:`web.files`).
 """
 from __future__ import annotations
 
@@ -17,8 +23,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.documents import FORM_OVERHEAD, too_large
 from shared.errors import Invalid, NotFound
-from web import ui
-from web.client import ServiceUnavailable
+from web import files, ui
+from web.client import Reply, ServiceUnavailable
 from web.reports import SERVICE_NAMES, Unavailable
 from web.settings import WebSettings
 
@@ -35,6 +41,7 @@ def caller_authorization() -> str | None:
 def blueprint(settings: WebSettings) -> Blueprint:
     blp = Blueprint("documents", __name__)
     limit = settings.upload_max_bytes
+    blp.record_once(lambda state: files.install(state, limit))
 
     @blp.before_request
     def _limit():
@@ -43,14 +50,15 @@ def blueprint(settings: WebSettings) -> Blueprint:
     @blp.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc):
         exc = too_large(limit)
+        if request.path.startswith("/tep/"):
+            return files.refused(ui.Refusal(exc.status, exc.message, rule=exc.rule), limit)
         return jsonify(exc.body()), exc.status
 
-    @blp.post("/documents/<service>")
-    def upload(service: str):
+    def forward(service: str, file) -> Reply:
+        """The file sent on to the service as the caller; what the gateway refuses itself is raised."""
         if service not in TAKES_FILES:
             raise NotFound(f"Không tải tệp lên dịch vụ «{service}» (takes no files): chọn một trong {', '.join(TAKES_FILES)}",
                            details={"services": list(TAKES_FILES)})
-        file = request.files.get("file")
         if file is None:
             raise Invalid("Chưa chọn tệp để tải lên (no file)", rule="documents.file", errors={"file": ["Thiếu trường bắt buộc."]})
         content = file.read(limit + 1)
@@ -58,10 +66,20 @@ def blueprint(settings: WebSettings) -> Blueprint:
             raise too_large(limit)
         province = request.args.get("province")
         path = "/documents" + (f"?province={quote(province, safe='')}" if province else "")
-        reply = _call(service, lambda client: client.upload(
+        return _call(service, lambda client: client.upload(
             service, path, caller_authorization(), file.filename or "tai-lieu", content,
             file.mimetype or "application/octet-stream"))
+
+    @blp.post("/documents/<service>")
+    def upload(service: str):
+        reply = forward(service, request.files.get("file"))
         return jsonify(reply.body), reply.status
+
+    @blp.post("/tep/<service>")
+    @ui.signed_in()
+    def attach(service: str):
+        """The page's upload: the file's line in the list, or the refusal in place."""
+        return files.attach(service, lambda file: forward(service, file), limit)
 
     @blp.get("/nominations/<nomination_id>/documents/<sha256>")
     def nomination_document(nomination_id: str, sha256: str):
@@ -78,7 +96,10 @@ def blueprint(settings: WebSettings) -> Blueprint:
 def _download(service: str, path: str) -> Response:
     got = _call(service, lambda client: client.download(service, path, caller_authorization()))
     if got.status != 200:
-        return jsonify(got.body), got.status
+        if request.headers.get("Authorization") or not request.accept_mimetypes.accept_html:
+            return jsonify(got.body), got.status
+        # a person following a download link of a page: the refusal as a page, its rule in it
+        return ui.render("error.html", refusal=ui.Refusal.of(service, Reply(got.status, got.body))), got.status
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
     if got.disposition:
         headers["Content-Disposition"] = got.disposition

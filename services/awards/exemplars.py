@@ -22,13 +22,13 @@ from shared import auth, progression
 from shared.aggregate import CommandContext, rehydrate, record, record_all
 from shared.blueprint import Blueprint
 from shared.envelope import Envelope
-from shared.errors import Forbidden, RuleViolation
+from shared.errors import Forbidden, NotFound, RuleViolation
 from shared.eventstore import EventStore
 from shared.service import execute, runtime, today
 
 from services.awards import domain, handlers
 from services.awards.api import deciding_level, issuer_of, proposer_level
-from services.awards.projections import OWN_EVENTS as AWARD_EVENTS, metadata, orgchart
+from services.awards.projections import OWN_EVENTS as AWARD_EVENTS, history, metadata, nominations, orgchart
 from services.awards.schemas import LEVELS, DossierSchema
 
 RECOGNISED = "awards.exemplar.recognised"
@@ -183,6 +183,18 @@ class RecognitionViewSchema(Schema):
     nomination_id = fields.String()
 
 
+class RecognitionReadSchema(RecognitionViewSchema):
+    """Step 5 as it stands: how the exemplar was recognised and where its nomination is now."""
+    name = fields.String(metadata={"description": "the exemplar (school or person)"})
+    award = fields.String()
+    award_name = fields.String()
+    status = fields.String(metadata={"description": "the nomination's: decided at once when commended, "
+                                                    "else submitted, approved, returned, rejected or decided; revoked if taken back"})
+    target_level = fields.String(metadata={"description": "the level that decides"})
+    decision_number = fields.String(allow_none=True)
+    decision_date = fields.Date(allow_none=True)
+
+
 blp = Blueprint("exemplar-recognition", __name__, description="Khen thưởng điển hình, trình cấp trên (bước 5)")
 
 
@@ -206,3 +218,23 @@ class Recognise(MethodView):
                                 head_unit=(principal.unit or "") if head else None, **body)
         execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id), own_story=True)
         return {"exemplar_id": exemplar_id, "outcome": cmd.outcome, "nomination_id": cmd.nomination_id}
+
+    @blp.response(200, RecognitionReadSchema)
+    def get(self, exemplar_id):
+        """Bước 5 đã ghi nhận: khen thưởng theo thẩm quyền hay trình cấp trên, và đề nghị đó đang ở đâu.
+        Read by province like awards' other reads; 404 until step 5 is recorded (or in another province)."""
+        with runtime().db.read() as conn:
+            step = conn.execute(select(reviewed.c.exemplar_id, reviewed.c.outcome, reviewed.c.nomination_id).where(
+                reviewed.c.exemplar_id == exemplar_id, reviewed.c.outcome.is_not(None),
+                reviewed.c.province.in_(auth.provinces_visible()))).mappings().first()
+            if step is None:
+                raise NotFound(f"Điển hình {exemplar_id} chưa được khen thưởng hay trình cấp trên (bước 5) "
+                               "(no recognition of this exemplar)")
+            # proposed upward: its nomination; commended at once: the award given (no nomination to appraise)
+            where = nominations if step["outcome"] == "nominated" else history
+            given = conn.execute(select(where).where(where.c.id == step["nomination_id"])).mappings().one()
+        if where is history:
+            given = {**given, "target_level": given["level"],
+                     "status": "decided" if given["status"] == "valid" else given["status"]}
+        return {**step, **{k: given[k] for k in ("name", "award", "award_name", "status", "target_level",
+                                                 "decision_number", "decision_date")}}

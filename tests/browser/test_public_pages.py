@@ -9,33 +9,20 @@ import uuid
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.e2e.test_trust_on_the_stack import CRITERIA, Person, ok
-
-SCHOOL = "Trường THPT Lưu Văn Liệt"
+from tests.browser.people import evaluated_teacher
+from tests.e2e.test_trust_on_the_stack import Person, ok
 
 
 @pytest.fixture(scope="module")
 def awarded(stack):
     """A teacher of a fresh campaign taken to a province's Bằng khen; her name and decision number."""
-    hung, mai, tam, chau = (Person(stack, u) for u in ("hung.nv", "mai.tt", "tam.lv", "chau.pm"))
+    mai, tam, chau = (Person(stack, u) for u in ("mai.tt", "tam.lv", "chau.pm"))
     tag = uuid.uuid4().hex[:4]
     name, number = f"Nguyễn Thị Ngọc Hân {tag}", f"{int(tag, 16) % 900 + 100}/QĐ-UBND"
-    made = ok(hung.post("registration", "/campaigns", {
-        "title": f"Phong trào «Dạy tốt, học tốt» {tag}", "kind": "yearly", "period_start": "2024-04-01",
-        "period_end": "2025-05-31", "registration_deadline": "2024-05-15",
-        "award_plan": [{"award": "bang_khen_chu_tich_tinh", "max": 10}]}))
-    rid = ok(mai.post("registration", f"/campaigns/{made['id']}/registrations", {
-        "participant": {"participant_id": f"gv-{tag}-{uuid.uuid4().hex[:6]}", "kind": "individual",
-                        "individual_kind": "teacher", "name": name, "unit": SCHOOL,
-                        "unit_id": "thpt-luu-van-liet"},
-        "pledges": [{"content": "Có sáng kiến được công nhận", "start": "2024-04-20", "end": "2025-05-31"}]}))["id"]
-    set_id = f"gv-{tag}"
-    ok(tam.post("evaluation", "/criteria-sets", {"id": set_id, "name": "Tiêu chí giáo viên", "applies_to": ["teacher"],
-                                                 "source": "Kế hoạch của Sở", "criteria": CRITERIA}))
-    ok(tam.post("evaluation", "/evaluations", {"registration_id": rid, "criteria_set_id": set_id,
-                                               "evidence": {"sang_kien": 2}}))
+    teacher = evaluated_teacher(stack, name, tag)
     nomination = ok(mai.post("awards", "/nominations", {
-        "campaign_id": made["id"], "registration_id": rid, "award": "bang_khen_chu_tich_tinh",
+        "campaign_id": teacher.campaign_id, "registration_id": teacher.registration_id,
+        "award": "bang_khen_chu_tich_tinh",
         "dossier": {"submission_letter": "Tờ trình 12", "achievement_report": "Báo cáo thành tích"}}))
     ok(tam.post("awards", f"/nominations/{nomination['id']}/appraisal", {"outcome": "approved",
                                                                          "reason": "Đủ tiêu chuẩn"}))

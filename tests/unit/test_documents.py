@@ -308,10 +308,7 @@ def test_an_evaluation_without_files_keeps_its_event_as_it_was(d, system):
 # == step 5: an exemplar proposed upward carries its dossier's files ============================
 def test_an_exemplar_proposed_upward_names_its_files_and_refuses_one_never_uploaded(d):
     setup = s.exemplar_setup(d, P)
-    exemplar_id = s.register_exemplar(d, P, setup)
-    for number in range(1, 5):
-        ok(s.step(d, number, P, exemplar_id, setup))
-        d.settle()
+    exemplar_id = s.reviewed_exemplar(d, P, setup)
     _, service, path, role, body = demo.step_requests(exemplar_id, setup)[4]
     claims = demo.claims(role, body, setup)
     ref = ok(upload(d, files.pdf(uid("to-trinh-dien-hinh")), role=role, **claims))

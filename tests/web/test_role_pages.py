@@ -235,6 +235,9 @@ def test_an_exemplar_goes_through_its_five_steps_each_by_the_role_that_takes_it(
                                             "outcome": "commended", "award": "bang_khen_chu_tich_tinh",
                                             "decision_number": "200/QĐ-UBND"})
     assert recognised.status_code == 302, text(recognised)
+    done = text(chau.get(page))  # step 5 read back from awards: its result shown, its form no longer offered
+    assert done.count("đã thực hiện") == 5 and "quyết định số 200/QĐ-UBND" in done
+    assert f"/dien-hinh/{xid}/khen-thuong" not in done and 'name="influence"' not in done
     again = step(chau, "khen-thuong", {"influence": "Lần nữa", "spread_units": "12", "outcome": "commended",
                                        "award": "bang_khen_chu_tich_tinh", "decision_number": "201/QĐ-UBND"})
     assert again.status_code == 409 and "<code>exemplar.recognise_once</code>" in text(again)

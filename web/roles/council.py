@@ -92,7 +92,7 @@ def evaluate(registration_id):
     try:
         body = {"registration_id": registration_id, "criteria_set_id": chosen["id"] if chosen else "",
                 "evidence": forms.evidence(chosen["criteria"] if chosen else [], request.form),
-                "note": forms.text(request.form, "note")}
+                "note": forms.text(request.form, "note"), "documents": forms.documents(request.form)}
     except FormError as exc:
         return common.refuse_form(exc, "council/evaluate.html", **context)
     return common.submit("evaluation", "/evaluations", body, template="council/evaluate.html", **context,

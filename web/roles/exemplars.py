@@ -66,10 +66,12 @@ def _state(exemplar_id: str) -> dict:
     exemplar = common.read("registration", f"/exemplars/{exemplar_id}")
     publicity = next((e for e in _publicised() if e["exemplar_id"] == exemplar_id), None)
     review = common.read("evaluation", f"/exemplars/{exemplar_id}/review", missing_ok=True)
+    recognition = common.read("awards", f"/exemplars/{exemplar_id}/recognition", missing_ok=True) if review else None
     taken = [exemplar["status"] == "selected", publicity is not None, exemplar["learning_sessions"] > 0,
-            review is not None]
-    return {"exemplar": exemplar, "publicity": publicity, "review": review, "taken": taken,
-            "next": next((i + 1 for i, d in enumerate(taken) if not d), 5), "steps": STEPS, "doers": DOERS,
+             review is not None, recognition is not None]
+    return {"exemplar": exemplar, "publicity": publicity, "review": review, "recognition": recognition,
+            "taken": taken, "next": next((i + 1 for i, d in enumerate(taken) if not d), None), "steps": STEPS,
+            "doers": DOERS,
             "units": common.read("registration", "/units"),
             "awards": common.read("awards", "/rules")["national"]["awards"]}
 

@@ -77,9 +77,9 @@ def dossier(form: MultiDict) -> dict[str, Any]:
                            "achievement_report": text(form, "achievement_report"),
                            "certifications": [line.strip() for line in (form.get("certifications") or "").splitlines()
                                               if line.strip()]}
-    documents = [_document(value) for value in form.getlist("document") if value.strip()]
-    if documents:
-        out["documents"] = documents
+    attached = documents(form)
+    if attached:
+        out["documents"] = attached
     members = whole(text(form, "members_total"), "members_total", "Tổng số thành viên hội đồng")
     votes = whole(text(form, "votes_for"), "votes_for", "Số phiếu tán thành")
     if members is not None or votes is not None:
@@ -92,15 +92,21 @@ def dossier(form: MultiDict) -> dict[str, Any]:
 
 
 def _document(value: str) -> dict[str, Any]:
-    """A dossier file already uploaded (``POST /documents/awards`` of the gateway, web/documents.py),
-    carried by the form as the reference that upload answered: ``{"sha256", "name", "media_type", "size"}``."""
+    """A file already uploaded (``POST /tep/<service>`` of the gateway, web/files.py), carried by the form
+    as the reference that upload answered: ``{"sha256", "name", "media_type", "size"}``, and for evidence
+    the ``criterion`` it was attached to."""
     try:
         ref = json.loads(value)
     except ValueError:
         ref = None
     if not isinstance(ref, dict) or not isinstance(ref.get("sha256"), str):
         raise FormError("document", "Tệp hồ sơ không đọc được; hãy tải tệp lên lại (a file reference is not valid)")
-    return {k: ref[k] for k in ("sha256", "name", "media_type", "size") if k in ref}
+    return {k: ref[k] for k in ("sha256", "name", "media_type", "size", "criterion") if k in ref}
+
+
+def documents(form: MultiDict) -> list[dict[str, Any]]:
+    """The files attached to the form (``document`` fields), as the references the services take."""
+    return [_document(value) for value in form.getlist("document") if value.strip()]
 
 
 def threshold(value: str | None, comparison: str | None, field: str) -> Any:

@@ -30,6 +30,8 @@ from shared.aggregate import CommandContext
 from shared.envelope import Actor
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.jsonprovider import OrjsonProvider
+from shared.privacy import protector as privacy
+from shared.privacy.protector import Protector
 from shared.kafka_bus import KafkaBus
 from shared.relay import OutboxRelay
 
@@ -60,6 +62,7 @@ class Runtime:
     store: EventStore
     bus: Bus
     clock: clocks.Clock = field(default_factory=clocks.SystemClock)
+    protector: Protector | None = None  # seals and opens personal fields (shared.privacy)
 
     def today(self):
         """Today in Vietnam by the server's clock: the date every decision is made on."""
@@ -79,7 +82,9 @@ class Runtime:
 
     def consumer(self) -> ConsumerRunner:
         return ConsumerRunner(self.db, self.bus, name=self.spec.name, group=self.settings.group,
-                              topics=self.followed_topics, handlers=self.spec.handlers, dlq=self.dlq,
+                              topics=self.followed_topics, dlq=self.dlq,
+                              handlers=self.protector.opening(self.spec.handlers) if self.protector
+                              else self.spec.handlers,
                               partitions=self.settings.partitions)
 
 
@@ -88,8 +93,9 @@ def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
     settings = settings or config.load(spec.name)
     db = Database(settings.database_url)
     migrations.prepare(db, spec.name)  # migrates an empty database; never alters a live one
-    return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key),
-                   bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env())
+    protector = privacy.from_settings(settings)
+    return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key, protector),
+                   bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env(), protector)
 
 
 def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,

@@ -1,7 +1,7 @@
 """The awards service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.awards import exemplars, projections
+from services.awards import erasure, exemplars, projections
 
 
 def _blueprints():
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="Khen thưởng (awards)",
     metadata=projections.metadata,
     follows=("registration", "evaluation"),
-    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS, **erasure.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
 )

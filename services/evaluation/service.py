@@ -1,7 +1,7 @@
 """The evaluation service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.evaluation import exemplars, projections
+from services.evaluation import erasure, exemplars, projections
 
 
 def _blueprints():
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="Bình xét thi đua (evaluation)",
     metadata=projections.metadata,
     follows=("registration",),
-    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS, **erasure.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
 )

@@ -1,7 +1,7 @@
 """The notifications service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.notifications import exemplars, projections
+from services.notifications import erasure, exemplars, projections
 
 
 def _blueprints():
@@ -19,7 +19,7 @@ SPEC = ServiceSpec(
     title="Thông báo (notifications)",
     metadata=projections.metadata,
     follows=("registration", "evaluation", "awards"),
-    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS, **erasure.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     background=_background,
     operational_tables=("deliveries",),  # the mailer's state: a rebuild must not send again

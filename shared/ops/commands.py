@@ -374,10 +374,12 @@ def rebuild(service, as_json):
     """Rebuild SERVICE's projection from its store and the stores of the services it follows,
     in fresh tables, swapped in only when complete. Needs DATABASE_URL_<S> of each followed service."""
     from shared.ops.rebuild import Rebuild, RebuildFailed
-    spec = spec_of(service)
-    several = bool(spec.follows)
+    from shared.privacy import protector as privacy
+    several = bool(spec_of(service).follows)
+    conf = settings(service, several)
+    spec = privacy.protected(spec_of(service), privacy.from_settings(conf))  # events read opened (or erased)
     followed = {f: database(f, several=True) for f in spec.follows}
-    job = Rebuild(settings(service, several).database_url, spec, followed)
+    job = Rebuild(conf.database_url, spec, followed)
     try:
         with click.progressbar(length=job.total(), label=f"rebuilding {service}", file=sys.stderr) as bar:
             job.progress = bar.update

@@ -1,0 +1,82 @@
+"""Which fields of which events are a person's data, and whose.
+
+One table for the whole platform, keyed by event type: the store seals these fields on write
+and opens them on read (:mod:`shared.privacy.protector`). The payload schemas mark the same
+fields with ``metadata={"personal": True}``; until this table is derived from them it is kept
+here, as plain data that is easy to replace.
+
+**The person.** Every person of the platform has one id in every service: a registration's
+``participant.participant_id``, a unit member's ``person_id``, a recipient's ``recipient_id``
+(the directory's subject, e.g. ``lan.ht``). Ids are pseudonyms, kept in clear: they key the
+streams, the audit and the person's key. A *collective* (a school, an office) is no person:
+its name, address and phone are an organisation's, published by design, and stay in clear.
+
+Paths are dotted keys into ``data``; a path that is absent (or ``None``) is skipped, so one
+spec serves every version of a payload that has or lacks a field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERASED = "(đã xóa theo yêu cầu)"  # what every read path shows in place of an erased person's data
+
+
+@dataclass(frozen=True)
+class Personal:
+    person: str  # path of the person's id
+    fields: tuple[str, ...]  # paths of that person's data
+    kind: str | None = None  # path of the participant's kind: "collective" is no person
+
+    def applies(self, data: dict) -> bool:
+        return self.kind is None or get(data, self.kind) not in ("collective", None)
+
+
+_PEOPLE_FIELDS = ("name", "gender", "address", "phone", "email", "date_of_birth")
+_PARTICIPANT = Personal("participant.participant_id", tuple(f"participant.{f}" for f in _PEOPLE_FIELDS),
+                        kind="participant.kind")
+_AWARDED = Personal("participant.participant_id", ("participant.name",), kind="participant.participant_kind")
+# An exemplar's summary travels through every step: its name is the person's for an individual.
+_EXEMPLAR = Personal("participant_id", ("name",), kind="kind")
+
+PERSONAL: dict[str, tuple[Personal, ...]] = {
+    # registration
+    "registration.participant.registered": (_PARTICIPANT,),
+    "registration.unit.member_added": (Personal("person_id", _PEOPLE_FIELDS),),
+    "registration.exemplar.registered": (Personal("participant_id", ("name", "details.name", "details.phone",
+                                                                     "details.email"), kind="kind"),),
+    "registration.exemplar.selected": (_EXEMPLAR,),
+    "registration.exemplar.learning_organised": (_EXEMPLAR,),
+    # evaluation
+    "evaluation.registration.evaluated": (Personal("participant_id", ("name", "gender"), kind="participant_kind"),),
+    "evaluation.exemplar.reviewed": (_EXEMPLAR,),
+    # awards: every event of a nomination and of an award carries its holder
+    **{f"awards.{t}": (_AWARDED,) for t in ("nomination.submitted", "nomination.escalated",
+                                            "nomination.appraised", "nomination.resubmitted",
+                                            "award.decided", "award.recorded", "award.revoked")},
+    "awards.exemplar.recognised": (_EXEMPLAR,),
+    # notifications
+    "notifications.recipient.registered": (Personal("recipient_id", ("name", "email", "phone")),),
+    "notifications.exemplar.publicised": (_EXEMPLAR,),
+}
+
+
+def get(data: dict, path: str):
+    for key in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def replaced(data: dict, values: dict[str, object]) -> dict:
+    """A copy of ``data`` with the value at each path replaced: only the dicts on the way are
+    copied (the rest is shared with ``data``, which stays as it was)."""
+    out = dict(data)
+    for path, value in values.items():
+        *parents, last = path.split(".")
+        node = out
+        for key in parents:
+            node[key] = dict(node[key])
+            node = node[key]
+        node[last] = value
+    return out

@@ -16,7 +16,7 @@ ERASABLE = [
         select(nominations.c.id).where(nominations.c.participant_id == person)), names=("name",)),
     Erasable(exemplars, mentioning("summary"), json=("summary",), texts=("message",)),
     Erasable(inbox, texts=("title", "body")),
-    Erasable(deliveries, by("recipient"), names=("email",), texts=("subject", "body")),
+    Erasable(deliveries, by("recipient"), names=("email",), texts=("subject", "body"), operational=True),
 ]
 
 _erase = erasure.handler(ERASABLE)
@@ -24,6 +24,8 @@ _erase = erasure.handler(ERASABLE)
 
 def on_person_erased(conn, event) -> None:
     _erase(conn, event)
+    if erasure.rebuilding(conn):
+        return
     conn.execute(update(deliveries).where(deliveries.c.province == event.province,
                                           deliveries.c.recipient == event.data["person_id"],
                                           deliveries.c.status == "pending")

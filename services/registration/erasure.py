@@ -112,7 +112,7 @@ class ErasureRequestSchema(Schema):
 class ErasureSchema(Schema):
     person_id = fields.String()
     province = fields.String()
-    erased_on = fields.Date()
+    erased_on = fields.String(metadata={"format": "date"})
     event_id = fields.String()
     key_destroyed = fields.Boolean(metadata={"description": "false when the key had been destroyed already "
                                                             "or the person's data was only ever in clear"})

@@ -42,6 +42,13 @@ class Erasable:
     cleared: tuple[str, ...] = ()
     json: tuple[str, ...] = ()
     texts: tuple[str, ...] = ()
+    operational: bool = False  # state of the service's own processes (ServiceSpec.operational_tables)
+
+
+def rebuilding(conn: Connection) -> bool:
+    """A rebuild writes a shadow of the projection (``thidua rebuild``): the tables that are no
+    events' projection are not in it, and keep what the live erasure did to them."""
+    return bool(conn.get_execution_options().get("schema_translate_map"))
 
 
 def by(column: str) -> Callable:
@@ -57,6 +64,7 @@ def mentioning(column: str) -> Callable:
 def erase(conn: Connection, erasables: list[Erasable], province: str, person: str) -> set[str]:
     """Replace the person's data in these tables of ``province``; returns the names found."""
     names: set[str] = set()
+    erasables = [e for e in erasables if not (e.operational and rebuilding(conn))]
     for e in erasables:
         if e.rows is None:
             continue

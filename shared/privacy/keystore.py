@@ -34,7 +34,8 @@ from typing import Protocol
 
 import orjson
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, event, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.schema import CreateTable
 
 from shared.db import Database
 from shared.privacy.crypto import MasterKey, new_key
@@ -73,7 +74,20 @@ class SqlKeyStore:
         self.db, self.master = Database(url), master
         if self.db.is_sqlite:
             event.listen(self.db.writer, "connect", _secure_delete)
-        metadata.create_all(self.db.writer, checkfirst=True)
+        self._create_table()
+
+    def _create_table(self, tries: int = 3) -> None:
+        # every process of every service opens the store and may be the first: IF NOT EXISTS, and
+        # once more should PostgreSQL's catalogue race two creators all the same
+        for attempt in range(tries):
+            try:
+                with self.db.write() as conn:
+                    conn.execute(CreateTable(person_keys, if_not_exists=True))
+                return
+            except DBAPIError:
+                if attempt == tries - 1:
+                    raise
+                time.sleep(0.05)
 
     def _row(self, conn, province: str, person: str):
         return conn.execute(select(person_keys.c.wrapped, person_keys.c.erased_at)

@@ -450,4 +450,40 @@ def import_(file, as_json):
     emit(as_json, {"imported": counts}, "imported " + ", ".join(f"{n} {c}" for n, c in counts.items()))
 
 
-COMMANDS = [migrate, revision, topics, lag, dlq, republish, rebuild, export_, import_]
+# -- forget -------------------------------------------------------------------------------------
+@click.command()
+@click.argument("person")
+@click.option("--province", required=True)
+@click.option("--reference", required=True, help="the person's request (its number): no personal data")
+@json_option
+@operation
+def forget(person, province, reference, as_json):
+    """Erase PERSON's personal data in PROVINCE: destroy their key and record the erasure, which
+    every service follows (registration's worker publishes it). The events and chains stay."""
+    from shared.aggregate import CommandContext
+    from shared.clock import from_env, today
+    from shared.envelope import Actor
+    from shared.errors import ApiError
+    from shared.eventstore import EventStore
+    from shared.privacy import protector as privacy
+    from services.registration import erasure
+    conf = settings("registration")
+    db = database("registration")
+    store = EventStore(conf.topic, conf.chain_key, privacy.from_settings(conf))
+    cmd = erasure.ErasePerson(person, province, reference, today(from_env()))
+    ctx = CommandContext(source="registration", province=province, actor=Actor("thidua-cli", "operator"),
+                         correlation_id=erasure.stream_of(province, person),
+                         causation_id=f"command:{CommandContext.new_id()}")
+    try:
+        with db.write() as conn:
+            event = erasure.erase_person(store, conn, cmd, ctx)
+    except ApiError as exc:
+        raise problem(str(exc)) from exc
+    finally:
+        db.dispose()
+    emit(as_json, {**event.data, "province": province, "event_id": event.id},
+         f"{person} ({province}): key {'destroyed' if event.data['key_destroyed'] else 'already gone'}, "
+         f"erasure recorded as event {event.id}")
+
+
+COMMANDS = [migrate, revision, topics, lag, dlq, republish, rebuild, export_, import_, forget]

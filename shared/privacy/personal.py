@@ -19,6 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ERASED = "(đã xóa theo yêu cầu)"  # what every read path shows in place of an erased person's data
+# Codes (a gender, a phone, an e-mail address, a date) read as absent once erased: the marker is no
+# valid value of theirs, and would not fit their columns (a gender is VARCHAR(10)).
+_ABSENT_WHEN_ERASED = frozenset({"gender", "phone", "email", "date_of_birth"})
+
+
+def erased_value(path: str):
+    """What the field at ``path`` reads as once its person is erased."""
+    return None if path.rsplit(".", 1)[-1] in _ABSENT_WHEN_ERASED else ERASED
 
 
 @dataclass(frozen=True)

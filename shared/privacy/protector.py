@@ -9,7 +9,9 @@ backups and exports — hold the sealed fields; every reader sees the plaintext,
 
 * Only the fields :data:`shared.privacy.personal.PERSONAL` names are touched: an event of
   another type costs one dict lookup.
-* An event about an erased person is stored with :data:`ERASED` in its personal fields: no
+* An erased person's fields read as :data:`ERASED` (codes — gender, phone, e-mail, date of
+  birth — as absent: :func:`~shared.privacy.personal.erased_value`).
+* An event about an erased person is stored with its personal fields so erased: no
   new key is made for them, so their data cannot come back through a late or repeated event.
 * **Older, plaintext events** (stored before sealing) read as they are — until their person
   is erased, when the readers show :data:`ERASED` too. Their bytes stay in the store: they are
@@ -28,7 +30,7 @@ from shared.envelope import Envelope
 from shared.privacy import crypto
 from shared.privacy.erasure import PERSON_ERASED
 from shared.privacy.keystore import CachedKeys, FileKeyStore, KeyErased, SqlKeyStore
-from shared.privacy.personal import ERASED, PERSONAL, get, replaced
+from shared.privacy.personal import ERASED, PERSONAL, erased_value, get, replaced
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ class Protector:
             try:
                 key = self.keys.data_key(event.province, person)
             except KeyErased:
-                values.update(dict.fromkeys(paths, ERASED))
+                values.update({p: erased_value(p) for p in paths})
                 continue
             for p in paths:
                 values[p] = crypto.seal(key, event.province, person, p, get(event.data, p))
@@ -75,7 +77,7 @@ class Protector:
             try:
                 key = self.keys.data_key(event.province, person, create=False)
             except KeyErased:
-                values.update({p: ERASED for p, _ in present})
+                values.update({p: erased_value(p) for p, _ in present})
                 continue
             if key is None:
                 if sealed:

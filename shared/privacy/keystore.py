@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Protocol
 
 import orjson
-from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, event, select, update
+from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, bindparam, event, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.schema import CreateTable
 
-from shared.db import Database
+from shared.db import Database, DriverStatement
 from shared.privacy.crypto import MasterKey, new_key
 
 
@@ -90,13 +90,14 @@ class SqlKeyStore:
                 time.sleep(0.05)
 
     def _row(self, conn, province: str, person: str):
-        return conn.execute(select(person_keys.c.wrapped, person_keys.c.erased_at)
-                            .where(person_keys.c.province == province, person_keys.c.person_id == person)).first()
+        rows = _SELECT.rows(conn, {"province": province, "person": person})
+        return rows[0] if rows else None
 
     def _key(self, province: str, person: str, row) -> bytes:
-        if row.erased_at is not None:
+        wrapped, erased_at = row
+        if erased_at is not None:
             raise KeyErased(person)
-        return self.master.unwrap(province, person, row.wrapped)
+        return self.master.unwrap(province, person, bytes(wrapped))
 
     def data_key(self, province: str, person: str, create: bool = True) -> bytes | None:
         with self.db.read() as conn:
@@ -108,9 +109,8 @@ class SqlKeyStore:
         key = new_key()
         try:
             with self.db.write() as conn:
-                conn.execute(person_keys.insert(), {
-                    "province": province, "person_id": person, "kek_id": self.master.id,
-                    "wrapped": self.master.wrap(province, person, key), "created_at": _now()})
+                _INSERT.execute(conn, [{"province": province, "person_id": person, "kek_id": self.master.id,
+                                        "wrapped": self.master.wrap(province, person, key), "created_at": _now()}])
             return key
         except IntegrityError:  # another process made it first: that one is the key
             with self.db.read() as conn:
@@ -124,7 +124,7 @@ class SqlKeyStore:
                                                     "kek_id": self.master.id, "wrapped": None,
                                                     "created_at": _now(), "erased_at": _now()})
                 return False
-            if row.erased_at is not None:
+            if row[1] is not None:
                 return False
             conn.execute(update(person_keys).where(person_keys.c.province == province,
                                                    person_keys.c.person_id == person)
@@ -134,10 +134,16 @@ class SqlKeyStore:
     def state(self, province: str, person: str) -> str:
         with self.db.read() as conn:
             row = self._row(conn, province, person)
-        return "absent" if row is None else "erased" if row.erased_at is not None else "active"
+        return "absent" if row is None else "erased" if row[1] is not None else "active"
 
     def dispose(self) -> None:
         self.db.dispose()
+
+
+# a key is asked for with every new person's first event: straight on the driver (shared.db)
+_SELECT = DriverStatement(select(person_keys.c.wrapped, person_keys.c.erased_at).where(
+    person_keys.c.province == bindparam("province"), person_keys.c.person_id == bindparam("person")))
+_INSERT = DriverStatement.insert(person_keys, ("province", "person_id", "kek_id", "wrapped", "created_at"))
 
 
 def _secure_delete(dbapi_conn, _record) -> None:

@@ -68,8 +68,14 @@ PERSONAL: dict[str, tuple[Personal, ...]] = {
 }
 
 
+_SPLIT: dict[str, tuple[str, ...]] = {}
+
+
 def get(data: dict, path: str):
-    for key in path.split("."):
+    keys = _SPLIT.get(path)
+    if keys is None:
+        keys = _SPLIT[path] = tuple(path.split("."))
+    for key in keys:
         if not isinstance(data, dict):
             return None
         data = data.get(key)

@@ -59,8 +59,9 @@ class Protector:
             except KeyErased:
                 values.update({p: erased_value(p) for p in paths})
                 continue
+            aead = crypto.cipher(key)
             for p in paths:
-                values[p] = crypto.seal(key, event.province, person, p, get(event.data, p))
+                values[p] = crypto.seal(aead, event.province, person, p, get(event.data, p))
         return _with_data(event, values)
 
     def open(self, event: Envelope) -> Envelope:
@@ -84,9 +85,10 @@ class Protector:
                     raise KeyMissing(f"{event.type} {event.id}: no key of {person} ({event.province}) "
                                      "in the key store")
                 continue  # plaintext of a person who never had a key
+            aead = crypto.cipher(key)
             for p, v in present:
                 if crypto.is_sealed(v):
-                    values[p] = crypto.open_(key, event.province, person, p, v)
+                    values[p] = crypto.open_(aead, event.province, person, p, v)
         return _with_data(event, values)
 
     def opening(self, handlers: dict[str, Callable]) -> dict[str, Callable]:

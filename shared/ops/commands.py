@@ -375,10 +375,11 @@ def rebuild(service, as_json):
     in fresh tables, swapped in only when complete. Needs DATABASE_URL_<S> of each followed service."""
     from shared.ops.rebuild import Rebuild, RebuildFailed
     from shared.privacy import protector as privacy
-    several = bool(spec_of(service).follows)
-    conf = settings(service, several)
-    spec = privacy.protected(spec_of(service), privacy.from_settings(conf))  # events read opened (or erased)
+    spec = spec_of(service)
+    several = bool(spec.follows)
     followed = {f: database(f, several=True) for f in spec.follows}
+    conf = settings(service, several)
+    spec = privacy.protected(spec, privacy.from_settings(conf))  # the events read opened (or erased)
     job = Rebuild(conf.database_url, spec, followed)
     try:
         with click.progressbar(length=job.total(), label=f"rebuilding {service}", file=sys.stderr) as bar:

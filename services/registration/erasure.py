@@ -6,7 +6,9 @@ person's key in the key store first (so the data is unreadable everywhere from t
 whatever happens next), then records ``registration.person.erased`` in the stream
 ``person-<province>:<id>``: the id, the reference and the date, no personal data. Every service
 follows it and erases the copies in its projection (:mod:`shared.privacy.erasure`). A request
-repeated after a failure between the two finds the key destroyed and records the event.
+repeated after a failure between the two finds the key destroyed and records the event; one
+repeated after the event is refused (409), but destroys the key again first, should the key
+store have been restored from a backup older than the erasure.
 """
 from __future__ import annotations
 
@@ -85,6 +87,8 @@ def erase_person(store: EventStore, conn: Connection, cmd: ErasePerson, ctx: Com
     person = Person(cmd.person_id)
     for event in store.load(conn, stream):
         person.apply(event.type, event.data, event.province)
+    if person.erased_on:  # recorded already: make sure of the key (a key store restored from before it)
+        store.protector.forget(cmd.province, cmd.person_id)
     state = store.protector.keys.state(cmd.province, cmd.person_id)
     known = state != "absent" or _in_projection(conn, cmd.province, cmd.person_id)
     data = person.erase(cmd, known, key_destroyed=False)  # refuses before anything is destroyed

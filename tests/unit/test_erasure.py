@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from shared.eventstore import events, verify_stream
 from shared.ops.rebuild import Rebuild
 from shared.privacy import protector as privacy
+from shared.privacy.keystore import person_keys
 from shared.privacy.personal import ERASED
 from shared.stack import SERVICES
 from tests.driver import InProcess
@@ -145,3 +146,15 @@ def test_a_rebuild_of_every_service_keeps_the_person_erased(erased, system):
     seen = read_paths(d, s)
     assert not any(secret in seen for secret in s.lan.secrets[:2]) and s.binh.name in seen
     _all_chains_verify(system)
+
+
+def test_a_repeated_erasure_destroys_a_key_brought_back_by_a_restored_key_store(erased, system):
+    d, s, _, _ = erased
+    keys = _rt(system, "registration").protector.keys
+    with keys.store.db.write() as conn:  # as if the key store came back from a backup older than the erasure
+        conn.execute(person_keys.update().where(person_keys.c.person_id == s.lan.id)
+                     .values(wrapped=keys.store.master.wrap(PROVINCE, s.lan.id, b"k" * 32), erased_at=None))
+    assert keys.state(PROVINCE, s.lan.id) == "active"
+    again = d.post("registration", f"/people/{s.lan.id}/erasure", {"request_reference": "Đơn số 12/2024"},
+                   province=PROVINCE)
+    assert again.status == 409 and keys.state(PROVINCE, s.lan.id) == "erased"

@@ -35,8 +35,11 @@ APP_CONTAINERS = {f"{svc}-{kind}": svc for svc in SERVICES for kind in ("web", "
 COMMON_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "TOPIC_PARTITIONS", "KAFKA_REPLICATION_FACTOR",
               "KAFKA_MAX_POLL_INTERVAL_MS", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE", "CHAIN_KEY",
               "PROMETHEUS_MULTIPROC_DIR", "WORKER_METRICS_PORT",
-              "OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL", "OIDC_REVOCATION_URL")
-TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x"}
+              "OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL", "OIDC_REVOCATION_URL",
+              "KEYSTORE_URL", "KEYSTORE_MASTER_KEY")
+TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x",
+            "KEYSTORE_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLXh5eno"}
+DATABASES = (*SERVICES, "keystore")  # the services' and the key store every service reaches
 
 
 # --------------------------------------------------------------------------- #
@@ -482,6 +485,7 @@ def test_configuration_comes_from_the_environment(raw, model):
     # the secrets have no default: without them, compose refuses to start
     assert re.fullmatch(r"\$\{JWT_SECRET:\?.+\}", env["JWT_SECRET"])
     assert re.fullmatch(r"\$\{CHAIN_KEY:\?.+\}", env["CHAIN_KEY"])
+    assert re.fullmatch(r"\$\{KEYSTORE_MASTER_KEY:\?.+\}", env["KEYSTORE_MASTER_KEY"])
     with pytest.raises(MissingVariable):
         resolve(raw, {})
     custom = resolve(raw, {**TEST_ENV, "TOPIC_PREFIX": "tinh", "KAFKA_MAX_POLL_INTERVAL_MS": "5000"})
@@ -608,7 +612,7 @@ def test_postgres_service(model):
     assert len(init) == 1 and init[0].split(":")[0] in ("./deploy/postgres/init.sh", "deploy/postgres/init.sh")
     assert init[0].endswith(":ro")
     env = env_map(pg)
-    for svc in SERVICES:
+    for svc in DATABASES:
         assert env.get(f"{svc.upper()}_DB_PASSWORD"), svc
 
 
@@ -619,11 +623,11 @@ def test_postgres_service(model):
 _CALL = re.compile(r'^create_service_db\s+(\S+)\s+"\$\{(\w+)(?::-([^}]*))?\}"\s*$', re.M)
 
 
-def test_init_script_creates_exactly_the_four_databases_and_users(model):
+def test_init_script_creates_exactly_the_four_databases_and_users_and_the_key_stores(model):
     text = INIT_SH.read_text(encoding="utf-8")
     calls = _CALL.findall(text)
-    assert sorted(name for name, _var, _default in calls) == sorted(SERVICES)
-    assert len(re.findall(r"^create_service_db\s", text, re.M)) == 4, "no other call"
+    assert sorted(name for name, _var, _default in calls) == sorted(DATABASES)
+    assert len(re.findall(r"^create_service_db\s", text, re.M)) == 5, "no other call"
     pg_env = env_map(model["services"]["postgres"])
     raw_pg_env = env_map(load_yaml(COMPOSE)["services"]["postgres"])
     for name, var, default in calls:

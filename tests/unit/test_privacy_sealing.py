@@ -149,3 +149,25 @@ def test_every_personal_spec_names_a_person_and_fields():
         assert type_.count(".") == 2 and specs
         for spec in specs:
             assert spec.person and spec.fields and spec.person not in spec.fields
+
+
+def _settings(tmp_path, **env):
+    from shared import config
+    return config.load("registration", {"JWT_SECRET": "x" * 32, "DATA_DIR": str(tmp_path), **env})
+
+
+def test_the_key_store_is_chosen_by_its_url_and_the_default_master_key_is_made_once(tmp_path):
+    from shared.privacy import protector as privacy
+    from shared.privacy.keystore import FileKeyStore
+    assert privacy.from_settings(_settings(tmp_path, KEYSTORE_URL="off")) is None
+    default = privacy.from_settings(_settings(tmp_path))
+    assert isinstance(default.keys.store, SqlKeyStore) and default.keys.ttl_s == 5.0
+    key_file = tmp_path / "keystore.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    made = key_file.read_text()
+    assert privacy.from_settings(_settings(tmp_path)) is default  # one per key store in a process
+    files = privacy.from_settings(_settings(tmp_path, KEYSTORE_URL=f"file://{tmp_path}/keys",
+                                            KEYSTORE_MASTER_KEY=crypto.MasterKey.generate_text()))
+    assert isinstance(files.keys.store, FileKeyStore) and files.keys.store.dir == tmp_path / "keys"
+    assert key_file.read_text() == made
+    default.keys.store.dispose()

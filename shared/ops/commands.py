@@ -424,8 +424,10 @@ def export_(province, file, services, as_json):
 @json_option
 @operation
 def import_(file, as_json):
-    """Append the events of FILE (from `thidua export`) to empty stores; the relays then publish them."""
+    """Append the events of FILE (from `thidua export`) to empty stores; the relays then publish them.
+    Their personal fields open with the key store they were sealed with (KEYSTORE_URL)."""
     from shared.ops import backup
+    from shared.privacy import protector as privacy
     try:
         by_service = backup.read(file)
     except backup.ImportRefused as exc:
@@ -441,7 +443,9 @@ def import_(file, as_json):
                 raise problem(f"{len(found)} problems in the file, nothing imported; first: {found[0]}")
             if reason := backup.refusal(dbs[name], name, lines):
                 raise problem(f"{reason}; nothing imported")
-        counts = {name: backup.import_lines(dbs[name], spec_of(name), settings(name, several).topic, lines)
+        # the projections are given the events opened: the key store must be the exported events' own
+        counts = {name: backup.import_lines(dbs[name], privacy.protected(spec_of(name), privacy.from_settings(
+                      settings(name, several))), settings(name, several).topic, lines)
                   for name, lines in by_service.items()}
     except backup.ImportRefused as exc:
         raise problem(str(exc)) from exc

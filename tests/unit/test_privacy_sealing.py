@@ -171,3 +171,23 @@ def test_the_key_store_is_chosen_by_its_url_and_the_default_master_key_is_made_o
     assert isinstance(files.keys.store, FileKeyStore) and files.keys.store.dir == tmp_path / "keys"
     assert key_file.read_text() == made
     default.keys.store.dispose()
+
+
+def test_a_consumer_applying_the_erasure_drops_its_cached_key_at_once(tmp_path):
+    store = SqlKeyStore(f"sqlite:///{tmp_path}/keystore.db", MASTER)
+    consumer_side = Protector(CachedKeys(store, ttl_s=3600))  # a long cache: only the drop can end it
+    sealed = Protector(CachedKeys(store, ttl_s=0)).seal(_registered(dict(LAN)))
+    applied = []
+    handlers = consumer_side.opening({"registration.participant.registered": lambda c, e: applied.append(e),
+                                      "registration.person.erased": lambda c, e: applied.append(e)})
+    handlers["registration.participant.registered"](None, sealed)
+    assert applied[-1].data["participant"]["name"] == "Huỳnh Thị Lan"
+    store.destroy("86", "lan.ht")  # by registration, in another process
+    handlers["registration.participant.registered"](None, sealed)
+    assert applied[-1].data["participant"]["name"] == "Huỳnh Thị Lan"  # still cached here
+    erasure = Envelope(type="registration.person.erased", source="registration", subject="person-86:lan.ht",
+                       province="86", actor=Actor("hung.nv", "department"), data={"person_id": "lan.ht"})
+    handlers["registration.person.erased"](None, erasure)
+    handlers["registration.participant.registered"](None, sealed)
+    assert applied[-1].data["participant"]["name"] == ERASED
+    store.dispose()

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
 
+from shared import eventschema
 from shared.envelope import Actor, Envelope
 from shared.eventstore import EventStore
 
@@ -66,10 +67,12 @@ def record(store: EventStore, conn: Connection, stream_id: str, aggregate: Aggre
            type_: str, data: dict[str, Any], ctx: CommandContext,
            project: dict[str, Callable[[Connection, Envelope], None]] | None = None) -> Envelope:
     """Append one event at the aggregate's version (optimistic), apply it, and update the
-    service's own read model in the same transaction (``project``: type -> updater)."""
+    service's own read model in the same transaction (``project``: type -> updater). The payload
+    is checked against its type's current schema first (a mismatch raises PayloadError)."""
     event = Envelope(type=type_, source=ctx.source, subject=stream_id, province=ctx.province,
                      data=data, actor=ctx.actor, correlationid=ctx.correlation_id,
-                     causationid=ctx.causation_id, time=ctx.time)
+                     causationid=ctx.causation_id, time=ctx.time,
+                     schemaversion=eventschema.check(type_, data))
     [stored] = store.append(conn, stream_id, aggregate.version, [event])
     aggregate.apply(type_, data, ctx.province)
     if project is not None:

@@ -44,7 +44,7 @@ ROLES = ("department", "unit_head", "council", "authority", "participant", "serv
 UNIT_LEVELS = ("school", "commune", "district", "department", "province", "ministry")
 # The authority a person holds (thẩm quyền): who may confer what is in the awards rulebook.
 AUTHORITY_LEVELS = ("prime_minister", "minister", "province", "department", "district", "commune", "school")
-PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", "/public")
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", "/public", "/asyncapi.", "/schemas/")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@
 | ``KEYSTORE_MASTER_KEY_FILE`` | where the embedded default keeps it (made on first use) | ``<DATA_DIR>/keystore.key`` |
 | ``KEYSTORE_CACHE_S`` | how long a process keeps a person's unwrapped key: an erasure takes effect everywhere within this time | ``5`` |
 | ``WORKER_METRICS_PORT`` | port of the worker's own ``/metrics`` (none: not served) | none |
+| ``EVENT_SCHEMA_BASE_URL`` | the public address under which the services serve ``/schemas/<type>/v<n>``: every event's ``dataschema`` is a URL under it, kept in the stored (hashed) event, so set it once before the first event | ``http://localhost:8001`` |
+| ``DOCUMENTS_URL`` | where uploaded dossier and evidence files are kept (:mod:`shared.blobs`): a folder (``file:///srv/thidua/documents`` or a path) or ``s3://<bucket>/<prefix>``; each service keeps its own ``<service>/`` under it | ``<DATA_DIR>/documents`` |
+| ``DOCUMENTS_S3_ENDPOINT_URL`` | the S3-compatible server (MinIO, Ceph...) for an ``s3://`` store; empty: AWS itself. Credentials: boto3's own (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``, or a role) | none |
+| ``DOCUMENTS_MAX_BYTES`` | the largest file one upload may carry | ``20971520`` (20 MiB) |
 
 Retention is unlimited by default: the store is the truth, but a consumer that falls
 further behind than the retention would silently skip events, and a dead letter that
@@ -67,6 +71,9 @@ class Settings:
     keystore_master_key: str = ""
     keystore_master_key_file: str = ""
     keystore_cache_s: float = 5.0
+    documents_url: str = "data/documents"
+    documents_s3_endpoint_url: str = ""
+    documents_max_bytes: int = 20 * 1024 * 1024
 
     @property
     def topic(self) -> str:
@@ -125,4 +132,7 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         keystore_master_key=env.get("KEYSTORE_MASTER_KEY", ""),
         keystore_master_key_file=env.get("KEYSTORE_MASTER_KEY_FILE") or f"{data_dir}/keystore.key",
         keystore_cache_s=float(env.get("KEYSTORE_CACHE_S") or 5),
+        documents_url=env.get("DOCUMENTS_URL") or os.path.join(data_dir, "documents"),
+        documents_s3_endpoint_url=env.get("DOCUMENTS_S3_ENDPOINT_URL", ""),
+        documents_max_bytes=int(env.get("DOCUMENTS_MAX_BYTES") or 20 * 1024 * 1024),
     )

@@ -2,8 +2,9 @@
 
 For each record polled from the group:
 
-1. the envelope is decoded and validated; a record that is not an event is a
-   poison message and goes to the dead-letter topic at once;
+1. the envelope is decoded and validated, and its payload upcast to the current version of
+   its schema (shared.eventschema); a record that is not an event is a poison message and
+   goes to the dead-letter topic at once;
 2. in **one database transaction** the runner checks ``processed_events`` for the
    event id, calls the handler for the event type, and writes the processed row;
    a redelivered event finds its row and changes nothing;
@@ -33,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
 from shared import tracing
+from shared.eventschema import upcast
 from shared.bus import Bus, BusUnavailable, Consumer, Producer, Record, next_offsets
 from shared.db import Database, DriverStatement
 from shared.eventstore import processed_events
@@ -117,7 +119,7 @@ class ConsumerRunner:
     # -- applying ---------------------------------------------------------------
     def _apply_batch(self, records: list[Record]) -> bool:
         try:
-            decoded = [env.decode(r.value) for r in records]
+            decoded = [upcast(env.decode(r.value)) for r in records]
         except env.EnvelopeError:
             return False
         try:
@@ -136,7 +138,7 @@ class ConsumerRunner:
 
     def _apply_alone(self, record: Record) -> None:
         try:
-            event = env.decode(record.value)
+            event = upcast(env.decode(record.value))
         except env.EnvelopeError as exc:
             self._dead_letter(record, None, f"not a valid event envelope: {exc.errors}")
             return

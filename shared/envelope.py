@@ -14,6 +14,7 @@ read it as is. W3C trace context, when present, travels in ``traceparent``.
 """
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 CONTENT_TYPE = "application/cloudevents+json"
 _CONTENT_TYPE = CONTENT_TYPE.encode()
 SPEC_VERSION = "1.0"
+# Where the installation serves its event payload schemas: every service answers
+# GET /schemas/<type>/v<n> for every published type (shared.eventschema's catalogue), so one
+# public address of any of them will do. The default is registration's on the embedded stack.
+SCHEMA_BASE_URL = os.environ.get("EVENT_SCHEMA_BASE_URL", "http://localhost:8001").rstrip("/")
 
 
 class EnvelopeError(ValueError):
@@ -62,7 +67,8 @@ class Envelope:
 
     @property
     def dataschema(self) -> str:
-        return f"urn:thidua:{self.type}:v{self.schemaversion}"
+        """The JSON Schema of this payload's version, as served (see SCHEMA_BASE_URL)."""
+        return schema_url(self.type, self.schemaversion)
 
     def with_sequence(self, sequence: int, id: str | None = None) -> "Envelope":
         """A copy at this place in its stream (and with this id, when given: the store's)."""
@@ -71,6 +77,10 @@ class Envelope:
         if id is not None:
             values["id"] = id
         return filled(Envelope, values)
+
+
+def schema_url(type_: str, version: int) -> str:
+    return f"{SCHEMA_BASE_URL}/schemas/{type_}/v{version}"
 
 
 def filled(cls: type, values: dict[str, Any]):

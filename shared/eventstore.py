@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
 from shared import metrics, tracing
+from shared.eventschema import upcast
 from shared.db import DriverStatement
 from shared.envelope import Envelope
 
@@ -227,7 +228,8 @@ class EventStore:
         return conn.execute(_VERSION, {"stream": stream_id}).scalar_one()
 
     def load(self, conn: Connection, stream_id: str) -> list[Envelope]:
-        return [self._open(env.from_stored(body)) for body in _LOAD.scalars(conn, {"stream": stream_id})]
+        """The stream's events, each at the current version of its payload schema (upcast)."""
+        return [upcast(self._open(env.from_stored(body))) for body in _LOAD.scalars(conn, {"stream": stream_id})]
 
     def read_raw(self, conn: Connection, after: int = 0, limit: int = 1000) -> list:
         """Rows in position order as stored (position, stream, version, type, body): for replays that
@@ -241,7 +243,7 @@ class EventStore:
         else:
             rows = _ALL_OF_PROVINCE.rows(conn, {"after": after, "limit": limit, "province": province})
         # filled in directly, as the replays make one per event (see envelope.filled)
-        return [env.filled(StoredEvent, {"position": position, "event": self._open(env.from_stored(body)),
+        return [env.filled(StoredEvent, {"position": position, "event": upcast(self._open(env.from_stored(body))),
                                          "prev_hash": prev_hash, "hash": hash_})
                 for position, body, prev_hash, hash_ in rows]
 

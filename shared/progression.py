@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from marshmallow import fields, validate
 from sqlalchemy import Column, Connection, DateTime, Integer, String, Table, select
 
 from shared.envelope import Envelope
+from shared.eventschema import EventSchema
 from shared.errors import NotYetSeen
 from shared.eventstore import metadata
 
@@ -35,6 +37,19 @@ STEPS = (
 )
 BY_TYPE = {s.event_type: s for s in STEPS}
 REGISTERED = "registration.exemplar.registered"
+
+
+class ExemplarStepSchema(EventSchema):
+    """What every step's event carries of the exemplar (registration's summary of it), so that no
+    service has to ask another: the base of each step's payload schema."""
+    exemplar_id = fields.String(required=True, validate=validate.Length(min=1))
+    campaign_id = fields.String(required=True, validate=validate.Length(min=1))
+    phase = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("collective", "individual")))
+    name = fields.String(required=True, metadata={"personal": True,
+                                                  "description": "the school's, or the person's, name"})
+    participant_id = fields.String(required=True)
+    unit_id = fields.String(required=True, allow_none=True)
 
 exemplar_steps = Table(
     "exemplar_steps", metadata,

@@ -21,7 +21,8 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import audit, auth, clock as clocks, config, i18n, logs, metrics, migrations, tracing
+from shared import (asyncapi, audit, auth, blobs as blob_stores, clock as clocks, config, i18n, logs, metrics,
+                    migrations, tracing)
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -63,6 +64,7 @@ class Runtime:
     bus: Bus
     clock: clocks.Clock = field(default_factory=clocks.SystemClock)
     protector: Protector | None = None  # seals and opens personal fields (shared.privacy)
+    blobs: blob_stores.BlobStore | None = None  # uploaded files (shared.documents), outside the store
 
     def today(self):
         """Today in Vietnam by the server's clock: the date every decision is made on."""
@@ -95,7 +97,9 @@ def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
     migrations.prepare(db, spec.name)  # migrates an empty database; never alters a live one
     protector = privacy.from_settings(settings)
     return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key, protector),
-                   bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env(), protector)
+                   bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env(),
+                   protector=protector,
+                   blobs=blob_stores.from_url(settings.documents_url, spec.name, settings.documents_s3_endpoint_url))
 
 
 def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
@@ -167,6 +171,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     for blueprint in spec.blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(audit.blueprint(spec.name))
+    app.register_blueprint(asyncapi.blueprint(spec))
     return app
 
 

@@ -144,3 +144,21 @@ def org_units_upgrade() -> None:
 
 def org_units_downgrade() -> None:
     op.drop_table("org_units")
+
+
+def documents_upgrade() -> None:
+    """0011: the files uploaded to a service (shared.documents.Uploads), in the services that take them."""
+    op.create_table(
+        "documents",
+        sa.Column("province", sa.String(length=16), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("media_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=200), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("province", "sha256"),
+    )
+
+
+def documents_downgrade() -> None:
+    op.drop_table("documents")

@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 
 from shared import clock as clocks
 from shared.errors import ApiError
-from web import reports
+from web import documents, reports
 from web.client import HttpServiceClient, ServiceClient
 from web.settings import WebSettings, load
 
@@ -27,6 +27,7 @@ def create_app(settings: WebSettings, client: ServiceClient | None = None,
     app.json.ensure_ascii = False
     app.extensions["web"] = Web(client or HttpServiceClient(settings), clock or clocks.from_env())
     app.register_blueprint(reports.blp)
+    app.register_blueprint(documents.blueprint(settings))
     app.register_error_handler(ApiError, _api_error)
     app.add_url_rule("/health", "health", lambda: {"status": "ok"})
     return app

@@ -20,6 +20,16 @@ class Reply:
     body: Any  # the decoded JSON body, or None when there was none
 
 
+@dataclass(frozen=True)
+class Download:
+    """A file a service sent (status 200: ``content`` and its headers), or its refusal (``body``, JSON)."""
+    status: int
+    content: bytes
+    media_type: str | None
+    disposition: str | None  # the service's Content-Disposition: the file's name
+    body: Any = None
+
+
 class ServiceUnavailable(RuntimeError):
     """The service could not be reached (down, timed out) or did not answer JSON."""
 
@@ -35,11 +45,20 @@ class ServiceClient(Protocol):
       :data:`web.settings.SERVICES`) with ``authorization`` as the ``Authorization`` header
       (none when it is None) and returns the status and the decoded JSON body, whatever the
       status: a 401, 403 or 404 is an answer, not an error;
+    * ``upload(service, path, authorization, filename, content, media_type)`` sends ``POST path`` as
+      ``multipart/form-data`` with the file in the field ``file``, and answers like ``get``;
+    * ``download(service, path, authorization)`` sends ``GET path`` and returns a :class:`Download`: the
+      bytes, type and Content-Disposition the service sent, or (any status but 200) its JSON refusal;
     * a service that cannot be reached raises :class:`ServiceUnavailable`;
     * an unknown service name raises ``KeyError``.
     """
 
     def get(self, service: str, path: str, authorization: str | None) -> Reply: ...
+
+    def upload(self, service: str, path: str, authorization: str | None, filename: str, content: bytes,
+               media_type: str) -> Reply: ...
+
+    def download(self, service: str, path: str, authorization: str | None) -> Download: ...
 
 
 class HttpServiceClient:
@@ -60,4 +79,33 @@ class HttpServiceClient:
             return Reply(r.status_code, r.json() if r.content else None)
         except ValueError as exc:
             raise ServiceUnavailable(service, f"HTTP {r.status_code}, not JSON") from exc
+
+    def upload(self, service: str, path: str, authorization: str | None, filename: str, content: bytes,
+               media_type: str) -> Reply:
+        try:
+            r = self.session.post(self.urls[service] + path, headers=_headers(authorization),
+                                  files={"file": (filename, content, media_type)}, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(service, str(exc)) from exc
+        return _reply(service, r)
+
+    def download(self, service: str, path: str, authorization: str | None) -> Download:
+        try:
+            r = self.session.get(self.urls[service] + path, headers=_headers(authorization), timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(service, str(exc)) from exc
+        if r.status_code == 200:
+            return Download(200, r.content, r.headers.get("Content-Type"), r.headers.get("Content-Disposition"))
+        return Download(r.status_code, b"", None, None, _reply(service, r).body)
+
+
+def _headers(authorization: str | None) -> dict[str, str]:
+    return {"Accept": "application/json", **({"Authorization": authorization} if authorization else {})}
+
+
+def _reply(service: str, r: requests.Response) -> Reply:
+    try:
+        return Reply(r.status_code, r.json() if r.content else None)
+    except ValueError as exc:
+        raise ServiceUnavailable(service, f"HTTP {r.status_code}, not JSON") from exc
 

@@ -5,13 +5,13 @@ import uuid
 from flask.views import MethodView
 from sqlalchemy import func, select
 
-from shared import auth
+from shared import auth, documents
 from shared.blueprint import Blueprint
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.service import execute, runtime, today
 
 from services.awards import domain, handlers
-from services.awards.projections import campaigns, history, holds, nominations, participants
+from services.awards.projections import campaigns, history, holds, nominations, orgchart, participants
 from services.awards.rules import lineage, national
 from services.awards.schemas import (AdHocSchema, AppraiseSchema, DecideSchema, DefineRuleSchema,
                                      HistoryQuerySchema, HistorySchema, HoldSchema, HoldViewSchema, LiftSchema,
@@ -25,6 +25,10 @@ APPRAISERS = ("council",)
 DECIDERS = ("authority",)
 RULE_MAKERS = ("council", "authority")
 IMPORTERS = ("operator", "department")
+# Who uploads dossier files (a head for a nomination, a head or an authority for an exemplar's step 5),
+# and who reads every dossier of their province (a head reads those of their unit and the units under it).
+DOSSIER_MAKERS = ("unit_head", "authority")
+DOSSIER_READERS = ("council", "authority", "department", "operator")
 # The authority a head holds by the level of their unit, when the token names no authority of its own.
 AUTHORITY_OF_UNIT_LEVEL = {"school": "school", "commune": "commune", "district": "district",
                            "department": "department", "province": "province", "ministry": "minister"}
@@ -84,6 +88,21 @@ class NominationOne(MethodView):
     @blp.response(200, NominationSchema)
     def get(self, nomination_id):
         return _nomination(nomination_id)
+
+
+@blp.route("/nominations/<nomination_id>/documents/<sha256>")
+class NominationDocument(MethodView):
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, nomination_id, sha256):
+        """Tải về một tệp của hồ sơ đề nghị (a file of the dossier, by its SHA-256): for the province's
+        council, authorities and department, and the heads of the proposing unit or a unit above it."""
+        n = _nomination(nomination_id)  # another province's: 404, like any missing nomination
+        return documents.serve(
+            f"nomination-{nomination_id}", sha256, readers=DOSSIER_READERS, orgchart=orgchart,
+            province=n["province"], unit=n["proposer_unit"], refusal=Forbidden(
+                f"Hồ sơ đề nghị {n['id']} do đơn vị {n['proposer_unit']} lập: chỉ thủ trưởng đơn vị đó hoặc đơn vị "
+                "cấp trên, hội đồng thi đua, cấp có thẩm quyền và Sở xem được tệp của hồ sơ (not a reader of this "
+                "dossier)", rule="documents.readers"))
 
 
 @blp.route("/nominations/<nomination_id>/appraisal")

@@ -115,6 +115,7 @@ def _participant(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def recognise(store: EventStore, conn: Connection, cmd: RecogniseExemplar, ctx: CommandContext) -> Envelope:
+    handlers.check_documents(conn, cmd.province, cmd.dossier)
     row = conn.execute(select(reviewed).where(reviewed.c.exemplar_id == cmd.exemplar_id,
                                               reviewed.c.province == cmd.province)).mappings().one()
     summary = json.loads(row["summary"])

@@ -14,7 +14,7 @@ from shared.eventstore import EventStore
 
 from services.awards import domain
 from services.awards.projections import (OWN_EVENTS, campaigns, evaluations, history, holds, nominations,
-                                         orgchart, participants, province_rules)
+                                         orgchart, participants, province_rules, uploads)
 from services.awards.rules import Rulebook, lineage
 
 SECTIONS = {"award": "province_awards", "authority": "province_authorities", "cap": "province_caps"}
@@ -146,7 +146,13 @@ def _nomination(store, conn, nomination_id) -> domain.Nomination:
     return rehydrate(store, conn, f"nomination-{nomination_id}", domain.Nomination(nomination_id))
 
 
+def check_documents(conn: Connection, province: str, dossier: dict) -> None:
+    """A dossier names only files uploaded to awards in its province (422 naming the field otherwise)."""
+    uploads.check(conn, province, dossier.get("documents") or [], "dossier.documents")
+
+
 def nominate(store: EventStore, conn: Connection, cmd: domain.Nominate, ctx: CommandContext) -> Envelope:
+    check_documents(conn, cmd.province, cmd.dossier)
     case = _case(conn, cmd.province, None, cmd.campaign_id, cmd.registration_id, cmd.award,
                  on=cmd.submitted_on, stage="nomination", head_unit=cmd.proposer_unit or "")
     if case.campaign is None or case.participant is None:
@@ -165,6 +171,7 @@ def appraise(store: EventStore, conn: Connection, cmd: domain.Appraise, ctx: Com
 
 
 def resubmit(store: EventStore, conn: Connection, cmd: domain.Resubmit, ctx: CommandContext) -> Envelope:
+    check_documents(conn, cmd.province, cmd.dossier)
     nomination = _nomination(store, conn, cmd.nomination_id)
     case = domain.Case(rulebook=rulebook(conn, cmd.province), proposer_in_scope=orgchart.within(
         conn, cmd.province, nomination.proposer_unit, cmd.head_unit))
@@ -199,7 +206,7 @@ def record_past_award(store: EventStore, conn: Connection, cmd: domain.RecordPas
     data = {"record_id": cmd.record_id, "participant": cmd.participant, "award": cmd.award,
             "award_name": rule["name"] if rule else cmd.award, "year": cmd.year, "kind": cmd.kind,
             "decision_number": cmd.decision_number, "decision_date": cmd.decision_date.isoformat(),
-            "issuer": cmd.issuer, "issuer_level": cmd.issuer_level,
+            "issuer": cmd.issuer, "level": cmd.issuer_level,
             "imported": True, "imported_by": cmd.imported_by, "imported_on": cmd.imported_on.isoformat()}
     stream = f"record-{cmd.record_id}"
     return _record(store, conn, stream, rehydrate(store, conn, stream, Stream(stream)),

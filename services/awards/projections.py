@@ -7,11 +7,13 @@ from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, St
                         update)
 
 from shared.db import insert_row
+from shared.documents import Uploads
 from shared.envelope import Envelope
 from shared.orgchart import OrgChart
 
 metadata = MetaData()
 orgchart = OrgChart(metadata)  # the units this service has seen, for unit heads' scope
+uploads = Uploads(metadata)  # the dossier files given to this service (not a projection: rebuild keeps it)
 
 campaigns = Table(
     "campaigns", metadata,
@@ -206,8 +208,8 @@ def on_award_decided(conn: Connection, event: Envelope) -> None:
 
 def on_award_recorded(conn: Connection, event: Envelope) -> None:
     d = event.data
-    # every recorded award came by the import path (POST /history), before it was called so too
-    _add_history(conn, event.province, d["record_id"], d, d["participant"], d["issuer_level"], imported=True)
+    # every recorded award came by the import path (POST /history); its v1 events are upcast (events.py)
+    _add_history(conn, event.province, d["record_id"], d, d["participant"], d["level"], imported=True)
 
 
 def _add_history(conn, province, id_, d, p, level, imported=False) -> None:

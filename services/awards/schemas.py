@@ -3,6 +3,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from shared.documents import DocumentRefSchema
+
 from services.awards.rules import hold_kinds
 
 LEVELS = ("prime_minister", "minister", "province", "department", "district", "commune", "school")
@@ -43,6 +45,9 @@ class DossierSchema(Schema):
     council_minutes = fields.Nested(MinutesSchema, load_default=None,
                                     metadata={"description": "biên bản họp hội đồng, kết quả bỏ phiếu kín"})
     certifications = fields.List(fields.String(validate=validate.Length(max=500)), load_default=list)
+    documents = fields.List(fields.Nested(DocumentRefSchema), validate=validate.Length(max=50),
+                            metadata={"description": "tệp của hồ sơ (tờ trình, báo cáo, biên bản...), mỗi tệp "
+                                                     "đã tải lên qua POST /documents"})
 
 
 class NominateSchema(Schema):

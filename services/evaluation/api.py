@@ -4,13 +4,13 @@ import json
 from flask.views import MethodView
 from sqlalchemy import select
 
-from shared import auth
+from shared import auth, documents
 from shared.blueprint import Blueprint
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 from shared.service import execute, runtime, today
 
 from services.evaluation import domain, handlers
-from services.evaluation.projections import candidates, criteria_sets, evaluations
+from services.evaluation.projections import candidates, criteria_sets, evaluations, orgchart
 from services.evaluation.schemas import (CandidateSchema, CriteriaSetSchema, CriteriaSetViewSchema,
                                          EvaluateSchema, EvaluationSchema)
 
@@ -18,6 +18,8 @@ blp = Blueprint("evaluation", __name__, description="Bình xét thi đua")
 
 DEFINERS = ("department", "council", "authority")
 EVALUATORS = ("council",)
+# Who reads every evaluation's evidence files in their province (a head reads those of their unit and below).
+EVIDENCE_READERS = ("council", "department", "authority", "operator")
 
 
 @blp.route("/criteria-sets")
@@ -63,7 +65,7 @@ class Evaluations(MethodView):
         cmd = domain.EvaluateRegistration(
             registration_id=body["registration_id"], province=province,
             criteria_set_id=body["criteria_set_id"], evidence=body["evidence"], evaluated_on=today(),
-            council_unit=council.unit, note=body["note"])
+            council_unit=council.unit, note=body["note"], documents=tuple(body["documents"]))
         execute(handlers.COMMAND_HANDLERS, cmd, province, f"registration-{cmd.registration_id}")
         return _evaluations(cmd.registration_id)[-1]
 
@@ -77,6 +79,20 @@ class EvaluationHistory(MethodView):
         if not rounds:
             raise NotFound(f"Chưa có kết quả bình xét cho đăng ký {registration_id}")
         return rounds
+
+
+@blp.route("/evaluations/<registration_id>/documents/<sha256>")
+class EvaluationDocument(MethodView):
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, registration_id, sha256):
+        """Tải về một tệp minh chứng của bình xét (an evidence file of any round, by its SHA-256): for the
+        province's council, department and authorities, and the heads of the candidate's unit or one above."""
+        c = _candidate(registration_id)  # another province's: 404, like any missing candidate
+        return documents.serve(
+            f"evaluation-{registration_id}", sha256, readers=EVIDENCE_READERS, orgchart=orgchart,
+            province=c["province"], unit=c["unit_id"], refusal=Forbidden(
+                f"Minh chứng của {c['name']} chỉ dành cho hội đồng thi đua, Sở, cấp có thẩm quyền và thủ trưởng "
+                "đơn vị của người, tập thể được bình xét (not a reader of this evidence)", rule="documents.readers"))
 
 
 @blp.route("/campaigns/<campaign_id>/candidates")
@@ -130,4 +146,5 @@ def _evaluations(registration_id: str) -> list[dict]:
             evaluations.c.registration_id == registration_id,
             evaluations.c.province.in_(auth.provinces_visible())).order_by(evaluations.c.round)
         ).mappings().all()
-    return [{**r, "results": json.loads(r["results"])} for r in rows]
+    return [{**r, "results": json.loads(r["results"]), "documents": json.loads(r["documents"] or "[]")}
+            for r in rows]

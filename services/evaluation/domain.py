@@ -54,6 +54,7 @@ class EvaluateRegistration:
     evaluated_on: date  # the server's date, never the caller's
     council_unit: str | None = None  # a unit's council (the token's unit claim); None: the province's
     note: str | None = None
+    documents: tuple[dict[str, Any], ...] = ()  # evidence files: references to uploads (shared.documents)
 
 
 @dataclass
@@ -111,6 +112,11 @@ class Evaluation:
                      if (errors := evidence_errors(c, cmd.evidence.get(c["code"])))}
         if malformed:
             raise Invalid("Minh chứng không đúng dạng của tiêu chí", errors=malformed)
+        codes = {c["code"] for c in criteria_set.criteria}
+        stray = {f"documents.{i}.criterion": ["không có tiêu chí này"] for i, doc in enumerate(cmd.documents)
+                 if doc.get("criterion") is not None and doc["criterion"] not in codes}
+        if stray:
+            raise Invalid("Tệp minh chứng nêu tiêu chí không có trong bộ tiêu chí", errors=stray)
         results = [judge(c, cmd.evidence.get(c["code"])) for c in criteria_set.criteria]
         return {"registration_id": self.registration_id, "campaign_id": candidate["campaign_id"],
                 "participant_id": candidate["participant_id"], "participant_kind": candidate["participant_kind"],
@@ -118,6 +124,7 @@ class Evaluation:
                 "unit": candidate["unit"], "criteria_set_id": criteria_set.id,
                 "criteria_set_version": criteria_set.version, "round": self.rounds + 1,
                 "evaluated_on": cmd.evaluated_on.isoformat(), "note": cmd.note,
+                **({"documents": [dict(doc) for doc in cmd.documents]} if cmd.documents else {}),
                 "passed": all(r["passed"] for r in results), "results": results,
                 "metrics": {c["metric"]: _plain(cmd.evidence.get(c["code"]))
                             for c in criteria_set.criteria if c.get("metric")}}

@@ -7,7 +7,7 @@ from shared.errors import NotYetSeen
 from shared.eventstore import EventStore
 
 from services.evaluation import domain
-from services.evaluation.projections import OWN_EVENTS, candidates, orgchart
+from services.evaluation.projections import OWN_EVENTS, candidates, orgchart, uploads
 
 
 def _record(store, conn, stream_id, aggregate, type_, data, ctx) -> Envelope:
@@ -45,6 +45,7 @@ def evaluate_registration(store: EventStore, conn: Connection, cmd: domain.Evalu
     if candidate is None:
         raise NotYetSeen(f"Bình xét chưa nhận được đăng ký thi đua {cmd.registration_id}: nếu vừa đăng ký, "
                          "hãy thử lại sau giây lát", rule="evaluation.registration_known")
+    uploads.check(conn, cmd.province, list(cmd.documents), "documents")
     units = orgchart.ancestors(conn, cmd.province, candidate["unit_id"]) if candidate["unit_id"] else []
     _, criteria_set = criteria_set_stream(store, conn, cmd.province, cmd.criteria_set_id)
     stream = f"evaluation-{cmd.registration_id}"

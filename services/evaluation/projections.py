@@ -7,11 +7,13 @@ from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, St
                         update)
 
 from shared.db import insert_row
+from shared.documents import Uploads
 from shared.envelope import Envelope
 from shared.orgchart import OrgChart
 
 metadata = MetaData()
 orgchart = OrgChart(metadata)  # the units this service has seen, for unit heads' scope
+uploads = Uploads(metadata)  # the evidence files given to this service (not a projection: rebuild keeps it)
 
 campaigns = Table(
     "campaigns", metadata,
@@ -59,6 +61,7 @@ evaluations = Table(
     Column("results", Text, nullable=False),
     Column("note", Text, nullable=True),
     Column("event_id", String(36), nullable=False),
+    Column("documents", Text, nullable=True),  # the evidence files of the round (JSON list of references)
 )
 
 
@@ -100,7 +103,8 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
         campaign_id=d["campaign_id"], criteria_set_id=d["criteria_set_id"],
         criteria_set_version=d["criteria_set_version"], passed=d["passed"],
         evaluated_on=date.fromisoformat(d["evaluated_on"]),
-        results=json.dumps(d["results"], ensure_ascii=False), note=d.get("note"), event_id=event.id))
+        results=json.dumps(d["results"], ensure_ascii=False), note=d.get("note"), event_id=event.id,
+        documents=json.dumps(d.get("documents") or [], ensure_ascii=False)))
     conn.execute(update(candidates).where(candidates.c.registration_id == d["registration_id"])
                  .values(status="passed" if d["passed"] else "failed"))
 

@@ -1,6 +1,8 @@
 """The HTTP edge of evaluation."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.documents import DocumentRefSchema
+
 GROUPS = ("collective", "manager", "teacher", "staff", "worker", "student")
 _id = validate.Length(min=1, max=100)
 
@@ -51,10 +53,18 @@ class CriteriaSetViewSchema(CriteriaSetSchema):
     version = fields.Integer()
 
 
+class EvidenceDocumentSchema(DocumentRefSchema):
+    criterion = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9_]{1,60}$"),
+                              metadata={"description": "the criterion the file is evidence for; none: the whole"})
+
+
 class EvaluateSchema(Schema):
     registration_id = fields.String(required=True, validate=_id)
     criteria_set_id = fields.String(required=True, validate=_id)
     evidence = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
+    documents = fields.List(fields.Nested(EvidenceDocumentSchema), load_default=list,
+                            validate=validate.Length(max=100),
+                            metadata={"description": "tệp minh chứng, mỗi tệp đã tải lên qua POST /documents"})
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -80,6 +90,7 @@ class EvaluationSchema(Schema):
     evaluated_on = fields.Date()
     note = fields.String(allow_none=True)
     results = fields.List(fields.Nested(ResultSchema))
+    documents = fields.List(fields.Nested(EvidenceDocumentSchema))
 
 
 class CandidateSchema(Schema):

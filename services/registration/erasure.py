@@ -34,6 +34,7 @@ from services.registration.exemplars import exemplars
 from services.registration.projections import members, registrations
 
 ERASERS = ("department", "operator")
+assert PERSON_ERASED == "registration.person.erased"  # this service's event; its followers name it from shared
 
 ERASABLE = [
     Erasable(registrations, by("participant_id"), names=("name",)),

@@ -26,6 +26,7 @@ from sqlalchemy import func, insert, select
 
 from shared import envelope as env
 from shared.db import Database
+from shared.eventschema import upcast
 from shared.eventstore import GENESIS, chain_hash, events, outbox
 
 
@@ -122,7 +123,7 @@ def import_lines(db: Database, spec, topic: str, lines: list[dict]) -> int:
             conn.execute(insert(outbox).values(position=position, topic=topic))
             updater = spec.own_events.get(event.type)
             if updater is not None:
-                updater(conn, event)
+                updater(conn, upcast(event))
     return len(lines)
 
 

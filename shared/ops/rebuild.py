@@ -40,6 +40,7 @@ from sqlalchemy.exc import OperationalError
 
 from shared import envelope as env
 from shared.db import Database
+from shared.eventschema import upcast
 from shared.eventstore import events, processed_events
 
 SHADOW = "thidua_rebuild"
@@ -186,7 +187,7 @@ class Rebuild:
                                         .where(events.c.position > after, events.c.event_id.in_(sorted(ids)))
                                         .order_by(events.c.position)).all()
                 for r in rows:
-                    found.append(Item(name, r.position, env.from_dict(json.loads(r.body))))
+                    found.append(Item(name, r.position, upcast(env.from_dict(json.loads(r.body)))))
                     ids.discard(r.event_id)
                 if after == 0:
                     break
@@ -255,11 +256,11 @@ def _read(source: str, db: Database, upto: int | None = None, page: int = 1000) 
         if not rows:
             return
         for r in rows:
-            yield Item(source, r.position, env.from_dict(json.loads(r.body)))
+            yield Item(source, r.position, upcast(env.from_dict(json.loads(r.body))))
         after = rows[-1].position
 
 
 def _events_after(conn: Connection, position: int) -> list[tuple[int, env.Envelope]]:
     rows = conn.execute(select(events.c.position, events.c.body).where(events.c.position > position)
                         .order_by(events.c.position)).all()
-    return [(r.position, env.from_dict(json.loads(r.body))) for r in rows]
+    return [(r.position, upcast(env.from_dict(json.loads(r.body)))) for r in rows]

@@ -117,3 +117,16 @@ def test_stopping_and_starting_again_loses_nothing_and_applies_nothing_twice(sta
     inbox = requests.get(f"{stack.url('notifications')}/inbox/gv-restart",
                          headers=_headers(stack, role="participant", subject="gv-restart")).json()
     assert len(inbox) == 1  # the republished registration did not notify twice
+
+
+def test_every_service_under_gunicorn_serves_an_asyncapi_document_the_parser_takes(stack, tmp_path):
+    from tests.contract.test_asyncapi import parse
+    files = []
+    for service in ("registration", "evaluation", "awards", "notifications"):
+        r = requests.get(stack.url(service) + "/asyncapi.json", timeout=10)  # no token: it is documentation
+        assert r.status_code == 200, r.text
+        assert r.json()["operations"][f"send.{service}"]["action"] == "send"
+        files.append(tmp_path / f"{service}.json")
+        files[-1].write_bytes(r.content)
+    status, diagnostics = parse(*files)
+    assert status == 0 and not [d for d in diagnostics if d["severity"] in (0, 1)], diagnostics

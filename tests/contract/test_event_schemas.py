@@ -13,6 +13,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import insert, select
 
 from shared import eventschema
+from shared.privacy import protector as privacy
 from shared.aggregate import CommandContext, Stream, record
 from shared.db import Database
 from shared.envelope import Actor, Envelope, canonical_bytes
@@ -367,7 +368,8 @@ def test_awards_rebuilt_from_a_store_with_v1_records_shows_them_at_their_level(t
         with rt["awards"].db.write() as conn:
             _store_v1(conn, "record-r-1998", V1_RECORDED)
         followed = {name: rt[name].db for name in service_spec("awards").follows}
-        Rebuild(rt["awards"].settings.database_url, service_spec("awards"), followed).run()
+        Rebuild(rt["awards"].settings.database_url, privacy.protected(service_spec("awards"), rt["awards"].protector),
+                followed).run()
         [award] = ok(InProcess(system, SECRET).get("awards", "/history/gv-7", province="83"), 200)
         assert (award["decision_number"], award["level"], award["imported"]) == ("45/QĐ-UBND", "province", True)
     finally:

@@ -305,7 +305,8 @@ def test_a_rebuild_catches_up_with_what_happened_while_it_ran_and_keeps_dead_let
         conn.execute(update(processed_events).where(processed_events.c.event_id == parked)
                      .values(outcome="dead_lettered"))
     from shared.ops.rebuild import Rebuild
-    spec = service_spec("awards")
+    from shared.privacy import protector as privacy
+    spec = privacy.protected(service_spec("awards"), privacy.from_settings(installation.settings("awards")))
     followed = {f: Database(installation.urls[f]) for f in spec.follows}
     job = Rebuild(installation.urls["awards"], spec, followed)
     live = snapshot(installation.urls["awards"], "awards")
@@ -335,7 +336,8 @@ def test_a_rebuild_finds_followed_events_by_id_past_what_it_read_and_before_it(p
     then in the whole store for any committed late below it (PostgreSQL)."""
     installation, _ = populated
     from shared.ops.rebuild import Rebuild
-    spec = service_spec("awards")
+    from shared.privacy import protector as privacy
+    spec = privacy.protected(service_spec("awards"), privacy.from_settings(installation.settings("awards")))
     followed = {f: Database(installation.urls[f]) for f in spec.follows}
     job = Rebuild(installation.urls["awards"], spec, followed)
     name = spec.follows[0]

@@ -12,6 +12,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The npm @asyncapi/parser that the tests check the AsyncAPI documents with (Debian's Node.js).
+NODE_STAMP := tools/asyncapi/node_modules/.installed
+$(NODE_STAMP): tools/asyncapi/package-lock.json
+	npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 install: $(STAMP)
 
 ## Run the whole system on its embedded default (Tansu broker, SQLite files in ./data).
@@ -19,7 +25,7 @@ run: $(STAMP)
 	$(PY) -m shared.stack
 
 ## Run the whole test suite (starts its own broker; uses the local PostgreSQL).
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
 ## With `make run` running elsewhere: walk a fresh exemplar through the five steps, print its audit.

@@ -71,7 +71,7 @@ class DemoClient:
 
 
 CLIENTS = (DemoClient("qlns-vinh-long", "Phần mềm quản lý nhân sự ngành giáo dục Vĩnh Long",
-                      ("registration:read", "awards:read")),)
+                      ("registration:read", "awards:read", "webhooks")),)
 
 
 def seed_directory(directory: Directory) -> None:

@@ -50,8 +50,9 @@ revoked_tokens = Table(
     Column("expires_at", Integer, nullable=False),  # listed until the token would have expired anyway
 )
 
-# What an integrator may be given: "<service>:read" or "<service>:write".
-SCOPE = re.compile(r"^(registration|evaluation|awards|notifications):(read|write)$")
+# What an integrator may be given: "<service>:read" or "<service>:write", and "webhooks" (manage its
+# own webhook subscriptions, services/notifications/webhook_api.py).
+SCOPE = re.compile(r"^((registration|evaluation|awards|notifications):(read|write)|webhooks)$")
 GRANT_TYPES = ("password", "client_credentials")
 _hasher = PasswordHasher()
 # Checked against when the username is unknown, so that an unknown user takes as long as a wrong password.
@@ -201,7 +202,8 @@ class Directory:
             raise DirectoryError(f"Kiểu cấp quyền {grant_type!r} không hợp lệ; một trong: {', '.join(GRANT_TYPES)}")
         bad = [s for s in scopes if not SCOPE.match(s)]
         if bad:
-            raise DirectoryError(f"Phạm vi {bad!r} không hợp lệ: dạng <dịch vụ>:read hoặc <dịch vụ>:write")
+            raise DirectoryError(f"Phạm vi {bad!r} không hợp lệ: dạng <dịch vụ>:read, <dịch vụ>:write "
+                                 "hoặc webhooks")
         if grant_type == "client_credentials" and not (secret and province):
             raise DirectoryError("Ứng dụng tích hợp (client_credentials) cần khóa bí mật và tỉnh")
         if secret is not None:

@@ -1,15 +1,19 @@
-"""``thidua audit <exemplar id>``: the four services' trails gathered into one verified story.
+"""``thidua audit <exemplar id | correlation id>``: the four services' trails gathered into one
+verified story.
 
-It asks each service's ``GET /exemplars/<id>/audit`` with a token of the operator's
-province, verifies every hash chain (with ``CHAIN_KEY`` when the installation has
-one), checks causes and order (:mod:`shared.audit`), prints the story in Vietnamese
-or as JSON, and exits 1 when anything is missing, out of order or tampered with.
+An exemplar's id (or ``exemplar-<id>``) asks each service's ``GET /exemplars/<id>/audit``;
+any other correlation id, a case's (``registration-<registration id>``), asks
+``GET /cases/<correlation id>/audit``. Either with a token of the operator's province; then
+it verifies every hash chain (with ``CHAIN_KEY`` when the installation has one), checks
+causes and order (:mod:`shared.audit`), prints the story in Vietnamese or as JSON, and
+exits 1 when anything is missing, out of order or tampered with.
 """
 from __future__ import annotations
 
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import click
@@ -19,10 +23,20 @@ from shared import audit, auth
 from shared.stack import DEFAULT_PORTS, SERVICES
 
 
-def fetch(urls: dict[str, str], exemplar_id: str, token: str) -> list[dict]:
+def exemplar_of(story: str) -> str | None:
+    """The exemplar id ``story`` names (its id, or its correlation id), or None for a case."""
+    candidate = story.removeprefix("exemplar-")
+    try:
+        return candidate if str(uuid.UUID(candidate)) == candidate else None
+    except ValueError:
+        return None
+
+
+def fetch(urls: dict[str, str], path: str, token: str) -> list[dict]:
+    """Every service's answer to ``path`` (``/exemplars/<id>/audit`` or ``/cases/<id>/audit``)."""
     answers = []
     for service in SERVICES:
-        r = requests.get(f"{urls[service]}/exemplars/{exemplar_id}/audit",
+        r = requests.get(f"{urls[service]}{path}",
                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
         r.raise_for_status()
         answers.append(r.json())
@@ -35,13 +49,14 @@ def _local(name: str) -> str:
 
 
 @click.command("audit")
-@click.argument("exemplar_id")
-@click.option("--province", required=True, help="the province the exemplar belongs to")
+@click.argument("story")
+@click.option("--province", required=True, help="the province the exemplar or case belongs to")
 @click.option("--url", "urls", multiple=True, metavar="SERVICE=URL",
               help="a service's base URL (default: the embedded default's ports on 127.0.0.1)")
 @click.option("--json", "as_json", is_flag=True)
-def audit_command(exemplar_id: str, province: str, urls: tuple[str, ...], as_json: bool) -> None:
-    """Gather, verify and tell the story of one exemplar across the four services."""
+def audit_command(story: str, province: str, urls: tuple[str, ...], as_json: bool) -> None:
+    """Gather, verify and tell the story of one exemplar (its id) or one case (its correlation id,
+    registration-<registration id>) across the four services."""
     base = {s: f"http://127.0.0.1:{p}" for s, p in DEFAULT_PORTS.items()}
     for item in urls:
         service, _, url = item.partition("=")
@@ -54,11 +69,15 @@ def audit_command(exemplar_id: str, province: str, urls: tuple[str, ...], as_jso
     key = (os.environ.get("CHAIN_KEY") or _local("chain_key")).encode()
     token = auth.mint(secret, "thidua-audit", "operator", [province], 300,
                       os.environ.get("JWT_ISSUER", "thidua"), os.environ.get("JWT_AUDIENCE", "thidua"))
+    exemplar_id = exemplar_of(story)
     try:
-        answers = fetch(base, exemplar_id, token)
+        answers = fetch(base, f"/exemplars/{exemplar_id}/audit" if exemplar_id else f"/cases/{story}/audit", token)
     except requests.RequestException as exc:
         click.echo(f"a service did not answer: {exc}", err=True)
         sys.exit(3)
-    story = audit.gather(exemplar_id, answers, key)
-    click.echo(json.dumps(story.as_json(), ensure_ascii=False, indent=2) if as_json else audit.narrate(story))
-    sys.exit(0 if story.verified else 1)
+    if exemplar_id:
+        found, told = audit.gather(exemplar_id, answers, key), audit.narrate
+    else:
+        found, told = audit.gather_case(story, answers, key), audit.narrate_case
+    click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2) if as_json else told(found))
+    sys.exit(0 if found.verified else 1)

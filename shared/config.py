@@ -30,6 +30,9 @@
 | ``DOCUMENTS_URL`` | where uploaded dossier and evidence files are kept (:mod:`shared.blobs`): a folder (``file:///srv/thidua/documents`` or a path) or ``s3://<bucket>/<prefix>``; each service keeps its own ``<service>/`` under it | ``<DATA_DIR>/documents`` |
 | ``DOCUMENTS_S3_ENDPOINT_URL`` | the S3-compatible server (MinIO, Ceph...) for an ``s3://`` store; empty: AWS itself. Credentials: boto3's own (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``, or a role) | none |
 | ``DOCUMENTS_MAX_BYTES`` | the largest file one upload may carry | ``20971520`` (20 MiB) |
+| ``ANCHOR_KEY`` | secret key (HMAC-SHA-256) that signs the digests of the chain heads, kept outside the store; without it no digest is published (shared.anchors) | none |
+| ``ANCHOR_DIR`` | where the signed digests are published, outside the database | ``<DATA_DIR>/anchors`` |
+| ``ANCHOR_INTERVAL_S`` | how often a worker publishes its service's digest | ``300`` |
 
 Retention is unlimited by default: the store is the truth, but a consumer that falls
 further behind than the retention would silently skip events, and a dead letter that
@@ -74,6 +77,9 @@ class Settings:
     documents_url: str = "data/documents"
     documents_s3_endpoint_url: str = ""
     documents_max_bytes: int = 20 * 1024 * 1024
+    anchor_key: bytes = b""
+    anchor_dir: str = "data/anchors"
+    anchor_interval_s: float = 300.0
 
     @property
     def topic(self) -> str:
@@ -135,4 +141,7 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         documents_url=env.get("DOCUMENTS_URL") or os.path.join(data_dir, "documents"),
         documents_s3_endpoint_url=env.get("DOCUMENTS_S3_ENDPOINT_URL", ""),
         documents_max_bytes=int(env.get("DOCUMENTS_MAX_BYTES") or 20 * 1024 * 1024),
+        anchor_key=env.get("ANCHOR_KEY", "").encode(),
+        anchor_dir=env.get("ANCHOR_DIR") or f"{data_dir}/anchors",
+        anchor_interval_s=float(env.get("ANCHOR_INTERVAL_S") or 300),
     )

@@ -19,6 +19,11 @@ topic with the original key, value and headers and the reason, marked
 record. Later events of the same stream are still applied (a projection must not
 stall a whole province for one bad event); ``thidua dlq redrive`` applies the
 parked event again once its cause is fixed.
+
+``fanout`` (optional) sees **every** event the runner takes — of any type, applied or
+dead-lettered — in the transaction that marks it processed: the place for work that must
+follow every event exactly once without being part of the projection (notifications'
+webhook deliveries). A rebuild does not call it: it is not the projection's.
 """
 from __future__ import annotations
 
@@ -48,7 +53,10 @@ Handler = Callable[[Connection, env.Envelope], None]
 _SEEN = DriverStatement(select(processed_events.c.event_id)
                         .where(processed_events.c.consumer == bindparam("consumer"),
                                processed_events.c.event_id == bindparam("id")))
-_MARK = DriverStatement.insert(processed_events, ("consumer", "event_id", "outcome", "processed_at"))
+_MARK = DriverStatement.insert(processed_events, tuple(c.name for c in processed_events.columns))
+_LATEST_OF_STORY = DriverStatement(select(processed_events.c.event_id)
+                                   .where(processed_events.c.correlation_id == bindparam("correlation"))
+                                   .order_by(processed_events.c.occurred_at.desc()).limit(1))
 
 
 def dlq_topic(prefix: str, service: str) -> str:
@@ -60,7 +68,7 @@ class ConsumerRunner:
                  handlers: dict[str, Handler], dlq: str, max_attempts: int = 3,
                  retry_backoff_s: float = 0.05,
                  after_apply: Callable[[list[Record]], None] | None = None,
-                 partitions: int | None = None):
+                 partitions: int | None = None, fanout: Handler | None = None):
         self.db, self.bus, self.name, self.group = db, bus, name, group
         # When given, the followed topics are created (if missing) before subscribing: a group
         # that joins before its topics exist gets no partitions, and on Tansu 0.6 the quick
@@ -69,6 +77,7 @@ class ConsumerRunner:
         self.topics, self.handlers, self.dlq = topics, handlers, dlq
         self.max_attempts, self.retry_backoff_s = max_attempts, retry_backoff_s
         self.after_apply = after_apply  # runs between the projection commit and the offset commit
+        self.fanout = fanout
         self._consumer: Consumer | None = None
         self._dlq_producer: Producer | None = None
         self.applied = 0
@@ -167,7 +176,9 @@ class ConsumerRunner:
             handler(conn, event)
             outcome = "applied"
             self.applied += 1
-        _mark(conn, self.name, event.id, outcome)
+        if self.fanout is not None:
+            self.fanout(conn, event)
+        _mark(conn, self.name, event, outcome)
 
     def _seen(self, conn: Connection, ids: list[str]) -> set[str]:
         return {i for i in ids if _SEEN.scalars(conn, {"consumer": self.name, "id": i})}
@@ -190,7 +201,9 @@ class ConsumerRunner:
         if event is not None:
             with self.db.write() as conn:
                 if not self._seen(conn, [event.id]):
-                    _mark(conn, self.name, event.id, "dead_lettered")
+                    if self.fanout is not None:  # the projection failed, the event still happened
+                        self.fanout(conn, event)
+                    _mark(conn, self.name, event, "dead_lettered")
         self.dead_lettered += 1
         log.error("consumer %s: record %s/%d@%d dead-lettered to %s: %s", self.name, record.topic,
                   record.partition, record.offset, self.dlq, reason)
@@ -216,9 +229,23 @@ class ConsumerRunner:
         return self._consumer
 
 
-def _mark(conn: Connection, consumer: str, event_id: str, outcome: str) -> None:
-    _MARK.execute(conn, [{"consumer": consumer, "event_id": event_id, "outcome": outcome,
-                          "processed_at": datetime.now(timezone.utc)}])
+def processed_row(consumer: str, event: env.Envelope, outcome: str) -> dict:
+    """The row that says ``consumer`` processed ``event``: its id, and what the audit and the
+    causes of later commands need of it (the story it belongs to, its type, province and time)."""
+    return {"consumer": consumer, "event_id": event.id, "outcome": outcome, "processed_at": datetime.now(timezone.utc),
+            "correlation_id": event.correlationid, "event_type": event.type, "province": event.province,
+            "occurred_at": event.time}
+
+
+def _mark(conn: Connection, consumer: str, event: env.Envelope, outcome: str) -> None:
+    _MARK.execute(conn, [processed_row(consumer, event, outcome)])
+
+
+def latest_of_story(conn: Connection, correlation_id: str) -> str | None:
+    """The id of the latest event of the story ``correlation_id`` this service consumed (by the
+    time it happened), or None: what a command continuing that story acts on."""
+    found = _LATEST_OF_STORY.scalars(conn, {"correlation": correlation_id})
+    return found[0] if found else None
 
 
 def _reason(exc: BaseException) -> str:

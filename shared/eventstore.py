@@ -19,6 +19,8 @@
 * ``outbox`` gets one row per event **in the same transaction**; the relay
   publishes the rows not yet ``sent`` (row state, never "after position N") and
   marks them sent, with the time.
+* ``stream_heads`` holds each stream's last version and hash, written with the append:
+  the anchor ``thidua verify`` checks the chains against (see :mod:`shared.anchors`).
 * ``processed_events`` is where consumers record what they applied (see
   :mod:`shared.consumer`); it lives here because every service has one.
 """
@@ -33,7 +35,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Connection, DateTime, ForeignKey, Index,
                         Integer, MetaData, String, Table, Text, UniqueConstraint, bindparam, false, func, insert,
-                        literal_column, select)
+                        select, update)
 from sqlalchemy.exc import IntegrityError
 
 from shared import envelope as env
@@ -62,12 +64,22 @@ events = Table(
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
 )
 # Every index is one more B-tree page written per append, so the events table has only those
-# its readers need: the audit finds an exemplar's events by correlation id, and only those are
-# indexed (EXEMPLAR_CORRELATION; a query must repeat that condition to use the index). A
+# its readers need: the audit finds a case's or an exemplar's events by correlation id (every
+# story, since a case is any registration's: bench/append_cost.py measured what it costs). A
 # province's export pages through position order with a filter, like every other replay.
-EXEMPLAR_CORRELATION = events.c.correlation_id.like(literal_column("'exemplar-%'"))  # inline, as in the index
-Index("ix_events_exemplar_correlation", events.c.correlation_id,
-      sqlite_where=EXEMPLAR_CORRELATION, postgresql_where=EXEMPLAR_CORRELATION)
+Index("ix_events_correlation", events.c.correlation_id)
+
+# The head of every stream (its version and the hash of its last event), written in the append's
+# transaction: what ``thidua verify`` holds each chain to, so a stream cut short or removed is
+# named, and what the signed digests published outside the database copy (shared.anchors), so
+# that removing a stream with its head row, or emptying the store, is named too.
+stream_heads = Table(
+    "stream_heads", metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    sqlite_with_rowid=False,
+)
 
 # One B-tree on SQLite (WITHOUT ROWID, keyed by (sent, position)): an append adds its row to
 # the first pages, where the unsent rows are, and the relay reads them from there in position
@@ -93,6 +105,14 @@ processed_events = Table(
     Column("event_id", String(36), primary_key=True),
     Column("outcome", String(20), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False),
+    # what a consumed event was and which story it belongs to: a case's audit lists what each
+    # service consumed of it, and a command continuing the story is caused by the latest of them
+    # (shared.aggregate). NULL in rows written before they were kept.
+    Column("correlation_id", String(64), nullable=True),
+    Column("event_type", String(200), nullable=True),
+    Column("province", String(16), nullable=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=True),
+    Index("ix_processed_events_correlation", "correlation_id"),
 )
 
 relay_state = Table(
@@ -109,12 +129,17 @@ _HEAD = DriverStatement(select(events.c.version, events.c.hash).where(events.c.s
                         .order_by(events.c.version.desc()).limit(1))
 _LOAD = DriverStatement(select(events.c.body).where(events.c.stream_id == bindparam("stream"))
                         .order_by(events.c.version))
+_EVENT_AT = DriverStatement(select(events.c.event_id).where(events.c.stream_id == bindparam("stream"),
+                                                          events.c.version == bindparam("version")))
 _VERSION = (select(func.coalesce(func.max(events.c.version), 0))
             .where(events.c.stream_id == bindparam("stream")))
 _RAW = (select(events.c.position, events.c.stream_id, events.c.version, events.c.type, events.c.body)
         .where(events.c.position > bindparam("after")).order_by(events.c.position).limit(bindparam("limit")))
 _INSERT_EVENTS = DriverStatement.insert(events, ("event_id", "stream_id", "version", "type", "province",
                                                 "correlation_id", "recorded_at", "body", "prev_hash", "hash"))
+_NEW_HEAD = DriverStatement.insert(stream_heads, ("stream_id", "version", "hash"))
+_MOVE_HEAD = DriverStatement(update(stream_heads).where(stream_heads.c.stream_id == bindparam("stream"))
+                             .values(version=bindparam("head_version"), hash=bindparam("head_hash")))
 _INSERT_OUTBOX_ROW = DriverStatement.insert(outbox, ("position", "topic", "traceparent"))
 _INSERT_OUTBOX = DriverStatement(insert(outbox).from_select(
     ["position", "topic", "traceparent"],
@@ -211,9 +236,13 @@ class EventStore:
             return []
         try:
             position = _INSERT_EVENTS.execute(conn, rows)
+            if expected_version == 0:
+                _NEW_HEAD.execute(conn, [{"stream_id": stream_id, "version": rows[-1]["version"], "hash": prev}])
         except IntegrityError as exc:
             raise ConcurrencyError(stream_id, expected_version,
                                    self.version(conn, stream_id) if blind else None) from exc
+        if expected_version:
+            _MOVE_HEAD.execute(conn, [{"stream": stream_id, "head_version": rows[-1]["version"], "head_hash": prev}])
         traceparent = tracing.current_traceparent()
         if position is not None:  # one event, on SQLite: the driver gave its position
             _INSERT_OUTBOX_ROW.execute(conn, [{"position": position, "topic": self.topic,
@@ -223,6 +252,10 @@ class EventStore:
                                            "stream": stream_id, "after": expected_version}])
         metrics.events_appended(stored)
         return stored
+
+    def event_id_at(self, conn: Connection, stream_id: str, version: int) -> str | None:
+        found = _EVENT_AT.scalars(conn, {"stream": stream_id, "version": version})
+        return found[0] if found else None
 
     def version(self, conn: Connection, stream_id: str) -> int:
         return conn.execute(_VERSION, {"stream": stream_id}).scalar_one()

@@ -7,6 +7,7 @@ reason it knows. A reason it does not know stays as it is rather than be lost.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 _EXACT = {
@@ -53,3 +54,16 @@ def translate(messages: Any) -> Any:
             if pattern.match(messages):
                 return pattern.sub(replacement, messages)
     return messages
+
+
+def unmarked(text: str) -> str:
+    """Vietnamese without its diacritics: ``Trần Thị Bích`` -> ``Tran Thi Bich`` (đ is a letter of
+    its own, not a d with a mark, so it is mapped by hand)."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def search_key(text: str) -> str:
+    """What a name is searched by: unmarked, lower case, single spaces — so ``tran thi bich``,
+    ``TRẦN THỊ BÍCH`` and ``Trần  Thị Bích`` all find ``Trần Thị Bích``."""
+    return " ".join(unmarked(text).lower().split())

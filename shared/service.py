@@ -21,8 +21,8 @@ from sqlalchemy import MetaData
 
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from shared import (asyncapi, audit, auth, blobs as blob_stores, clock as clocks, config, i18n, logs, metrics,
-                    migrations, tracing)
+from shared import (anchors, asyncapi, audit, auth, blobs as blob_stores, clock as clocks, config, i18n, logs,
+                    metrics, migrations, tracing)
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
@@ -53,6 +53,11 @@ class ServiceSpec:
     # Projection tables that hold state of the service's own processes rather than what events
     # say (e.g. e-mail deliveries): `thidua rebuild` leaves them as they are.
     operational_tables: tuple[str, ...] = ()
+    # Whom this service told of events (conn, event ids, provinces -> items): a case's audit shows it.
+    notified: Callable | None = None
+    # Called for every followed event the live consumer takes (any type, applied or dead-lettered),
+    # in its transaction; never by a rebuild (e.g. webhook deliveries: outbound, once per event).
+    fanout: Handler | None = None
 
 
 @dataclass
@@ -87,7 +92,7 @@ class Runtime:
                               topics=self.followed_topics, dlq=self.dlq,
                               handlers=self.protector.opening(self.spec.handlers) if self.protector
                               else self.spec.handlers,
-                              partitions=self.settings.partitions)
+                              partitions=self.settings.partitions, fanout=self.spec.fanout)
 
 
 def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
@@ -170,7 +175,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
 
     for blueprint in spec.blueprints():
         api.register_blueprint(blueprint)
-    api.register_blueprint(audit.blueprint(spec.name))
+    api.register_blueprint(audit.blueprint(spec.name, spec.notified))
     app.register_blueprint(asyncapi.blueprint(spec))
     return app
 
@@ -184,24 +189,30 @@ def today():
     return runtime().today()
 
 
-def execute(handlers: dict, command, province: str, correlation_id: str):
+def execute(handlers: dict, command, province: str, correlation_id: str, own_story: bool = False):
     """Run one command in one transaction: its events, outbox rows and read model commit together.
 
     ``handlers`` is the service's routing table: command type -> handler(store, conn, cmd, ctx).
+    ``own_story``: ``correlation_id`` is the id of the story the command belongs to (a case,
+    ``registration-<id>``, in every service; an exemplar), which no request header changes.
     """
     rt = runtime()
     with rt.db.write() as conn:
-        return handlers[type(command)](rt.store, conn, command, command_context(province, correlation_id))
+        return handlers[type(command)](rt.store, conn, command, command_context(province, correlation_id, own_story))
 
 
-def command_context(province: str, correlation_id: str) -> CommandContext:
+def command_context(province: str, correlation_id: str, own_story: bool = False) -> CommandContext:
     """The context of a command received over HTTP: the caller, and the ids that tie it up.
 
-    ``X-Correlation-ID`` lets a client continue a story it started elsewhere;
-    ``X-Request-ID`` (or a fresh id) is the command that caused the events.
+    ``X-Correlation-ID`` lets a client continue a story it started elsewhere, except a case's or
+    an exemplar's (``own_story``): one case is one correlation id in all four services, and a
+    client cannot put events into another's story. ``X-Request-ID`` (or a fresh id) is the
+    command, the cause of the events it records when they act on no earlier event
+    (shared.aggregate).
     """
     principal = auth.current()
-    correlation_id = request.headers.get("X-Correlation-ID") or correlation_id
+    if not own_story:
+        correlation_id = request.headers.get("X-Correlation-ID") or correlation_id
     logs.bind(province=province, correlation_id=correlation_id)
     return CommandContext(
         source=runtime().spec.name, province=province, time=runtime().clock.now(),
@@ -239,8 +250,12 @@ def run_worker(spec: ServiceSpec, settings: config.Settings | None = None,
                                         name=f"{spec.name}-consumer", daemon=True))
     threads += [threading.Thread(target=loop, args=(stop,), name=f"{spec.name}-metrics", daemon=True)
                 for loop in metrics.worker_loops(rt, relay, consumer)]
+    loops = spec.background(rt)
+    if rt.settings.anchor_key:  # the chain heads' signed digest, outside the database (shared.anchors)
+        s = rt.settings
+        loops.append(anchors.loop(rt.db, spec.name, s.anchor_key, s.anchor_dir, s.anchor_interval_s))
     threads += [threading.Thread(target=loop, args=(stop,), name=f"{spec.name}-{loop.__name__}", daemon=True)
-                for loop in spec.background(rt)]
+                for loop in loops]
     for t in threads:
         t.start()
     log.info("worker %s started: relaying to %s, following %s", spec.name, rt.settings.topic,

@@ -24,6 +24,7 @@ from shared.broker import TansuBroker, free_port
 SERVICES = ("registration", "evaluation", "awards", "notifications")
 DEFAULT_PORTS = {"registration": 8001, "evaluation": 8002, "awards": 8003, "notifications": 8004}
 IDENTITY_PORT = 8000
+WEB_PORT = 8080  # the web pages (web/): what a person opens in a browser
 WORKER_METRICS_PORTS = {"registration": 9101, "evaluation": 9102, "awards": 9103, "notifications": 9104}
 
 
@@ -48,6 +49,7 @@ class Stack:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     broker_port: int = 9092
     identity_port: int = IDENTITY_PORT
+    web_port: int = WEB_PORT
     web_workers: int = 2
     web_threads: int = 4
     database_urls: dict[str, str] = field(default_factory=dict)
@@ -62,7 +64,7 @@ class Stack:
     @classmethod
     def on_free_ports(cls, data_dir: Path, **kw) -> "Stack":
         return cls(data_dir, ports={s: free_port() for s in SERVICES}, broker_port=free_port(),
-                   identity_port=free_port(), **kw)
+                   identity_port=free_port(), web_port=free_port(), **kw)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -71,6 +73,11 @@ class Stack:
     def identity_url(self) -> str:
         """The embedded issuer: its URL is every token's ``iss``."""
         return f"http://127.0.0.1:{self.identity_port}"
+
+    @property
+    def web_url(self) -> str:
+        """The web pages, signed in at the embedded issuer."""
+        return f"http://127.0.0.1:{self.web_port}"
 
     @property
     def identity_database_url(self) -> str:
@@ -83,6 +90,7 @@ class Stack:
     def env(self, service: str) -> dict[str, str]:
         env = {**os.environ, "JWT_SECRET": self.secret, "DATA_DIR": str(self.data_dir),
                "CHAIN_KEY": local_secret(self.data_dir, "chain_key"),
+               "ANCHOR_KEY": local_secret(self.data_dir, "anchor_key"),
                "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap if self.broker else
                f"127.0.0.1:{self.broker_port}",
                "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "PYTHONUNBUFFERED": "1",
@@ -116,6 +124,7 @@ class Stack:
             for service in SERVICES:
                 self.start_web(service)
                 self.start_worker(service)
+            self.start_pages()
             self.wait_ready(timeout_s)
         except BaseException:
             self.stop()  # a stack that did not come up leaves no process behind
@@ -170,6 +179,16 @@ class Stack:
             f"services.{service}.app:create_app()"],
             service, {"PROMETHEUS_MULTIPROC_DIR": str(self.data_dir / "metrics" / service)})
 
+    def start_pages(self) -> subprocess.Popen:
+        """The web gateway (pages and report downloads) over the services' public URLs; its
+        session secret kept beside the data, so a restart keeps people signed in."""
+        return self._spawn("web", [
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.web_port}",
+            "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--graceful-timeout", "5",
+            "--no-control-socket", "web.app:serve()"], "web",
+            {**{f"{s.upper()}_URL": self.url(s) for s in SERVICES}, "IDENTITY_URL": self.identity_url,
+             "WEB_SESSION_SECRET": local_secret(self.data_dir, "web_session_secret")})
+
     def start_worker(self, service: str) -> subprocess.Popen:
         port = self.worker_metrics_ports.get(service)
         return self._spawn(f"{service}-worker", [sys.executable, "-m", f"services.{service}.worker"],
@@ -182,8 +201,9 @@ class Stack:
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
-        for service in ("identity", *SERVICES):
-            url = self.identity_url if service == "identity" else self.url(service)
+        urls = {"identity": self.identity_url, "web": self.web_url}
+        for service in ("identity", *SERVICES, *(["web"] if "web" in self.processes else [])):
+            url = urls.get(service) or self.url(service)
             while True:
                 try:
                     if requests.get(url + "/ready", timeout=2).status_code == 200:
@@ -218,6 +238,28 @@ class Stack:
         self.stop()
 
 
+def banner(stack: Stack) -> str:
+    """What ``make run`` prints once the stack is up: every address (the web pages first) and the
+    demo people with their passwords."""
+    from identity import demo
+    lines: list[str] = []
+    lines.append("Hệ thống thi đua, khen thưởng đang chạy (the system is running):")
+    lines.append(f"  broker (Tansu)  {stack.broker.bootstrap}")
+    lines.append(f"  web (trang web) {stack.web_url}   (mở trong trình duyệt / open in a browser)")
+    lines.append(f"  identity        {stack.identity_url}   (sign in: POST /oauth/token; keys: /.well-known/jwks.json)")
+    for service in SERVICES:
+        lines.append(f"  {service:<14}  {stack.url(service)}   (OpenAPI: {stack.url(service)}/openapi.json)")
+    lines.append(f"  metrics         {stack.url('registration')}/metrics (each service); workers on ports "
+                 f"{', '.join(str(p) for p in WORKER_METRICS_PORTS.values())}")
+    lines.append(f"  data and logs   {stack.data_dir}")
+    lines.append(f"Tỉnh mẫu Vĩnh Long (86), demo users (sign in at {stack.web_url}/dang-nhap, or with curl, "
+                 f"README «Signing in»):\n{demo.table()}")
+    lines.append(f"  a token:        curl -s {stack.identity_url}/oauth/token -d grant_type=password "
+                 f"-d client_id={demo.SIGN_IN_CLIENT} -d username=hung.nv -d password=hung.nv-86")
+    lines.append("  (operators:     .venv/bin/thidua token --role department --province 86)")
+    return "\n".join(lines)
+
+
 def main() -> None:
     data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
     stack = Stack(data_dir, web_workers=int(os.environ.get("WEB_WORKERS", "2")),
@@ -227,21 +269,9 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):  # SIGINT explicitly: a background job ignores it
         signal.signal(sig, lambda *_: stop.update(now=True))
     try:
-        from identity import demo
         stack.start()
         stack.seed_demo()
-        print("Hệ thống thi đua, khen thưởng đang chạy (the system is running):")
-        print(f"  broker (Tansu)  {stack.broker.bootstrap}")
-        print(f"  identity        {stack.identity_url}   (sign in: POST /oauth/token; keys: /.well-known/jwks.json)")
-        for service in SERVICES:
-            print(f"  {service:<14}  {stack.url(service)}   (OpenAPI: {stack.url(service)}/openapi.json)")
-        print(f"  metrics         {stack.url('registration')}/metrics (each service); workers on ports "
-              f"{', '.join(str(p) for p in WORKER_METRICS_PORTS.values())}")
-        print(f"  data and logs   {data_dir}")
-        print(f"Tỉnh mẫu Vĩnh Long (86), demo users (sign in with curl, README «Signing in»):\n{demo.table()}")
-        print(f"  a token:        curl -s {stack.identity_url}/oauth/token -d grant_type=password "
-              f"-d client_id={demo.SIGN_IN_CLIENT} -d username=hung.nv -d password=hung.nv-86")
-        print("  (operators:     .venv/bin/thidua token --role department --province 86)")
+        print(banner(stack), flush=True)
         print("Ctrl-C stops every process.", flush=True)
         while not stop["now"]:
             dead = [n for n, p in stack.processes.items() if p.poll() is not None]

@@ -162,3 +162,46 @@ def documents_upgrade() -> None:
 
 def documents_downgrade() -> None:
     op.drop_table("documents")
+
+
+_PROCESSED_COLUMNS = (("correlation_id", sa.String(length=64)), ("event_type", sa.String(length=200)),
+                      ("province", sa.String(length=16)), ("occurred_at", sa.DateTime(timezone=True)))
+
+
+def audit_anchors_upgrade() -> None:
+    """0007: what the audit of every case and ``thidua verify`` read.
+
+    * events: the correlation index covers every story, not only exemplars' (a case is any
+      registration's);
+    * stream_heads: each stream's last version and hash, filled from the events kept;
+    * processed_events: the story, type, province and time of each consumed event (NULL in the
+      rows kept: what was consumed before is not known by story), indexed by story.
+    """
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_exemplar_correlation')
+        batch_op.create_index('ix_events_correlation', ['correlation_id'], unique=False)
+    op.create_table(
+        'stream_heads',
+        sa.Column('stream_id', sa.String(length=200), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('hash', sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint('stream_id'), sqlite_with_rowid=False)
+    op.execute("INSERT INTO stream_heads (stream_id, version, hash) SELECT e.stream_id, e.version, e.hash "
+               "FROM events e JOIN (SELECT stream_id, max(version) AS version FROM events GROUP BY stream_id) h "
+               "ON e.stream_id = h.stream_id AND e.version = h.version")
+    with op.batch_alter_table('processed_events', schema=None) as batch_op:
+        for name, type_ in _PROCESSED_COLUMNS:
+            batch_op.add_column(sa.Column(name, type_, nullable=True))
+        batch_op.create_index('ix_processed_events_correlation', ['correlation_id'], unique=False)
+
+
+def audit_anchors_downgrade() -> None:
+    with op.batch_alter_table('processed_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_processed_events_correlation')
+        for name, _ in reversed(_PROCESSED_COLUMNS):
+            batch_op.drop_column(name)
+    op.drop_table('stream_heads')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_correlation')
+        batch_op.create_index('ix_events_exemplar_correlation', ['correlation_id'], unique=False,
+                              sqlite_where=_EXEMPLAR, postgresql_where=_EXEMPLAR)

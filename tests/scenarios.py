@@ -432,3 +432,51 @@ def ben_tre_exemplar(d: Driver, province: str = VINH_LONG, key: bytes = b"") -> 
         "registration.exemplar.registered", "registration.exemplar.selected", "notifications.exemplar.publicised",
         "registration.exemplar.learning_organised", "evaluation.exemplar.reviewed"]
     return {"exemplar_id": exemplar_id, "setup": setup, "story": story, "nomination_id": nomination_id}
+
+
+# -- the audit of a case: one registration's story through the four services ---------------------
+CASE_STORY = ["registration.participant.registered", "evaluation.registration.evaluated",
+              "awards.nomination.submitted", "awards.nomination.escalated", "awards.nomination.appraised",
+              "awards.award.decided"]
+
+
+def case_audit(d: Driver, correlation_id: str, province: str, key: bytes = b""):
+    from shared.audit import gather_case
+    answers = [ok(d.get(service, f"/cases/{correlation_id}/audit", role="operator", province=province), 200)
+               for service in ("registration", "evaluation", "awards", "notifications")]
+    return gather_case(correlation_id, answers, key)
+
+
+def case_from_registration_to_notification(d: Driver, key: bytes = b"") -> dict:
+    """A teacher of Mỹ Hòa registered, evaluated, nominated to the district and escalated to the
+    province, appraised, decided, and everyone concerned notified; then the case's audit: one
+    correlation id in all four services, every event caused by the one before it."""
+    from shared import cases
+    p = HUNG_YEN
+    cid = launch(d, p, title="Đổi mới sáng tạo trong giảng dạy năm 2024", kind="thematic",
+                 issuer="Phòng GD&ĐT thị xã Mỹ Hòa", issuer_level="office", registration_deadline="2024-04-30",
+                 deadlines={"nominations": "2024-05-18"}, target_groups=["teacher"],
+                 award_plan=[{"award": "bang_khen_chu_tich_tinh", "applies_to": "both", "max": 15}])["id"]
+    set_id = uid("case-teacher")
+    criteria_set(d, p, set_id, "Tiêu chí lựa chọn — giáo viên", ["teacher"], MY_HOA_CRITERIA["teacher"],
+                 "Kế hoạch phát động phong trào thi đua của Phòng GD&ĐT Mỹ Hòa, mục III.4")
+    rid = ok(register(d, p, cid, individual("teacher", "Nguyễn Thị Hồ Sơ"), on="2024-04-20"))["id"]
+    d.settle()
+    ok(evaluate(d, p, rid, set_id, MY_HOA_EVIDENCE["teacher"]))
+    d.settle()
+    nomination = ok(nominate(d, p, cid, rid, "bang_khen_chu_tich_tinh", on="2024-05-15"))
+    ok(appraise(d, p, nomination["id"]))
+    ok(decide(d, p, nomination["id"], "2024/QĐ-UBND", "2024-06-01"))
+    d.settle()
+    correlation_id = cases.correlation(rid)
+    case = case_audit(d, correlation_id, p, key)
+    assert case.verified, case.problems
+    assert [e["type"] for e in case.events] == CASE_STORY
+    assert {e["correlationid"] for e in case.events} == {correlation_id}
+    by_id = {e["id"]: e for e in case.events}
+    assert case.events[0]["causationid"] not in by_id  # the registration was caused by its command
+    assert [by_id[e["causationid"]]["type"] for e in case.events[1:]] == CASE_STORY[:-1]
+    told = {by_id[n["event_id"]]["type"] for n in case.notified}
+    assert "awards.award.decided" in told and "awards.nomination.submitted" in told, case.notified
+    return {"registration_id": rid, "correlation_id": correlation_id, "case": case,
+            "nomination_id": nomination["id"]}

@@ -50,7 +50,10 @@ class ServiceClient(Protocol):
     * ``download(service, path, authorization)`` sends ``GET path`` and returns a :class:`Download`: the
       bytes, type and Content-Disposition the service sent, or (any status but 200) its JSON refusal;
     * a service that cannot be reached raises :class:`ServiceUnavailable`;
-    * an unknown service name raises ``KeyError``.
+    * an unknown service name raises ``KeyError``;
+    * ``send(method, service, path, authorization, json)`` does the same for ``POST``, ``PUT``,
+      ``PATCH`` or ``DELETE`` with ``json`` as the JSON body (none when it is None); any other
+      method raises ``ValueError`` before anything is sent.
     """
 
     def get(self, service: str, path: str, authorization: str | None) -> Reply: ...
@@ -60,6 +63,19 @@ class ServiceClient(Protocol):
 
     def download(self, service: str, path: str, authorization: str | None) -> Download: ...
 
+    def send(self, method: str, service: str, path: str, authorization: str | None,
+             json: Any = None) -> Reply: ...
+
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def write_method(method: str) -> str:
+    """The method, upper-cased, when it is one a command is sent with; else ``ValueError``."""
+    if method.upper() not in WRITE_METHODS:
+        raise ValueError(f"{method!r} is not one of {', '.join(WRITE_METHODS)}")
+    return method.upper()
+
 
 class HttpServiceClient:
     def __init__(self, settings: WebSettings, session: requests.Session | None = None):
@@ -67,12 +83,19 @@ class HttpServiceClient:
         self.session = session or requests.Session()
 
     def get(self, service: str, path: str, authorization: str | None) -> Reply:
+        return self._open("GET", service, path, authorization, None)
+
+    def send(self, method: str, service: str, path: str, authorization: str | None,
+             json: Any = None) -> Reply:
+        return self._open(write_method(method), service, path, authorization, json)
+
+    def _open(self, method: str, service: str, path: str, authorization: str | None, json: Any) -> Reply:
         url = self.urls[service] + path
         headers = {"Accept": "application/json"}
         if authorization:
             headers["Authorization"] = authorization
         try:
-            r = self.session.get(url, headers=headers, timeout=self.timeout_s)
+            r = self.session.request(method, url, headers=headers, json=json, timeout=self.timeout_s)
         except requests.RequestException as exc:
             raise ServiceUnavailable(service, str(exc)) from exc
         try:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, request, session
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.documents import FORM_OVERHEAD, too_large
 from shared.errors import Invalid, NotFound
+from web import ui
 from web.client import ServiceUnavailable
 from web.reports import SERVICE_NAMES, Unavailable
 from web.settings import WebSettings
@@ -26,8 +27,8 @@ TAKES_FILES = {"awards": "hồ sơ đề nghị khen thưởng", "evaluation": "
 
 
 def caller_authorization() -> str | None:
-    """The caller's bearer token: the signed-in session's (``access_token``) or the request's own header."""
-    token = session.get("access_token")
+    """The caller's bearer token: the signed-in person's (web.ui.token) or the request's own header."""
+    token = ui.token()
     return f"Bearer {token}" if token else request.headers.get("Authorization")
 
 

@@ -5,9 +5,10 @@ import uuid
 from flask.views import MethodView
 from sqlalchemy import func, select
 
-from shared import auth, documents
+from shared import auth, cases, documents
 from shared.blueprint import Blueprint
 from shared.errors import Forbidden, Invalid, NotFound
+from shared.i18n import search_key
 from shared.service import execute, runtime, today
 
 from services.awards import domain, handlers
@@ -16,7 +17,8 @@ from services.awards.rules import lineage, national
 from services.awards.schemas import (AdHocSchema, AppraiseSchema, DecideSchema, DefineRuleSchema,
                                      HistoryQuerySchema, HistorySchema, HoldSchema, HoldViewSchema, LiftSchema,
                                      NationalAwardsSchema, NominateSchema, NominationSchema, ParticipantSchema,
-                                     PastAwardSchema, QuotaSchema, ResubmitSchema, RevokeSchema)
+                                     PastAwardSchema, PublicAwardQuerySchema, PublicAwardSchema, QuotaSchema,
+                                     ResubmitSchema, RevokeSchema)
 
 blp = Blueprint("awards", __name__, description="Khen thưởng: đề nghị, thẩm định, quyết định, tra cứu")
 
@@ -61,8 +63,8 @@ def issuer_of(principal: auth.Principal, level: str, province: str) -> str:
     return book.authority_name(level, today()) or domain.LEVEL_NAMES.get(level, level)
 
 
-def _run(command, province, correlation_id):
-    return execute(handlers.COMMAND_HANDLERS, command, province, correlation_id)
+def _run(command, province, correlation_id, own_story: bool = False):
+    return execute(handlers.COMMAND_HANDLERS, command, province, correlation_id, own_story)
 
 
 @blp.route("/nominations")
@@ -79,7 +81,7 @@ class Nominations(MethodView):
         auth.check_own("submitted_to", body.pop("submitted_to"), level, "Cấp trình")
         cmd = domain.Nominate(nomination_id=str(uuid.uuid4()), province=province, proposer_unit=principal.unit,
                               proposer_level=level, submitted_on=today(), **body)
-        _run(cmd, province, f"registration-{cmd.registration_id}")
+        _run(cmd, province, cases.correlation(cmd.registration_id), own_story=True)
         return _nomination(cmd.nomination_id)
 
 
@@ -111,10 +113,10 @@ class Appraisal(MethodView):
     @blp.response(201, NominationSchema)
     def post(self, body, nomination_id):
         """Thẩm định: đạt (approved), trả lại để hoàn thiện (returned) hoặc không đạt (rejected), có lý do."""
-        auth.require_role(*APPRAISERS)
+        principal = auth.require_role(*APPRAISERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
-        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today()), province,
-             _correlation(nomination_id))
+        _run(domain.Appraise(nomination_id, province, body["outcome"], body["reason"], today(), principal.subject),
+             province, _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 
@@ -127,7 +129,7 @@ class Resubmission(MethodView):
         principal = auth.require_role(*PROPOSERS)
         province = auth.province_for(_nomination(nomination_id)["province"])
         _run(domain.Resubmit(nomination_id, province, body["dossier"], principal.unit), province,
-             _correlation(nomination_id))
+             _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 
@@ -142,7 +144,7 @@ class Decision(MethodView):
         level = deciding_level(principal, body.pop("level"))
         _run(domain.Decide(nomination_id=nomination_id, province=province, decision_number=body["decision_number"],
                            decision_date=today(), level=level, issuer=issuer_of(principal, level, province)), province,
-             _correlation(nomination_id))
+             _correlation(nomination_id), own_story=True)
         return _nomination(nomination_id)
 
 
@@ -225,6 +227,31 @@ class History(MethodView):
             return conn.execute(found.order_by(history.c.decision_date, history.c.award)).mappings().all()
 
 
+PUBLIC_LOOKUP_LIMIT = 100
+
+
+@blp.route("/public/<province>/awards")
+class PublicAwards(MethodView):
+    @blp.arguments(PublicAwardQuerySchema, location="query")
+    @blp.response(200, PublicAwardSchema(many=True))
+    def get(self, query, province):
+        """Tra cứu khen thưởng công khai (no token needed): the valid awards of the province — and of the
+        provinces it succeeded — whose name has every word typed (marks and case aside), or of one
+        participant; the newest decision first, at most 100."""
+        found = select(history, nominations.c.unit).select_from(
+            history.outerjoin(nominations, nominations.c.id == history.c.id)).where(
+            history.c.province.in_(lineage(province)), history.c.status == "valid")
+        if query["participant_id"]:
+            found = found.where(history.c.participant_id == query["participant_id"])
+        for word in search_key(query["name"] or "").split():
+            found = found.where(history.c.name_key.contains(word, autoescape=True))
+        if query["kind"]:
+            found = found.where(history.c.participant_kind == query["kind"])
+        with runtime().db.read() as conn:
+            return conn.execute(found.order_by(history.c.decision_date.desc(), history.c.name)
+                                .limit(PUBLIC_LOOKUP_LIMIT)).mappings().all()
+
+
 @blp.route("/history")
 class PastAwards(MethodView):
     @blp.arguments(PastAwardSchema)
@@ -305,7 +332,7 @@ class Revocation(MethodView):
         level = deciding_level(principal, None)
         cmd = domain.RevokeAward(award_id, province, body["reason"], body["decision_number"], today(), level,
                                  issuer_of(principal, level, province))
-        _run(cmd, province, _award_correlation(award_id))
+        _run(cmd, province, _award_correlation(award_id), own_story=True)
         with runtime().db.read() as conn:
             return conn.execute(select(history).where(history.c.id == award_id)).mappings().first()
 

@@ -61,6 +61,7 @@ class Appraise:
     outcome: str
     reason: str
     appraised_on: date
+    appraiser: str | None = None  # the token's subject: a recused council member may not appraise
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,9 @@ class Case:
     quota_used: int = 0
     caps: tuple[dict[str, Any], ...] = ()  # {"cap", "counted", "base"} of each cap that counts this case
     proposer_in_scope: bool = True  # the participant's unit is the head's unit or under it
+    ballot: dict[str, Any] | None = None  # the council's latest ballot on this candidate and award
+    councils_kept: bool = False  # the province keeps its councils here (typed minutes no longer count)
+    recusals: tuple[dict[str, Any], ...] = ()  # the appraiser's recusals from this candidate
 
 
 # -- checks shared by the paths ------------------------------------------------------------
@@ -245,10 +249,25 @@ def _check_chain(rule: dict[str, Any], case: Case, year: int) -> None:
             rule="award.chain", details={"source": rule["source"], "years": sorted(years)})
 
 
-def _check_ballot(rule: dict[str, Any], dossier: dict[str, Any]) -> None:
+def _check_ballot(rule: dict[str, Any], dossier: dict[str, Any], case: Case) -> dict[str, Any] | None:
+    """Bỏ phiếu kín: the council's ballot on this candidate and award, its share over the members
+    entitled to vote (the recused are not counted). Minutes typed into the dossier count only in a
+    province that keeps no council here yet (the older path); returns the ballot that counted."""
     need = rule.get("ballot_pct")
     if need is None:
-        return
+        return None
+    ballot = case.ballot
+    if ballot is not None:
+        _check_share(rule, need, ballot)
+        return {k: ballot[k] for k in ("id", "council_id", "members_total", "recused", "entitled", "votes_for",
+                                       "share_for_pct")}
+    if case.councils_kept:
+        raise RuleViolation(
+            f"«{rule['name']}» cần kết quả bỏ phiếu kín của hội đồng thi đua – khen thưởng về người được đề nghị; "
+            "tỉnh đã quản lý hội đồng trên hệ thống nên không nhận biên bản nhập tay",
+            rule="award.secret_ballot",
+            errors={"dossier.council_minutes": ["cần kết quả bỏ phiếu của hội đồng (a council ballot is required)"]},
+            details={"source": rule["source"]})
     minutes = dossier.get("council_minutes") or {}
     members, votes = minutes.get("members_total"), minutes.get("votes_for")
     if not members or votes is None:
@@ -263,6 +282,41 @@ def _check_ballot(rule: dict[str, Any], dossier: dict[str, Any]) -> None:
             f"«{rule['name']}» cần ít nhất {need}% tổng số thành viên hội đồng tán thành (bỏ phiếu kín); "
             f"đạt {votes}/{members} ({100 * votes / members:.1f}%)",
             rule="award.secret_ballot", details={"source": rule["source"]})
+    return None
+
+
+def _check_share(rule: dict[str, Any], need: float, ballot: dict[str, Any]) -> None:
+    if ballot["status"] != "closed":
+        raise RuleViolation(f"Cuộc bỏ phiếu của hội đồng về «{rule['name']}» chưa kết thúc",
+                            rule="award.secret_ballot", details={"ballot_id": ballot["id"]})
+    if not ballot["secret"]:
+        raise RuleViolation(f"«{rule['name']}» cần bỏ phiếu kín; hội đồng đã biểu quyết công khai",
+                            rule="award.secret_ballot", details={"source": rule["source"], "ballot_id": ballot["id"]})
+    entitled, votes = ballot["entitled"], ballot["votes_for"]
+    if not entitled:
+        raise RuleViolation("Không còn thành viên hội đồng nào có quyền biểu quyết về người này (tất cả phải rút lui)",
+                            rule="award.secret_ballot", details={"ballot_id": ballot["id"]})
+    if 100 * votes < need * entitled:
+        raise RuleViolation(
+            f"«{rule['name']}» cần ít nhất {need:g}% số thành viên hội đồng có quyền biểu quyết tán thành "
+            f"(bỏ phiếu kín); đạt {votes}/{entitled} ({100 * votes / entitled:.1f}%), "
+            f"không tính {ballot['recused']} thành viên phải rút lui",
+            rule="award.secret_ballot", details={"source": rule["source"], "ballot_id": ballot["id"],
+                                                 "entitled": entitled, "votes_for": votes,
+                                                 "recused": ballot["recused"]})
+
+
+def _check_not_recused(case: Case, appraiser: str | None, participant: dict[str, Any]) -> None:
+    """A council member recused from the candidate (an event of the council's ballot) neither votes on
+    nor appraises them; nobody appraises their own nomination."""
+    if appraiser and appraiser == participant.get("participant_id"):
+        raise Forbidden("Người thẩm định là người được đề nghị: phải rút khỏi việc thẩm định",
+                        rule="appraisal.recused", details={"reason": "is_candidate"})
+    if case.recusals:
+        r = case.recusals[0]
+        raise Forbidden(f"Người thẩm định đã rút khỏi việc xét {participant.get('name')} ({r['explanation']}): "
+                        "không thẩm định người này",
+                        rule="appraisal.recused", details={"reason": r["reason"], "ballot_id": r["ballot_id"]})
 
 
 def _check_once_per_person(rule: dict[str, Any], case: Case) -> None:
@@ -365,7 +419,7 @@ class Nomination:
         _check_requirements(rule, evaluation["metrics"])
         year = date.fromisoformat(campaign["period_end"]).year
         _check_chain(rule, case, year)
-        _check_ballot(rule, cmd.dossier)
+        ballot = _check_ballot(rule, cmd.dossier, case)
         same = [n for n in case.same_achievement if n["status"] not in ("rejected",)]
         if same:
             raise RuleViolation(f"Thành tích này đã được đề nghị «{rule['name']}» (đề nghị {same[0]['id']}): "
@@ -386,11 +440,14 @@ class Nomination:
                      "kind": cmd.kind, "year": year, "proposer_unit": cmd.proposer_unit,
                      "submitted_to": start, "submitted_on": cmd.submitted_on.isoformat(),
                      "dossier": cmd.dossier, "evaluation_round": evaluation["round"]}
+        if ballot is not None:
+            submitted["ballot"] = ballot
         return [(NOMINATION_SUBMITTED, submitted),
                 *escalations(self.id, start, path, cmd.award, submitted["participant"])]
 
-    def appraise(self, cmd: Appraise) -> dict[str, Any]:
+    def appraise(self, cmd: Appraise, case: Case) -> dict[str, Any]:
         self._exists(cmd.province)
+        _check_not_recused(case, cmd.appraiser, self.participant)
         if self.status not in ("submitted", "resubmitted"):
             raise RuleViolation(f"Đề nghị đang ở trạng thái «{self.status}»: chỉ thẩm định đề nghị chờ thẩm định",
                                 rule="appraisal.state")
@@ -407,7 +464,7 @@ class Nomination:
             raise RuleViolation("Chỉ bổ sung hồ sơ khi đề nghị đã được trả lại để hoàn thiện",
                                 rule="nomination.resubmit_state")
         _check_dossier(cmd.dossier)
-        _check_ballot(_award_rule(case, self.award, self.submitted_on), cmd.dossier)
+        _check_ballot(_award_rule(case, self.award, self.submitted_on), cmd.dossier, case)
         return {"nomination_id": self.id, "dossier": cmd.dossier, "participant": self.participant,
                 "award": self.award}
 

@@ -43,6 +43,17 @@ class DossierSchema(EventSchema):
     documents = fields.List(fields.Nested(DocumentRefSchema))
 
 
+class BallotSchema(EventSchema):
+    """The council's ballot on the candidate (evaluation's), its share over the members entitled to vote."""
+    id = fields.String(required=True)
+    council_id = fields.String(required=True)
+    members_total = fields.Integer(required=True, strict=True)
+    recused = fields.Integer(required=True, strict=True)
+    entitled = fields.Integer(required=True, strict=True)
+    votes_for = fields.Integer(required=True, strict=True)
+    share_for_pct = fields.Float(required=True)
+
+
 @contracts.event("awards.nomination.submitted")
 class NominationSubmittedSchema(EventSchema):
     """Đề nghị khen thưởng: a head proposes an award for an evaluated registration (or, in step 5,
@@ -62,6 +73,8 @@ class NominationSubmittedSchema(EventSchema):
     submitted_on = fields.Date(required=True)
     dossier = fields.Nested(DossierSchema, required=True)
     evaluation_round = fields.Integer(required=True, allow_none=True, strict=True)
+    ballot = fields.Nested(BallotSchema, metadata={"description": "the council's ballot that counted, for a title "
+                                                                  "that needs one"})
 
 
 @contracts.event("awards.nomination.escalated")

@@ -204,5 +204,5 @@ class Recognise(MethodView):
                                 nomination_id=str(uuid.uuid4()), on=today(), level=level,
                                 issuer=issuer_of(principal, level, province),
                                 head_unit=(principal.unit or "") if head else None, **body)
-        execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id))
+        execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id), own_story=True)
         return {"exemplar_id": exemplar_id, "outcome": cmd.outcome, "nomination_id": cmd.nomination_id}

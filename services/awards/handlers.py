@@ -13,8 +13,8 @@ from shared.errors import NotFound, NotYetSeen
 from shared.eventstore import EventStore
 
 from services.awards import domain
-from services.awards.projections import (OWN_EVENTS, campaigns, evaluations, history, holds, nominations,
-                                         orgchart, participants, province_rules, uploads)
+from services.awards.projections import (OWN_EVENTS, ballots, campaigns, councils, evaluations, history, holds,
+                                         nominations, orgchart, participants, province_rules, recusals, uploads)
 from services.awards.rules import Rulebook, lineage
 
 SECTIONS = {"award": "province_awards", "authority": "province_authorities", "cap": "province_caps"}
@@ -82,7 +82,27 @@ def _case(conn, province, participant_id, campaign_id=None, registration_id=None
                        evaluation=evaluation, history=tuple(dict(h) for h in past),
                        holds=tuple(dict(h) for h in held), same_achievement=tuple(dict(n) for n in same),
                        same_award=tuple(dict(n) for n in same_award), quota_used=used, caps=caps,
-                       proposer_in_scope=in_scope)
+                       proposer_in_scope=in_scope, **_council_vote(conn, province, registration_id, award))
+
+
+def _council_vote(conn, province, registration_id, award) -> dict:
+    """The council's latest ballot on this candidate and award (a closed one before an open one), and
+    whether the province keeps its councils here at all."""
+    kept = conn.execute(select(councils.c.id).where(councils.c.province == province).limit(1)).first() is not None
+    ballot = None
+    if registration_id and award:
+        rows = conn.execute(select(ballots).where(ballots.c.province == province,
+                                                  ballots.c.registration_id == registration_id,
+                                                  ballots.c.award == award)).mappings().all()
+        if rows:
+            ballot = dict(max(rows, key=lambda b: (b["status"] == "closed", b["closed_at"] or "")))
+    return {"ballot": ballot, "councils_kept": kept}
+
+
+def _recusals(conn, province: str, person_id: str, participant_id: str | None) -> tuple[dict, ...]:
+    rows = conn.execute(select(recusals).where(recusals.c.province == province, recusals.c.person_id == person_id,
+                                               recusals.c.participant_id == participant_id)).mappings().all()
+    return tuple(dict(r) for r in rows)
 
 
 def _evaluation(conn, registration_id) -> dict | None:
@@ -166,15 +186,18 @@ def nominate(store: EventStore, conn: Connection, cmd: domain.Nominate, ctx: Com
 
 def appraise(store: EventStore, conn: Connection, cmd: domain.Appraise, ctx: CommandContext) -> Envelope:
     nomination = _nomination(store, conn, cmd.nomination_id)
+    case = domain.Case(rulebook=Rulebook(), recusals=_recusals(
+        conn, cmd.province, cmd.appraiser, nomination.participant.get("participant_id")) if cmd.appraiser else ())
     return _record(store, conn, f"nomination-{cmd.nomination_id}", nomination, domain.NOMINATION_APPRAISED,
-                   nomination.appraise(cmd), ctx)
+                   nomination.appraise(cmd, case), ctx)
 
 
 def resubmit(store: EventStore, conn: Connection, cmd: domain.Resubmit, ctx: CommandContext) -> Envelope:
     check_documents(conn, cmd.province, cmd.dossier)
     nomination = _nomination(store, conn, cmd.nomination_id)
     case = domain.Case(rulebook=rulebook(conn, cmd.province), proposer_in_scope=orgchart.within(
-        conn, cmd.province, nomination.proposer_unit, cmd.head_unit))
+        conn, cmd.province, nomination.proposer_unit, cmd.head_unit),
+        **_council_vote(conn, cmd.province, nomination.registration_id, nomination.award))
     return _record(store, conn, f"nomination-{cmd.nomination_id}", nomination, domain.NOMINATION_RESUBMITTED,
                    nomination.resubmit(cmd, case), ctx)
 

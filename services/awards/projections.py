@@ -1,14 +1,15 @@
 """Awards' read model: what it learned from registration and evaluation, and its own
 nominations, award history, holds and province rules."""
 import json
-from datetime import date
+from datetime import date, timezone
 
-from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text, delete, false,
-                        update)
+from sqlalchemy import (Boolean, Column, Connection, Date, Float, Index, Integer, MetaData, String, Table, Text, delete,
+                        false, update)
 
 from shared.db import insert_row
 from shared.documents import Uploads
 from shared.envelope import Envelope
+from shared.i18n import search_key
 from shared.orgchart import OrgChart
 
 metadata = MetaData()
@@ -83,6 +84,8 @@ history = Table(
     Column("participant_id", String(100), nullable=False, index=True),
     Column("participant_kind", String(20), nullable=False),
     Column("name", String(300), nullable=False),
+    # the name as it is searched (shared.i18n.search_key): the public look-up (tra cứu) by name
+    Column("name_key", String(300), nullable=True),
     Column("award", String(100), nullable=False),
     Column("award_name", String(300), nullable=False),
     Column("kind", String(20), nullable=False),
@@ -97,6 +100,7 @@ history = Table(
     Column("revoked_on", Date, nullable=True),
     Column("revocation_number", String(100), nullable=True),
     Column("revocation_reason", Text, nullable=True),
+    Index("ix_award_history_province_name_key", "province", "name_key"),
 )
 
 holds = Table(
@@ -117,6 +121,45 @@ province_rules = Table(
     Column("province", String(16), nullable=False, index=True),
     Column("section", String(20), nullable=False),
     Column("body", Text, nullable=False),
+)
+
+
+# What awards learned of evaluation's councils: which provinces keep councils as data, each
+# ballot's result over the members entitled to vote, and who is recused from which candidate.
+councils = Table(
+    "councils", metadata,
+    Column("province", String(16), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("unit_id", String(100), nullable=False),
+)
+
+ballots = Table(
+    "council_ballots", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False),
+    Column("council_id", String(100), nullable=False),
+    Column("registration_id", String(36), nullable=False, index=True),
+    Column("participant_id", String(100), nullable=False),
+    Column("award", String(100), nullable=False),
+    Column("status", String(20), nullable=False),  # open, closed
+    Column("secret", Boolean, nullable=False),
+    Column("members_total", Integer, nullable=True),
+    Column("recused", Integer, nullable=True),
+    Column("entitled", Integer, nullable=True),
+    Column("votes_for", Integer, nullable=True),
+    Column("share_for_pct", Float, nullable=True),
+    Column("closed_at", String(40), nullable=True),  # ISO time: a re-vote's later result wins
+)
+
+recusals = Table(
+    "council_recusals", metadata,
+    Column("ballot_id", String(36), primary_key=True),
+    Column("person_id", String(100), primary_key=True),
+    Column("province", String(16), nullable=False),
+    Column("participant_id", String(100), nullable=False, index=True),
+    Column("reason", String(30), nullable=False),
+    Column("explanation", Text, nullable=False),
 )
 
 
@@ -159,6 +202,34 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
         metrics=_j(d.get("metrics") or {}), results=_j(d["results"])))
     conn.execute(update(participants).where(participants.c.registration_id == d["registration_id"])
                  .values(evaluation="passed" if d["passed"] else "failed"))
+
+
+def on_council_formed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    insert_row(conn, councils, dict(province=event.province, id=d["council_id"], name=d["name"],
+                                    unit_id=d["unit_id"]))
+
+
+def on_ballot_opened(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    insert_row(conn, ballots, dict(id=d["ballot_id"], province=event.province, council_id=d["council_id"],
+                                   registration_id=d["registration_id"], participant_id=d["participant_id"],
+                                   award=d["award"], status="open", secret=d["secret"]))
+
+
+def on_member_recused(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    insert_row(conn, recusals, dict(ballot_id=d["ballot_id"], person_id=d["person_id"], province=event.province,
+                                    participant_id=d["participant_id"], reason=d["reason"],
+                                    explanation=d["reason_text"]))
+
+
+def on_ballot_closed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(update(ballots).where(ballots.c.id == d["ballot_id"]).values(
+        status="closed", members_total=d["members_total"], recused=d["recused"], entitled=d["entitled"],
+        votes_for=d["votes_for"], share_for_pct=d["share_for_pct"],
+        closed_at=event.time.astimezone(timezone.utc).isoformat()))
 
 
 # -- own events -----------------------------------------------------------------------
@@ -215,7 +286,8 @@ def on_award_recorded(conn: Connection, event: Envelope) -> None:
 def _add_history(conn, province, id_, d, p, level, imported=False) -> None:
     conn.execute(history.insert(), dict(
         id=id_, province=province, participant_id=p["participant_id"], participant_kind=p["participant_kind"],
-        name=p["name"], award=d["award"], award_name=d["award_name"], kind=d["kind"], year=d["year"],
+        name=p["name"], name_key=search_key(p["name"]), award=d["award"], award_name=d["award_name"],
+        kind=d["kind"], year=d["year"],
         campaign_id=d.get("campaign_id"), decision_number=d["decision_number"],
         decision_date=date.fromisoformat(d["decision_date"]), issuer=d["issuer"], level=level, status="valid",
         imported=imported))
@@ -268,4 +340,8 @@ FOLLOWED_EVENTS = {
     "registration.participant.registered": on_participant_registered,
     "registration.participant.withdrawn": on_participant_withdrawn,
     "evaluation.registration.evaluated": on_registration_evaluated,
+    "evaluation.council.formed": on_council_formed,
+    "evaluation.ballot.opened": on_ballot_opened,
+    "evaluation.ballot.member_recused": on_member_recused,
+    "evaluation.ballot.closed": on_ballot_closed,
 }

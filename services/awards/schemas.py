@@ -294,3 +294,31 @@ class ParticipantSchema(Schema):
     unit_id = fields.String(allow_none=True)
     status = fields.String()
     evaluation = fields.String()
+
+
+class PublicAwardQuerySchema(Schema):
+    name = fields.String(load_default=None, validate=validate.Length(min=2, max=200),
+                         metadata={"description": "words of the name, with or without marks (tran thi bich)"})
+    participant_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    kind = fields.String(load_default=None, validate=validate.OneOf(("individual", "collective")))
+
+    @validates_schema
+    def _one_of(self, data, **_):
+        if not data.get("name") and not data.get("participant_id"):
+            raise ValidationError("Nhập tên (ít nhất 2 ký tự) hoặc mã người, tập thể cần tra cứu", "name")
+
+
+class PublicAwardSchema(Schema):
+    """An award as it is made public (công khai): what the decision itself says, nothing personal beyond it."""
+    participant_id = fields.String()
+    participant_kind = fields.String()
+    name = fields.String()
+    unit = fields.String(allow_none=True)
+    award = fields.String()
+    award_name = fields.String()
+    year = fields.Integer()
+    campaign_id = fields.String(allow_none=True)
+    decision_number = fields.String()
+    decision_date = fields.Date()
+    issuer = fields.String()
+    level = fields.String()

@@ -4,7 +4,7 @@ import json
 from flask.views import MethodView
 from sqlalchemy import select
 
-from shared import auth, documents
+from shared import auth, cases, documents
 from shared.blueprint import Blueprint
 from shared.errors import Forbidden, NotFound
 from shared.service import execute, runtime, today
@@ -66,7 +66,7 @@ class Evaluations(MethodView):
             registration_id=body["registration_id"], province=province,
             criteria_set_id=body["criteria_set_id"], evidence=body["evidence"], evaluated_on=today(),
             council_unit=council.unit, note=body["note"], documents=tuple(body["documents"]))
-        execute(handlers.COMMAND_HANDLERS, cmd, province, f"registration-{cmd.registration_id}")
+        execute(handlers.COMMAND_HANDLERS, cmd, province, cases.correlation(cmd.registration_id), own_story=True)
         return _evaluations(cmd.registration_id)[-1]
 
 

@@ -102,3 +102,103 @@ class ExemplarReviewedSchema(ExemplarStepSchema):
     outcomes = fields.List(fields.Nested(OutcomeSchema), required=True)
     council = fields.Nested(CouncilVoteSchema, required=True)
     reviewed_on = fields.Date(required=True)
+
+
+# -- councils and their ballots (conflict of interest as data) --------------------------------------
+PERSONAL = {"personal": True}
+_reasons = validate.OneOf(("is_candidate", "candidate_unit", "declared_interest"))
+
+
+@contracts.event("evaluation.council.formed")
+class CouncilFormedSchema(EventSchema):
+    """Hội đồng thi đua – khen thưởng of a unit, for a term."""
+    council_id = fields.String(required=True)
+    name = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    term = fields.String(required=True)
+
+
+@contracts.event("evaluation.council.member_added")
+class CouncilMemberAddedSchema(EventSchema):
+    council_id = fields.String(required=True)
+    person_id = fields.String(required=True, metadata={"description": "the person's id: a participant's, a subject's"})
+    name = fields.String(required=True, metadata=PERSONAL)
+    unit_id = fields.String(required=True, metadata={"description": "the unit the member belongs to"})
+    position = fields.String(required=True, validate=validate.OneOf(("chair", "vice_chair", "secretary", "member")))
+
+
+@contracts.event("evaluation.council.interest_declared")
+class InterestDeclaredSchema(EventSchema):
+    """A member declares a conflict of interest with a candidate: recused from their ballots."""
+    council_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    member_name = fields.String(required=True, metadata=PERSONAL)
+    participant_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class BallotMemberSchema(EventSchema):
+    person_id = fields.String(required=True)
+    name = fields.String(required=True, metadata=PERSONAL)
+
+
+@contracts.event("evaluation.ballot.opened")
+class BallotOpenedSchema(EventSchema):
+    """A candidate comes before the council for one title or form; ``members`` are those on the
+    council then, the electorate before recusals."""
+    ballot_id = fields.String(required=True)
+    council_id = fields.String(required=True)
+    council_name = fields.String(required=True)
+    registration_id = fields.String(required=True)
+    campaign_id = fields.String(required=True)
+    participant_id = fields.String(required=True)
+    participant_kind = fields.String(required=True, validate=validate.OneOf(("collective", "individual")))
+    name = fields.String(required=True, metadata=PERSONAL)
+    unit_id = fields.String(required=True, allow_none=True)
+    award = fields.String(required=True)
+    secret = fields.Boolean(required=True, metadata={"description": "bỏ phiếu kín"})
+    members = fields.List(fields.Nested(BallotMemberSchema), required=True)
+
+
+@contracts.event("evaluation.ballot.member_recused")
+class MemberRecusedSchema(EventSchema):
+    """A member leaves the candidate's vote and appraisal, for the reason named."""
+    ballot_id = fields.String(required=True)
+    council_id = fields.String(required=True)
+    registration_id = fields.String(required=True)
+    participant_id = fields.String(required=True)
+    award = fields.String(required=True)
+    person_id = fields.String(required=True)
+    member_name = fields.String(required=True, metadata=PERSONAL)
+    reason = fields.String(required=True, validate=_reasons)
+    reason_text = fields.String(required=True, metadata={"description": "the reason, in Vietnamese"})
+    vote_struck = fields.Boolean(required=True, metadata={"description": "a vote already cast no longer counts"})
+
+
+@contracts.event("evaluation.ballot.vote_cast")
+class VoteCastSchema(EventSchema):
+    """A member's vote in an open vote (a secret ballot is counted by the secretary instead)."""
+    ballot_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    choice = fields.String(required=True, validate=validate.OneOf(("for", "against", "abstain")))
+
+
+@contracts.event("evaluation.ballot.closed")
+class BallotClosedSchema(EventSchema):
+    """The result: the share of votes for over the members entitled to vote (the recused excluded)."""
+    ballot_id = fields.String(required=True)
+    council_id = fields.String(required=True)
+    registration_id = fields.String(required=True)
+    participant_id = fields.String(required=True)
+    award = fields.String(required=True)
+    members_total = fields.Integer(required=True, strict=True)
+    recused = fields.Integer(required=True, strict=True)
+    entitled = fields.Integer(required=True, strict=True)
+    votes_for = fields.Integer(required=True, strict=True)
+    votes_against = fields.Integer(required=True, strict=True)
+    share_for_pct = fields.Float(required=True)
+    voters = fields.Integer(required=True, allow_none=True, strict=True,
+                            metadata={"description": "how many handed in a ballot, when the minutes say"})
+    secret = fields.Boolean(required=True)
+    counted_by = fields.String(required=True, validate=validate.OneOf(("members", "secretary")))
+    closed_by = fields.String(required=True)

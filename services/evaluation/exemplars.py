@@ -166,7 +166,7 @@ class ReviewResource(MethodView):
             last_learning = progression.require_step(conn, exemplar_id, province, 3)
         cmd = ReviewExemplar(exemplar_id, province, body["assessment"], tuple(body["outcomes"]), body["council"],
                              today(), last_learning, council.unit)
-        execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id))
+        execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id), own_story=True)
         return _review(exemplar_id)
 
     @blp.response(200, ReviewViewSchema)

@@ -3,8 +3,8 @@ sets and its evaluations (the latest per registration, and every round in histor
 import json
 from datetime import date
 
-from sqlalchemy import (Boolean, Column, Connection, Date, Integer, MetaData, String, Table, Text,
-                        update)
+from sqlalchemy import (Boolean, Column, Connection, Date, Float, Integer, MetaData, String, Table, Text,
+                        select, update)
 
 from shared.db import insert_row
 from shared.documents import Uploads
@@ -65,6 +65,56 @@ evaluations = Table(
 )
 
 
+councils = Table(  # ids are each province's own
+    "councils", metadata,
+    Column("province", String(16), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("unit_id", String(100), nullable=False),
+    Column("term", String(30), nullable=False),
+)
+
+council_members = Table(
+    "council_members", metadata,
+    Column("province", String(16), primary_key=True),
+    Column("council_id", String(100), primary_key=True),
+    Column("person_id", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("unit_id", String(100), nullable=False),
+    Column("position", String(20), nullable=False),
+)
+
+ballots = Table(
+    "ballots", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("province", String(16), nullable=False, index=True),
+    Column("council_id", String(100), nullable=False),
+    Column("registration_id", String(36), nullable=False, index=True),
+    Column("participant_id", String(100), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("award", String(100), nullable=False),
+    Column("status", String(20), nullable=False),  # open, closed
+    Column("secret", Boolean, nullable=False),
+    Column("members_total", Integer, nullable=False),
+    Column("recused", Integer, nullable=False),
+    Column("votes_cast", Integer, nullable=False),  # how many voted here, never who voted what
+    Column("votes_for", Integer, nullable=True),
+    Column("votes_against", Integer, nullable=True),
+    Column("share_for_pct", Float, nullable=True),
+)
+
+ballot_recusals = Table(
+    "ballot_recusals", metadata,
+    Column("ballot_id", String(36), primary_key=True),
+    Column("person_id", String(100), primary_key=True),
+    Column("province", String(16), nullable=False),
+    Column("member_name", String(300), nullable=False),
+    Column("reason", String(30), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("event_id", String(36), nullable=False),
+)
+
+
 def on_campaign_launched(conn: Connection, event: Envelope) -> None:
     d = event.data
     conn.execute(campaigns.insert(), dict(id=d["campaign_id"], province=event.province, title=d["title"],
@@ -109,10 +159,69 @@ def on_registration_evaluated(conn: Connection, event: Envelope) -> None:
                  .values(status="passed" if d["passed"] else "failed"))
 
 
+def on_council_formed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(councils.insert(), dict(province=event.province, id=d["council_id"], name=d["name"],
+                                         unit_id=d["unit_id"], term=d["term"]))
+
+
+def on_member_added(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(council_members.insert(), dict(province=event.province, council_id=d["council_id"],
+                                                person_id=d["person_id"], name=d["name"], unit_id=d["unit_id"],
+                                                position=d["position"]))
+
+
+def on_interest_declared(conn: Connection, event: Envelope) -> None:
+    """Nothing to project: the council's own stream keeps who declared what (the ballots it concerns
+    record the recusals), and a declaration is nobody's business but the council's."""
+
+
+def on_ballot_opened(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(ballots.insert(), dict(
+        id=d["ballot_id"], province=event.province, council_id=d["council_id"], registration_id=d["registration_id"],
+        participant_id=d["participant_id"], name=d["name"], award=d["award"], status="open", secret=d["secret"],
+        members_total=len(d["members"]), recused=0, votes_cast=0))
+
+
+def on_member_recused(conn: Connection, event: Envelope) -> None:
+    """The explanation is written here, not carried in the event: names stay in the fields that
+    name them (personal data), never in free text."""
+    d = event.data
+    candidate = conn.execute(select(ballots.c.name).where(ballots.c.id == d["ballot_id"])).scalar()
+    conn.execute(ballot_recusals.insert(), dict(
+        ballot_id=d["ballot_id"], person_id=d["person_id"], province=event.province, member_name=d["member_name"],
+        reason=d["reason"], event_id=event.id,
+        explanation=f"{d['member_name']} không tham gia biểu quyết, thẩm định về {candidate}: {d['reason_text']}"))
+    struck = 1 if d.get("vote_struck") else 0
+    conn.execute(update(ballots).where(ballots.c.id == d["ballot_id"])
+                 .values(recused=ballots.c.recused + 1, votes_cast=ballots.c.votes_cast - struck))
+
+
+def on_vote_cast(conn: Connection, event: Envelope) -> None:
+    conn.execute(update(ballots).where(ballots.c.id == event.data["ballot_id"])
+                 .values(votes_cast=ballots.c.votes_cast + 1))
+
+
+def on_ballot_closed(conn: Connection, event: Envelope) -> None:
+    d = event.data
+    conn.execute(update(ballots).where(ballots.c.id == d["ballot_id"]).values(
+        status="closed", votes_for=d["votes_for"], votes_against=d["votes_against"],
+        share_for_pct=d["share_for_pct"]))
+
+
 # Events of evaluation's own store -> updater (applied in the deciding transaction).
 OWN_EVENTS = {
     "evaluation.criteria_set.defined": on_criteria_set_defined,
     "evaluation.registration.evaluated": on_registration_evaluated,
+    "evaluation.council.formed": on_council_formed,
+    "evaluation.council.member_added": on_member_added,
+    "evaluation.council.interest_declared": on_interest_declared,
+    "evaluation.ballot.opened": on_ballot_opened,
+    "evaluation.ballot.member_recused": on_member_recused,
+    "evaluation.ballot.vote_cast": on_vote_cast,
+    "evaluation.ballot.closed": on_ballot_closed,
 }
 
 # Followed events (other services') -> updater (applied by the consumer).

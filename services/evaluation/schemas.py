@@ -104,3 +104,98 @@ class CandidateSchema(Schema):
     unit = fields.String()
     unit_id = fields.String(allow_none=True)
     status = fields.String()
+
+
+# -- councils and their ballots ------------------------------------------------------------------
+POSITIONS = ("chair", "vice_chair", "secretary", "member")
+
+
+class CouncilSchema(Schema):
+    id = fields.String(required=True, validate=_id)
+    province = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    unit_id = fields.String(required=True, validate=_id,
+                            metadata={"description": "the unit (organisation chart) whose council it is"})
+    term = fields.String(required=True, validate=validate.Length(min=4, max=30),
+                         metadata={"description": "e.g. the school year 2024-2025"})
+
+
+class MemberSchema(Schema):
+    person_id = fields.String(required=True, validate=_id,
+                              metadata={"description": "the person's id: the same as a participant's id and a "
+                                                       "token's subject"})
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    unit_id = fields.String(required=True, validate=_id, metadata={"description": "the unit the person belongs to"})
+    position = fields.String(load_default="member", validate=validate.OneOf(POSITIONS))
+
+
+class CouncilViewSchema(CouncilSchema):
+    members = fields.List(fields.Nested(MemberSchema))
+
+
+class InterestSchema(Schema):
+    participant_id = fields.String(required=True, validate=_id)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    person_id = fields.String(load_default=None, validate=_id,
+                              metadata={"description": "may only repeat the caller's own (token subject)"})
+
+
+class InterestViewSchema(Schema):
+    council_id = fields.String()
+    person_id = fields.String()
+    participant_id = fields.String()
+    recused_from = fields.List(fields.String(), metadata={"description": "open ballots the member left at once"})
+
+
+class OpenBallotSchema(Schema):
+    council_id = fields.String(required=True, validate=_id)
+    registration_id = fields.String(required=True, validate=_id)
+    award = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{2,100}$"),
+                          metadata={"description": "the title or form the council votes on proposing"})
+    secret = fields.Boolean(load_default=True, metadata={"description": "bỏ phiếu kín"})
+
+
+class VoteSchema(Schema):
+    choice = fields.String(required=True, validate=validate.OneOf(("for", "against", "abstain")))
+
+
+class BallotResultSchema(Schema):
+    """Without counts, the tally of the votes members cast here; with them, the paper ballot box's."""
+    votes_for = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    votes_against = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    voters = fields.List(fields.String(validate=_id), load_default=None, validate=validate.Length(max=500),
+                         metadata={"description": "who handed in a ballot (the minutes' list), never who voted what"})
+
+    @validates_schema
+    def _both_or_neither(self, data, **_):
+        if (data.get("votes_for") is None) != (data.get("votes_against") is None):
+            raise ValidationError("cần nêu cả votes_for và votes_against, hoặc không nêu cả hai "
+                                  "(give both, or neither)", "votes_for")
+
+
+class RecusalSchema(Schema):
+    person_id = fields.String()
+    member_name = fields.String()
+    reason = fields.String(metadata={"description": "is_candidate, candidate_unit or declared_interest"})
+    explanation = fields.String()
+    event_id = fields.String(metadata={"description": "the recusal's event in evaluation's store"})
+
+
+class BallotViewSchema(Schema):
+    id = fields.String()
+    province = fields.String()
+    council_id = fields.String()
+    registration_id = fields.String()
+    participant_id = fields.String()
+    name = fields.String()
+    award = fields.String()
+    status = fields.String()
+    secret = fields.Boolean()
+    members_total = fields.Integer()
+    recused = fields.Integer()
+    entitled = fields.Integer(metadata={"description": "members entitled to vote: the members less the recused"})
+    votes_cast = fields.Integer()
+    votes_for = fields.Integer(allow_none=True)
+    votes_against = fields.Integer(allow_none=True)
+    share_for_pct = fields.Float(allow_none=True, metadata={"description": "votes for, over the entitled"})
+    recusals = fields.List(fields.Nested(RecusalSchema))

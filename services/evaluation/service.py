@@ -7,7 +7,8 @@ from services.evaluation import erasure, exemplars, projections
 
 def _blueprints():
     from services.evaluation.api import EVALUATORS, blp
-    return [blp, exemplars.blp, documents.blueprint("evaluation", EVALUATORS, projections.uploads)]
+    from services.evaluation.council_api import blp as councils_blp
+    return [blp, exemplars.blp, documents.blueprint("evaluation", EVALUATORS, projections.uploads), councils_blp]
 
 
 SPEC = ServiceSpec(

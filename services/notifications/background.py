@@ -1,4 +1,5 @@
-"""The notifications worker's own loops: the mailer and the deadline reminders.
+"""The notifications worker's own loops: the mailer, the deadline reminders (and the webhook
+sender, in :mod:`services.notifications.webhook_sender`).
 
 Mailer: deliveries are rows written in the same transaction as the inbox item. The
 mailer claims a due row (``status`` pending → sending, with a lease), sends it over
@@ -117,13 +118,19 @@ class Mailer:
         return 1
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                sent = self.send_due()
-            except Exception:
-                log.exception("mailer failed; retrying")
-                sent = 0
-            stop.wait(0.2 if sent else 2.0)
+        keep_sending(stop, self.send_due, "mailer", busy_s=0.2, idle_s=2.0)
+
+
+def keep_sending(stop: threading.Event, send_due, what: str, busy_s: float, idle_s: float) -> None:
+    """Call ``send_due`` until stopped: again soon after it sent something, later after it sent
+    nothing; a failure is logged and the loop goes on (the rows say what is left to send)."""
+    while not stop.is_set():
+        try:
+            sent = send_due()
+        except Exception:
+            log.exception("%s failed; retrying", what)
+            sent = 0
+        stop.wait(busy_s if sent else idle_s)
 
 
 class Reminders:
@@ -168,7 +175,9 @@ class Reminders:
 
 
 def loops(rt) -> list:
-    out = [Reminders(rt.db, rt.store, default_reminder_days(), rt.clock).run]
+    from services.notifications.webhook_sender import SenderSettings, WebhookSender
+    out = [Reminders(rt.db, rt.store, default_reminder_days(), rt.clock).run,
+           WebhookSender(rt.db, SenderSettings.from_env()).run]
     settings = MailSettings.from_env()
     if settings is not None:
         out.append(Mailer(rt.db, settings).run)

@@ -128,7 +128,7 @@ class Publicise(MethodView):
             selection = progression.require_step(conn, exemplar_id, province, 1)
         execute(COMMAND_HANDLERS, PublicizeExemplar(exemplar_id, province, body["message"], tuple(body["channels"]),
                                                     selection),
-                province, progression.correlation(exemplar_id))
+                province, progression.correlation(exemplar_id), own_story=True)
         return _public(province, exemplar_id)
 
 

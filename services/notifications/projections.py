@@ -31,7 +31,7 @@ inbox = Table(
     Column("id", String(36), primary_key=True),
     Column("province", String(16), nullable=False, index=True),
     Column("recipient", String(120), nullable=False, index=True),
-    Column("event_id", String(36), nullable=False),
+    Column("event_id", String(36), nullable=False, index=True),  # whom a case's event notified (its audit)
     Column("event_type", String(200), nullable=False),
     Column("title", String(500), nullable=False),
     Column("body", Text, nullable=False),
@@ -146,6 +146,14 @@ def deliver(conn: Connection, event: Envelope, recipient: str, title: str, body:
         conn.execute(deliveries.insert(), dict(
             id=str(uuid.uuid4()), province=event.province, recipient=recipient, email=email, subject=title,
             body=body, status="pending", attempts=0, next_attempt_at=datetime.now(timezone.utc)))
+
+
+def notified(conn: Connection, event_ids: list[str], provinces: list[str]) -> list[dict]:
+    """The inbox items told of these events, in the provinces visible: a case's audit shows them."""
+    rows = conn.execute(select(inbox).where(inbox.c.event_id.in_(event_ids), inbox.c.province.in_(provinces))
+                        .order_by(inbox.c.created_at)).mappings()
+    return [{"event_id": r["event_id"], "recipient": r["recipient"], "title": r["title"],
+             "at": r["created_at"].isoformat()} for r in rows]
 
 
 # -- registration -----------------------------------------------------------------------------

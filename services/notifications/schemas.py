@@ -1,5 +1,5 @@
 """The HTTP edge of notifications."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 
 class InboxItemSchema(Schema):
@@ -65,3 +65,76 @@ class PublicListSchema(Schema):
 
 class PublicQuerySchema(Schema):
     campaign_id = fields.String(load_default=None)
+
+
+# -- webhooks -------------------------------------------------------------------------------
+def _webhook_url(url: str) -> None:
+    from services.notifications import webhooks
+    problem = webhooks.url_problem(url, webhooks.allow_http())
+    if problem:
+        raise ValidationError(problem)
+
+
+def _event_type(event_type: str) -> None:
+    from services.notifications import webhooks
+    from services.notifications.service import SPEC
+    problem = webhooks.type_problem(event_type, SPEC.follows)
+    if problem:
+        raise ValidationError(problem)
+
+
+def _webhook_secret(secret: str) -> None:
+    from services.notifications import webhooks
+    problem = webhooks.secret_problem(secret)
+    if problem:
+        raise ValidationError(problem)
+
+
+class WebhookSchema(Schema):
+    """A subscription: its secret is given (or made) once, when it is created, and never shown again."""
+    id = fields.String(dump_only=True)
+    province = fields.String(load_default=None, validate=validate.Length(min=1, max=16),
+                             metadata={"description": "the token's province; required when it has several"})
+    url = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _webhook_url])
+    event_types = fields.List(fields.String(validate=[validate.Length(min=3, max=200), _event_type]),
+                              required=True, validate=validate.Length(min=1, max=50),
+                              metadata={"description": "event types, or `<service>.*` for all of a service's"})
+    secret = fields.String(load_only=True, load_default=None, validate=_webhook_secret,
+                           metadata={"description": "whsec_ + base64 of 24 to 64 bytes; made when left out"})
+    description = fields.String(load_default=None, validate=validate.Length(max=500))
+    status = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class NewWebhookSchema(WebhookSchema):
+    """The answer to a subscription: the only one that shows its secret."""
+    signing_secret = fields.String(dump_only=True)
+
+
+class WebhookDeliverySchema(Schema):
+    id = fields.String()
+    subscription_id = fields.String()
+    event_id = fields.String()
+    event_type = fields.String()
+    stream = fields.String()
+    sequence = fields.Integer()
+    status = fields.String(metadata={"description": "pending, sending, delivered, failed, cancelled"})
+    attempts = fields.Integer()
+    created_at = fields.DateTime()
+    last_attempt_at = fields.DateTime(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True, metadata={"description": "none once delivered, failed or "
+                                                                               "cancelled"})
+    last_status_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+
+
+class WebhookDeliveryQuerySchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ("pending", "sending", "delivered", "failed", "cancelled")))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "at most this many, the newest first"})
+
+
+class RedrivenSchema(Schema):
+    redriven = fields.Integer()

@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from sqlalchemy import bindparam, func, select
 
-from shared import auth
+from shared import auth, cases
 from shared.blueprint import Blueprint
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.service import execute, runtime, today
@@ -34,8 +34,8 @@ CLUSTER_FORMERS = ("department", "authority", "council")
 COVENANT_RECORDERS = ("department", "unit_head")  # a unit head for a cluster their units belong to
 
 
-def _execute(command, province: str, correlation_id: str):
-    return execute(handlers.COMMAND_HANDLERS, command, province, correlation_id)
+def _execute(command, province: str, correlation_id: str, own_story: bool = False):
+    return execute(handlers.COMMAND_HANDLERS, command, province, correlation_id, own_story)
 
 
 def _issuer(principal: auth.Principal, province: str) -> tuple[str, str]:
@@ -146,7 +146,7 @@ def _participant_in_scope(principal: auth.Principal, province: str, participant:
 
 
 def _register(cmd: domain.RegisterParticipant) -> dict:
-    event = _execute(cmd, cmd.province, f"registration-{cmd.registration_id}")
+    event = _execute(cmd, cmd.province, cases.correlation(cmd.registration_id), own_story=True)
     return {**registration_row(event), "pledges": event.data["pledges"]}  # the row written, not read back
 
 
@@ -169,7 +169,7 @@ class Withdrawal(MethodView):
         with runtime().db.read() as conn:
             scope.require_within(conn, province, registration["unit_id"], scope.head_unit(principal), "unit_id")
         _execute(domain.WithdrawRegistration(registration_id, province, body["reason"]), province,
-                 f"registration-{registration_id}")
+                 cases.correlation(registration_id), own_story=True)
         return _registration(registration_id)
 
 

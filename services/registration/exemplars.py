@@ -273,7 +273,7 @@ blp = Blueprint("exemplars", __name__, description="Xây dựng và học tập 
 
 def _execute(cmd, province: str, exemplar_id: str):
     from shared.service import execute
-    return execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id))
+    return execute(COMMAND_HANDLERS, cmd, province, progression.correlation(exemplar_id), own_story=True)
 
 
 @blp.route("/exemplars")

@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select
 from shared import envelope as env
 from shared.db import Database
 from shared.eventschema import upcast
-from shared.eventstore import GENESIS, chain_hash, events, outbox
+from shared.eventstore import GENESIS, chain_hash, events, outbox, stream_heads
 
 
 class ImportRefused(RuntimeError):
@@ -124,6 +124,10 @@ def import_lines(db: Database, spec, topic: str, lines: list[dict]) -> int:
             updater = spec.own_events.get(event.type)
             if updater is not None:
                 updater(conn, upcast(event))
+        heads = {line["stream_id"]: line for line in lines}  # the last line of each stream: its head
+        if heads:
+            conn.execute(insert(stream_heads), [{"stream_id": s, "version": line["version"], "hash": line["hash"]}
+                                                for s, line in heads.items()])
     return len(lines)
 
 

@@ -455,6 +455,68 @@ def import_(file, as_json):
     emit(as_json, {"imported": counts}, "imported " + ", ".join(f"{n} {c}" for n, c in counts.items()))
 
 
+# -- verify / anchor ---------------------------------------------------------------------------
+@click.command()
+@service_option
+@json_option
+@operation
+def verify(services, as_json):
+    """Check every chain of every stream of each service's store against its head rows and its last
+    signed digest: an edited or removed event, a stream cut short or deleted, a truncated store."""
+    from shared import anchors
+    names, reports = chosen(services), []
+    for name in names:
+        s = settings(name, several=len(names) > 1)
+        digest, bad = anchors.read_digest(s.anchor_dir, name, s.anchor_key) if s.anchor_key else (None, None)
+        db = database(name, several=len(names) > 1)
+        try:
+            with db.read() as conn:
+                findings, counts = anchors.verify_store(conn, name, s.chain_key, digest)
+        finally:
+            db.dispose()
+        if bad is not None:
+            findings.insert(0, bad)
+        elif s.anchor_key and digest is None:
+            findings.insert(0, anchors.Finding(name, "digest_missing", f"không có bản tóm tắt đã ký của {name} trong "
+                                               f"{s.anchor_dir} — chưa công bố, hoặc đã bị xóa (digest missing)"))
+        reports.append({**counts, "findings": [f.as_json() for f in findings]})
+    found = sum(len(r["findings"]) for r in reports)
+    emit(as_json, {"verified": not found, "services": reports}, "\n".join(_verify_text(r) for r in reports))
+    if found:
+        raise problem(f"{found} problem(s) found in the stores")
+
+
+def _verify_text(report: dict) -> str:
+    from shared.anchors import KINDS
+    anchored = f"digest of {report['digest_time']} ({report['anchored']} streams)" if report["digest_time"] \
+        else "no digest"
+    lines = [f"{report['service']}: {report['streams']} streams, {report['events']} events, "
+             f"{report['heads']} heads, {anchored}: " + ("OK" if not report["findings"] else "PROBLEMS")]
+    lines += [f"  ✗ {KINDS[f['kind']]}: {f['message']}" for f in report["findings"]]
+    return "\n".join(lines)
+
+
+@click.command()
+@service_option
+@json_option
+@operation
+def anchor(services, as_json):
+    """Publish each service's signed digest of its chain heads now (the workers do it every
+    ANCHOR_INTERVAL_S); after a legitimate restore, this anchors the restored store."""
+    from shared import anchors
+    names, done = chosen(services), []
+    for name in names:
+        s = settings(name, several=len(names) > 1)
+        if not s.anchor_key:
+            raise Failure("ANCHOR_KEY is not set: a digest is signed with a key kept outside the store", 2)
+        db = database(name, several=len(names) > 1)
+        try:
+            done.append({"service": name, "digest": str(anchors.publish(db, name, s.anchor_key, s.anchor_dir))})
+        finally:
+            db.dispose()
+    emit(as_json, done, "\n".join(f"{d['service']}: {d['digest']}" for d in done))
+
+
 # -- forget -------------------------------------------------------------------------------------
 @click.command()
 @click.argument("person")
@@ -491,4 +553,4 @@ def forget(person, province, reference, as_json):
          f"erasure recorded as event {event.id}")
 
 
-COMMANDS = [migrate, revision, topics, lag, dlq, republish, rebuild, export_, import_, forget]
+COMMANDS = [migrate, revision, topics, lag, dlq, republish, rebuild, export_, import_, verify, anchor, forget]

@@ -31,7 +31,6 @@ import heapq
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Connection, MetaData, delete, event, func, insert, select, text
@@ -39,6 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from shared import envelope as env
+from shared.consumer import processed_row
 from shared.db import Database
 from shared.eventschema import upcast
 from shared.eventstore import events, processed_events
@@ -146,8 +146,7 @@ class Rebuild:
             self.counts["own"] += 1
             return
         self.counts["followed"] += 1
-        shadow.execute(insert(self.shadow_processed).values(
-            consumer=self.spec.name, event_id=e.id, outcome=outcome, processed_at=datetime.now(timezone.utc)))
+        shadow.execute(insert(self.shadow_processed).values(processed_row(self.spec.name, e, outcome)))
 
     # -- the swap -----------------------------------------------------------------------
     def _swap(self, watermark: int) -> None:

@@ -34,9 +34,22 @@ class Personal:
     person: str  # path of the person's id
     fields: tuple[str, ...]  # paths of that person's data
     kind: str | None = None  # path of the participant's kind: "collective" is no person
+    each: str | None = None  # path of a list: the spec holds for each of its items (paths inside one)
 
     def applies(self, data: dict) -> bool:
         return self.kind is None or get(data, self.kind) not in ("collective", None)
+
+    def people(self, data: dict):
+        """(person's id, [paths of their fields], whether they are a person) for each one this spec
+        finds in ``data``: one, or one per item of the list ``each`` (the paths then name the item:
+        ``members.2.name``). Not a person: a collective, whose fields are never sealed."""
+        if self.each is None:
+            yield get(data, self.person), list(self.fields), self.applies(data)
+            return
+        items = get(data, self.each)
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(item, dict):
+                yield get(item, self.person), [f"{self.each}.{i}.{f}" for f in self.fields], self.applies(item)
 
 
 _PEOPLE_FIELDS = ("name", "gender", "address", "phone", "email", "date_of_birth")
@@ -62,6 +75,11 @@ PERSONAL: dict[str, tuple[Personal, ...]] = {
                                             "nomination.appraised", "nomination.resubmitted",
                                             "award.decided", "award.recorded", "award.revoked")},
     "awards.exemplar.recognised": (_EXEMPLAR,),
+    "evaluation.council.member_added": (Personal("person_id", ("name",)),),
+    "evaluation.council.interest_declared": (Personal("person_id", ("member_name",)),),
+    "evaluation.ballot.opened": (Personal("participant_id", ("name",), kind="participant_kind"),
+                                 Personal("person_id", ("name",), each="members")),
+    "evaluation.ballot.member_recused": (Personal("person_id", ("member_name",)),),
     # notifications
     "notifications.recipient.registered": (Personal("recipient_id", ("name", "email", "phone")),),
     "notifications.exemplar.publicised": (_EXEMPLAR,),
@@ -76,9 +94,12 @@ def get(data: dict, path: str):
     if keys is None:
         keys = _SPLIT[path] = tuple(path.split("."))
     for key in keys:
-        if not isinstance(data, dict):
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        else:
             return None
-        data = data.get(key)
     return data
 
 
@@ -90,7 +111,8 @@ def replaced(data: dict, values: dict[str, object]) -> dict:
         *parents, last = path.split(".")
         node = out
         for key in parents:
-            node[key] = dict(node[key])
-            node = node[key]
-        node[last] = value
+            index = int(key) if isinstance(node, list) else key
+            node[index] = list(node[index]) if isinstance(node[index], list) else dict(node[index])
+            node = node[index]
+        node[int(last) if isinstance(node, list) else last] = value
     return out

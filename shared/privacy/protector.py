@@ -48,10 +48,10 @@ class Protector:
         if event.type not in PERSONAL:
             return event
         values = {}
-        for spec, person in _people(event):
-            if not spec.applies(event.data):
+        for person, fields, a_person in _people(event):
+            if not a_person:
                 continue
-            paths = [p for p in spec.fields if _personal_value(get(event.data, p))]
+            paths = [p for p in fields if _personal_value(get(event.data, p))]
             if not paths:
                 continue
             try:
@@ -68,12 +68,12 @@ class Protector:
         if event.type not in PERSONAL:
             return event
         values = {}
-        for spec, person in _people(event):
-            present = [(p, v) for p in spec.fields if (v := get(event.data, p)) is not None and v != ERASED]
+        for person, fields, a_person in _people(event):
+            present = [(p, v) for p in fields if (v := get(event.data, p)) is not None and v != ERASED]
             if not present:
                 continue
             sealed = any(crypto.is_sealed(v) for _, v in present)
-            if not sealed and not spec.applies(event.data):
+            if not sealed and not a_person:  # a collective's, never sealed: no key to look up
                 continue
             try:
                 key = self.keys.data_key(event.province, person, create=False)
@@ -108,11 +108,11 @@ class Protector:
 
 
 def _people(event: Envelope):
-    """Each personal spec of the event's type with the person it names (if it names one)."""
+    """(person, paths of their fields, whether a person) for each one the event's type names."""
     for spec in PERSONAL[event.type]:
-        person = get(event.data, spec.person)
-        if person:
-            yield spec, person
+        for person, fields, a_person in spec.people(event.data):
+            if person:
+                yield person, fields, a_person
 
 
 def _personal_value(value) -> bool:

@@ -19,7 +19,7 @@ from shared import envelope as env
 from shared.db import Database
 from shared.envelope import Actor, Envelope
 from shared.eventstore import (GENESIS, ConcurrencyError, EventStore, chain_hash, event_id, events,
-                               metadata, outbox, verify_stream)
+                               metadata, outbox, stream_heads, verify_stream)
 
 TOPIC = "thidua.contract"
 
@@ -104,9 +104,10 @@ def test_a_place_written_again_after_the_store_lost_its_event_gets_another_id(db
     after the relay sent them; the consumers that applied one must not take its successor at
     the same place for it."""
     [lost] = append(db, store, "hold-1", 0, an_event(outcome="released"))
-    with db.write() as conn:  # the store loses it (its outbox row first: it refers to it)
-        conn.execute(delete(outbox))
+    with db.write() as conn:  # the store loses it (its outbox row first: it refers to it), and its head
+        conn.execute(delete(outbox))  # row, written in the same transaction
         conn.execute(delete(events))
+        conn.execute(delete(stream_heads))
     [again] = append(db, store, "hold-1", 0, an_event(outcome="extended"))
     assert (again.sequence, lost.sequence) == (1, 1) and again.id != lost.id
 
@@ -390,3 +391,16 @@ def test_a_row_inserted_with_sql_is_reported_naming_it(db, chained):
 
     assert problems and all(forged.id in p for p in problems), problems
     assert not any(i in p for i in chained for p in problems)
+
+
+def test_each_stream_head_is_its_last_version_and_hash_after_every_append(db, store):
+    append(db, store, "campaign-1", 0, an_event(step=1))
+    append(db, store, "campaign-2", 0, an_event("campaign-2"))
+    *_, last = append(db, store, "campaign-1", 1, an_event(step=2), an_event(step=3))
+    with pytest.raises(ConcurrencyError), db.write() as conn:  # a refused append moves no head
+        store.append(conn, "campaign-1", 1, [an_event(step=9)])
+    with db.read() as conn:
+        heads = dict((s, (v, h)) for s, v, h in conn.execute(select(stream_heads)).all())
+        chains = {s: conn.execute(select(events.c.version, events.c.hash).where(events.c.stream_id == s)
+                                  .order_by(events.c.version.desc()).limit(1)).one() for s in heads}
+    assert heads == {s: tuple(c) for s, c in chains.items()} and heads["campaign-1"][0] == last.sequence == 3

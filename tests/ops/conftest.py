@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from shared import config
 from shared.cli import main
+from shared.db import Database
 from shared.stack import SERVICES
 from tests.driver import InProcess
 from tests.unit.conftest import System, build_system, system  # noqa: F401  (system: a fixture here too)
@@ -64,9 +65,10 @@ def installation(fresh_pg_database, kafka_bootstrap, prefix) -> Installation:
 
 @pytest.fixture(scope="module")
 def populated(pg_databases, kafka_bootstrap) -> tuple[Installation, System]:
-    """An installation after the seed plans of Hưng Yên (Mỹ Hòa) and Vĩnh Long (ad hoc) ran; shared by
-    a module's tests (they leave it as equal as they found it, or only add to it)."""
-    from tests import scenarios
+    """An installation after the seed plans of Hưng Yên (Mỹ Hòa) and Vĩnh Long (ad hoc), and a council's
+    ballots in Cà Mau, ran; shared by a module's tests (they leave it as equal as they found it, or
+    only add to it)."""
+    from tests import councils, scenarios
     installation = Installation({s: pg_databases.create(f"ops_{s[:5]}") for s in SERVICES},
                                 f"ops-{uuid.uuid4().hex[:10]}", kafka_bootstrap)
     assert installation.thidua("migrate").exit_code == 0
@@ -74,5 +76,18 @@ def populated(pg_databases, kafka_bootstrap) -> tuple[Installation, System]:
     driver = InProcess(system, SECRET)
     scenarios.my_hoa(driver)
     scenarios.ad_hoc(driver)
+    councils.council_vote(driver)  # councils, recusals and ballots: their projections rebuild too
     driver.settle()
     return installation, system
+
+
+@pytest.fixture
+def database(request, tmp_path):
+    """Call it with a backend ("sqlite" or "postgres") for a new, empty database of this test."""
+    def make(backend: str) -> Database:
+        return Database(f"sqlite:///{tmp_path / f'db-{len(made)}.db'}" if backend == "sqlite"
+                        else request.getfixturevalue("fresh_pg_database")(request.module.__name__.rpartition(".")[2]))
+    made = []
+    yield lambda backend: made.append(make(backend)) or made[-1]
+    for db in made:
+        db.dispose()

@@ -1,6 +1,6 @@
 """``thidua forget`` on an installation of PostgreSQL databases whose key store is PostgreSQL too
 (``KEYSTORE_URL``): the erasure reaches every read path, ``thidua rebuild`` keeps it, every
-chain verifies, and a second ``forget`` is refused."""
+chain verifies (and ``thidua verify`` finds nothing), and a second ``forget`` is refused."""
 from __future__ import annotations
 
 import pytest
@@ -42,5 +42,7 @@ def test_forget_erases_the_person_everywhere_and_a_rebuild_keeps_it(erasable):
             streams = conn.execute(select(events.c.stream_id).distinct()).scalars().all()
             assert [p for s in streams for p in verify_stream(conn, s, b"")] == []
         db.dispose()
+    code, verified = installation.json("verify")  # the store-wide check: chains, heads
+    assert code == 0 and verified["verified"] is True, verified
     again = installation.thidua("forget", story.lan.id, "--province", "86", "--reference", "Đơn số 3/2024")
     assert again.exit_code == 1 and "đã được xóa" in again.output

@@ -70,10 +70,12 @@ def test_a_process_refuses_a_database_behind_the_code_until_it_is_migrated(empty
     missing = differences(db, "registration")  # the comparison does see a difference
     # (Alembic does not compare SQLite's unnamed unique constraints: the next test looks for that one)
     assert sorted((d[0], d[-1].name) for d in missing) == sorted([
-        ("add_column", "sent"), ("add_column", "traceparent"), ("add_index", "ix_events_exemplar_correlation"),
+        ("add_column", "sent"), ("add_column", "traceparent"),
         ("add_table", "org_units"), ("add_table", "criteria_sets"), ("add_column", "unit_id"),
-        ("add_column", "imported"),
-        ("remove_column", "id"), ("remove_index", "ix_events_correlation"),
+        ("add_column", "imported"), ("add_table", "stream_heads"), ("add_column", "correlation_id"),
+        ("add_column", "event_type"), ("add_column", "province"), ("add_column", "occurred_at"),
+        ("add_index", "ix_processed_events_correlation"),
+        ("remove_column", "id"),
         ("remove_index", "ix_events_province_position"), ("remove_index", "ix_outbox_unsent"),
         *([("remove_constraint", "events_event_id_key")] if backend == "postgres" else [])])
     with pytest.raises(migrations.SchemaNotCurrent, match="thidua migrate --service registration"):
@@ -127,3 +129,31 @@ def test_the_store_tables_keep_their_rows_when_they_lose_two_indexes(empty_datab
             (1, 1, False), (2, 2, True)]
     with pytest.raises(Exception, match="(?i)unique|duplicate"), db.write() as conn:  # event_id unique again
         conn.execute(text("UPDATE events SET event_id = 'e1'"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0007_gives_every_kept_stream_its_head_and_keeps_what_was_consumed(empty_database, backend):
+    db = empty_database(backend)
+    migrations.upgrade(db, "notifications", "0006")
+    with db.write() as conn:
+        for position, (stream, version, hash_) in enumerate((("a", 1, "a1"), ("b", 1, "b1"), ("a", 2, "a2")), 1):
+            conn.execute(text(
+                "INSERT INTO events (position, event_id, stream_id, version, type, province, correlation_id,"
+                " recorded_at, body, prev_hash, hash) VALUES (:p, :id, :s, :v, 't', '83', 'c',"
+                " '2026-12-01 09:00:00', '{}', 'x', :h)"), {"p": position, "id": f"e{position}", "s": stream,
+                                                            "v": version, "h": hash_})
+        conn.execute(text("INSERT INTO processed_events (consumer, event_id, outcome, processed_at)"
+                          " VALUES ('notifications', 'x1', 'applied', '2026-12-01 09:00:00')"))
+    migrations.upgrade(db, "notifications")
+    assert differences(db, "notifications") == []
+    with db.read() as conn:
+        assert conn.execute(text("SELECT stream_id, version, hash FROM stream_heads ORDER BY stream_id")).all() == [
+            ("a", 2, "a2"), ("b", 1, "b1")]
+        assert conn.execute(text("SELECT event_id, outcome, correlation_id FROM processed_events")).all() == [
+            ("x1", "applied", None)]
+    with db.write(sqlalchemy_transaction=True) as conn:
+        command.downgrade(migrations.alembic_config("notifications", conn), "0006")
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 3
+        assert conn.execute(text("SELECT event_id, outcome FROM processed_events")).all() == [("x1", "applied")]
+        assert "stream_heads" not in inspect(conn).get_table_names()

@@ -8,22 +8,10 @@ from alembic import command
 from sqlalchemy import text
 
 from shared import migrations
-from shared.db import Database
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 SET = ("INSERT INTO criteria_sets (id, province, version, name, applies_to, criteria, source)"
        " VALUES (:id, :province, 1, 'Tiêu chí', '[]', '[]', 'Kế hoạch')")
-
-
-@pytest.fixture
-def database(request, tmp_path):
-    def make(backend: str) -> Database:
-        return Database(f"sqlite:///{tmp_path / f'db-{len(made)}.db'}" if backend == "sqlite"
-                        else request.getfixturevalue("fresh_pg_database")("migrations-0006"))
-    made = []
-    yield lambda backend: made.append(make(backend)) or made[-1]
-    for db in made:
-        db.dispose()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

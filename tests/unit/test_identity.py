@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from identity import settings as identity_settings
 from identity.app import create_app
-from identity.directory import Directory
+from identity.directory import Directory, DirectoryError
 from identity.keys import KeyRing
 from shared import auth
 from shared.cli import main as thidua
@@ -225,3 +225,13 @@ def test_operators_manage_people_and_clients_from_the_command_line(tmp_path):
     bad = run(thidua, ["clients", "add", "q2", "--name", "Q", "--province", "86", "--scope", "everything",
                        "--secret", "qlns-secret-1"], env=env)
     assert bad.exit_code == 1 and "không hợp lệ" in bad.output
+
+
+def test_a_client_may_be_given_the_webhooks_scope_and_nothing_like_it(app):
+    directory = app.extensions["issuer"].directory
+    directory.add_client("vnedu-86", "Hệ thống vnEdu", "client_credentials", secret="vnedu-secret-1",
+                         province="86", scopes=["webhooks", "awards:read"])
+    for bad in ("webhook", "webhooks:write", "payroll:read"):
+        with pytest.raises(DirectoryError, match="webhooks"):
+            directory.add_client(f"x-{bad}", "X", "client_credentials", secret="x-secret-1", province="86",
+                                 scopes=[bad])

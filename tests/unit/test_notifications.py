@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.broker import free_port
+from shared.eventstore import processed_events
 from tests import scenarios as s
 from tests.driver import InProcess
 from tests.smtp import smtp_server
@@ -164,3 +165,17 @@ def test_reminders_go_by_the_servers_date_in_vietnam(d, notifications_rt):
     assert reminders.send_due() == 1
     [reminder] = [m for m in read_inbox(d, "province:83") if m["title"] == "Sắp đến hạn"]
     assert "Còn 3 ngày" in reminder["body"] and reminder["created_at"].startswith("2024-04-26T17:30")
+
+
+def test_a_deadline_reminder_is_caused_by_the_campaign_event_it_reminds_of(d, notifications_rt):
+    campaign = s.launch(d, "83", title="Phong trào có hạn", issuer="Sở GD&ĐT", registration_deadline="2024-04-30")
+    d.settle()
+    assert Reminders(notifications_rt.db, notifications_rt.store, [7, 3, 1]).send_due(date(2024, 4, 28)) == 1
+    with notifications_rt.db.read() as conn:
+        [reminded] = [e for e in notifications_rt.store.read_all(conn) if e.event.type == "notifications.deadline.reminded"
+                      and e.event.data["campaign_id"] == campaign["id"]]
+        [launched] = conn.execute(select(processed_events.c.event_id).where(
+            processed_events.c.event_type == "registration.campaign.launched",
+            processed_events.c.correlation_id == f"campaign-{campaign['id']}")).scalars().all()
+    assert reminded.event.causationid == launched
+    assert reminded.event.correlationid == f"campaign-{campaign['id']}"

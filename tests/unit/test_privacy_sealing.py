@@ -191,3 +191,19 @@ def test_a_consumer_applying_the_erasure_drops_its_cached_key_at_once(tmp_path):
     handlers["registration.participant.registered"](None, sealed)
     assert applied[-1].data["participant"]["name"] == ERASED
     store.dispose()
+
+
+def test_each_person_of_a_list_is_sealed_under_their_own_key(protector):
+    ballot = Envelope(type="evaluation.ballot.opened", source="evaluation", subject="ballot-1", province="86",
+                      actor=Actor("tam.lv", "council"),
+                      data={"ballot_id": "b-1", "participant_id": "lan.ht", "participant_kind": "individual",
+                            "name": "Huỳnh Thị Lan", "members": [{"person_id": "tam.lv", "name": "Lê Văn Tâm"},
+                                                                 {"person_id": "hoa.bt", "name": "Bùi Thị Hoa"}]})
+    sealed = protector.seal(ballot)
+    assert [m["person_id"] for m in sealed.data["members"]] == ["tam.lv", "hoa.bt"]
+    assert all(crypto.is_sealed(m["name"]) for m in sealed.data["members"]) and crypto.is_sealed(sealed.data["name"])
+    assert ballot.data["members"][0]["name"] == "Lê Văn Tâm"  # the given event is not changed
+    assert protector.open(sealed).data == ballot.data
+    protector.forget("86", "hoa.bt")
+    opened = protector.open(sealed).data
+    assert [m["name"] for m in opened["members"]] == ["Lê Văn Tâm", ERASED] and opened["name"] == "Huỳnh Thị Lan"

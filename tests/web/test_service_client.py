@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import uuid
 
 import pytest
 from werkzeug.serving import make_server
@@ -48,6 +49,19 @@ def test_a_refusal_is_an_answer_not_an_error(client, seeded):
     assert (unknown.status, anonymous.status) == (404, 401)
     assert "Không tìm thấy phong trào thi đua" in unknown.body["message"]
     assert "Thiếu mã thông báo" in anonymous.body["message"]
+
+
+def test_a_command_carries_its_json_body_and_a_refused_one_is_an_answer(client, seeded):
+    unit = {"id": f"thcs-{uuid.uuid4().hex[:8]}", "name": "Trường THCS Lê Quý Đôn", "kind": "school"}
+    made = client.send("post", "registration", "/units", bearer(), json=unit)
+    again = client.send("POST", "registration", "/units", bearer(), json=unit)
+    assert made.status == 201 and made.body["id"] == unit["id"] and made.body["name"] == unit["name"]
+    assert again.status == 409 and again.body["rule"] == "unit.once"
+
+
+def test_a_read_is_not_sent_as_a_command(client):
+    with pytest.raises(ValueError):
+        client.send("GET", "registration", "/units", bearer())
 
 
 def test_an_unknown_service_is_a_key_error(client):

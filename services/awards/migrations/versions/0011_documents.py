@@ -1,7 +1,7 @@
 """documents: the dossier files uploaded to awards, per province
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 07:00:00
 
 The files themselves are in the blob store (DOCUMENTS_URL); this table records which
@@ -14,7 +14,7 @@ from shared import store_migrations
 
 # revision identifiers, used by Alembic.
 revision: str = '0011'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

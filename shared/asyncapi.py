@@ -10,6 +10,11 @@
   still name them). The record headers (``content-type``, ``ce_type``, ``ce_province``,
   ``traceparent``) are the message headers; the Kafka key is the subject (the stream id).
 * Kafka bindings: the topic and its partitions, the consumer group, the key.
+* The **dead-letter topic** of the service's consumer (``<prefix>.<service>.dlq``,
+  shared.consumer): the channel ``dlq`` with the one message ``DeadLetter`` — the original
+  record (key, value and headers unchanged) plus the ``dlq-*`` headers that say why and
+  where from; sent by the consumer (the operators' ``thidua dlq``, shared.ops.dlq, reads it
+  without a consumer group, so no service receives it).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import yaml
 from flask import Blueprint, Response, jsonify
 
 from shared import eventschema
+from shared.consumer import dlq_topic
 from shared.envelope import CONTENT_TYPE, SPEC_VERSION, schema_url
 from shared.errors import NotFound
 
@@ -66,6 +72,38 @@ HEADERS = {
 }
 KEY = {"type": "string", "description": "the event's subject (the aggregate stream id): one stream, one "
                                         "partition, in order"}
+DLQ_HEADERS = {
+    "type": "object",
+    "description": "the original record's headers, unchanged (content-type, ce_type, ce_province, traceparent "
+                   "when it had them), and those the consumer added when it parked the record",
+    "properties": {
+        **HEADERS["properties"],
+        "dlq-reason": {"type": "string", "maxLength": 4000,
+                       "description": "why: the handler's error after its last attempt, or 'not a valid event "
+                                      "envelope: …' for a record that was not an event"},
+        "dlq-consumer": {"type": "string", "description": "the consumer that parked it (the service's name)"},
+        "dlq-source-topic": {"type": "string", "description": "the topic the record was read from"},
+        "dlq-source-partition": {"type": "string", "pattern": "^[0-9]+$", "description": "its partition there"},
+        "dlq-source-offset": {"type": "string", "pattern": "^[0-9]+$", "description": "its offset there"},
+        "dlq-time": {"type": "string", "format": "date-time", "description": "when it was parked, UTC"},
+    },
+    "required": ["dlq-reason", "dlq-consumer", "dlq-source-topic", "dlq-source-partition", "dlq-source-offset",
+                 "dlq-time"],
+}
+DEAD_LETTER = {
+    "name": "DeadLetter", "title": "A dead letter (bản ghi lỗi)",
+    "summary": "a record of a followed topic that the consumer could not apply, parked with its reason",
+    "description": "The original record, byte for byte: its key (the event's subject, when it had one), its "
+                   "value and headers, plus the dlq-* headers. Its state (parked, pending after a redrive, "
+                   "applied) is in the consumer's processed_events, not on the topic; `thidua dlq list|show|"
+                   "redrive <service>` reads it and publishes the value again to dlq-source-topic.",
+    "contentType": CONTENT_TYPE, "headers": DLQ_HEADERS,
+    "payload": {"anyOf": [{"$ref": "#/components/schemas/CloudEvent"},
+                          {"description": "a value that was not a valid CloudEvent, kept as it came (then "
+                                          "dlq-reason starts with 'not a valid event envelope')"}]},
+    "bindings": {"kafka": {"key": {"type": "string", "description": "the original record's key, if any"},
+                           "bindingVersion": KAFKA_BINDING}},
+}
 
 
 def document(spec, topic_prefix: str, group: str, bootstrap: str, partitions: int) -> dict[str, Any]:
@@ -86,7 +124,7 @@ def document(spec, topic_prefix: str, group: str, bootstrap: str, partitions: in
                               "description": "the installation's Kafka (KAFKA_BOOTSTRAP_SERVERS)"}},
         "channels": {},
         "operations": {},
-        "components": {"messages": {c.type: _message(c) for c in contracts},
+        "components": {"messages": {**{c.type: _message(c) for c in contracts}, "DeadLetter": DEAD_LETTER},
                        "schemas": {"CloudEvent": ENVELOPE, **_payload_schemas(catalogue, contracts)}},
     }
     _channel(doc, spec.name, f"{topic_prefix}.{spec.name}", own, partitions)
@@ -98,7 +136,22 @@ def document(spec, topic_prefix: str, group: str, bootstrap: str, partitions: in
         doc["operations"][f"receive.{service}"] = {
             **_operation("receive", service, types, f"{spec.name} consumes these events of {service}"),
             "bindings": {"kafka": {"groupId": {"type": "string", "enum": [group]}, "bindingVersion": KAFKA_BINDING}}}
+    _dead_letters(doc, spec.name, dlq_topic(topic_prefix, spec.name), partitions)
     return doc
+
+
+def _dead_letters(doc: dict, service: str, topic: str, partitions: int) -> None:
+    doc["channels"]["dlq"] = {
+        "address": topic, "title": f"{service}'s dead letters",
+        "description": f"What {service}'s consumer could not apply after its attempts, or could not read as an "
+                       "event: parked here so that the rest of its stream goes on, until an operator redrives it "
+                       f"(`thidua dlq list|show|redrive {service}` reads the topic without a consumer group and "
+                       "publishes the value again to its dlq-source-topic).",
+        "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+        "bindings": {"kafka": {"topic": topic, "partitions": partitions, "bindingVersion": KAFKA_BINDING}}}
+    one = [{"$ref": "#/channels/dlq/messages/DeadLetter"}]
+    doc["operations"]["send.dlq"] = {"action": "send", "channel": {"$ref": "#/channels/dlq"}, "messages": one,
+                                     "summary": f"{service}'s consumer parks a record it could not apply"}
 
 
 def _channel(doc: dict, name: str, topic: str, contracts: list, partitions: int) -> None:

@@ -4,11 +4,13 @@ request's signature with the ``standardwebhooks`` library, as an integrator's wo
 It answers 204 to a request whose signature verifies and keeps its event; 401 to one that
 does not (kept in ``rejected``); 500 to everything while ``failing`` and to the events of the
 subjects in ``failing_subjects``; and refuses connections
-(the port closed) between :meth:`Receiver.go_down` and :meth:`Receiver.come_back`.
+(the port closed) between :meth:`Receiver.go_down` and :meth:`Receiver.come_back`. With a
+``tls`` context it serves HTTPS (the pinned-address tests: SNI and the certificate's name).
 """
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,16 +25,19 @@ class Receiver:
     port: int = 0
     events: list[dict] = field(default_factory=list)  # verified, in the order they arrived
     headers: list[dict] = field(default_factory=list)  # of each verified request
+    bodies: list[bytes] = field(default_factory=list)  # the raw body of each verified request
     rejected: list[str] = field(default_factory=list)  # why a request was refused
     failing: bool = False
     failing_subjects: set[str] = field(default_factory=set)
     hits: int = 0
+    tls: ssl.SSLContext | None = None
+    host: str = "127.0.0.1"  # the name in url (resolved by the test's own resolver when not an address)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/hooks"
 
     def start(self) -> "Receiver":
         receiver = self
@@ -53,6 +58,7 @@ class Receiver:
                         return self._answer(500)
                     receiver.events.append(event)
                     receiver.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    receiver.bodies.append(body)
                 self._answer(204)
 
             def _answer(self, status):
@@ -65,6 +71,8 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -88,8 +96,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver(secret: str):
-    r = Receiver(secret).start()
+def receiver(secret: str, **options):
+    r = Receiver(secret, **options).start()
     try:
         yield r
     finally:

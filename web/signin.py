@@ -46,27 +46,49 @@ class Issuer(Protocol):
 
 
 class HttpIssuer:
+    """The issuer over HTTP. Its token and revocation endpoints are read from its OpenID discovery
+    document (a province's Keycloak has them at ``/protocol/openid-connect/...``), once, when first
+    needed; an issuer without one is taken to have the embedded issuer's ``/oauth/token`` and
+    ``/oauth/revoke``."""
+
     def __init__(self, settings: WebSettings, session: requests.Session | None = None):
         self.url, self.client_id, self.timeout_s = settings.identity_url, settings.client_id, settings.timeout_s
         self.session = session or requests.Session()
+        self._endpoints: dict[str, str] | None = None
+
+    def endpoints(self) -> dict[str, str]:
+        if self._endpoints is None:
+            found = {}
+            try:
+                r = self.session.get(self.url + "/.well-known/openid-configuration", timeout=self.timeout_s)
+            except requests.RequestException as exc:
+                raise IssuerUnavailable(str(exc)) from exc
+            if r.status_code == 200:
+                found = _json(r)
+            elif r.status_code != 404:
+                raise IssuerUnavailable(f"discovery answered HTTP {r.status_code}")
+            self._endpoints = {"token": found.get("token_endpoint") or self.url + "/oauth/token",
+                               "revocation": found.get("revocation_endpoint") or self.url + "/oauth/revoke"}
+        return self._endpoints
 
     def sign_in(self, username: str, password: str) -> SignedIn:
-        r = self._post("/oauth/token", {"grant_type": "password", "client_id": self.client_id,
-                                        "username": username, "password": password})
+        r = self._post("token", {"grant_type": "password", "client_id": self.client_id,
+                                 "username": username, "password": password})
         body = _json(r)
         if r.status_code != 200:
             raise SignInRefused(body.get("message") or body.get("error_description") or "Không đăng nhập được")
         return SignedIn(body["access_token"], time.time() + float(body.get("expires_in", 3600)))
 
     def sign_out(self, access_token: str) -> None:
-        r = self._post("/oauth/revoke", {"token": access_token, "token_type_hint": "access_token",
-                                         "client_id": self.client_id})
+        r = self._post("revocation", {"token": access_token, "token_type_hint": "access_token",
+                                      "client_id": self.client_id})
         if r.status_code >= 500:
             raise IssuerUnavailable(f"revocation answered HTTP {r.status_code}")
 
-    def _post(self, path: str, form: dict) -> requests.Response:
+    def _post(self, endpoint: str, form: dict) -> requests.Response:
+        url = self.endpoints()[endpoint]
         try:
-            return self.session.post(self.url + path, data=form, timeout=self.timeout_s)
+            return self.session.post(url, data=form, timeout=self.timeout_s)
         except requests.RequestException as exc:
             raise IssuerUnavailable(str(exc)) from exc
 

@@ -69,8 +69,11 @@ class PublicQuerySchema(Schema):
 
 # -- webhooks -------------------------------------------------------------------------------
 def _webhook_url(url: str) -> None:
+    """A URL webhooks may go to: well-formed, then (server-side request forgery) not to an address
+    inside the installation's networks — webhook_net, checked again at each delivery."""
     from services.notifications import webhooks
-    problem = webhooks.url_problem(url, webhooks.allow_http())
+    from services.notifications.webhook_net import NetworkPolicy
+    problem = webhooks.url_problem(url, webhooks.allow_http()) or NetworkPolicy.from_env().url_problem(url)
     if problem:
         raise ValidationError(problem)
 
@@ -103,12 +106,31 @@ class WebhookSchema(Schema):
                            metadata={"description": "whsec_ + base64 of 24 to 64 bytes; made when left out"})
     description = fields.String(load_default=None, validate=validate.Length(max=500))
     status = fields.String(dump_only=True)
+    owner = fields.String(dump_only=True, metadata={"description": "the integrator's client that subscribed"})
     created_at = fields.DateTime(dump_only=True)
+    previous_secret_until = fields.DateTime(dump_only=True, allow_none=True, metadata={
+        "description": "after a rotation: until when the replaced secret still signs beside the new one"})
 
 
 class NewWebhookSchema(WebhookSchema):
     """The answer to a subscription: the only one that shows its secret."""
     signing_secret = fields.String(dump_only=True)
+
+
+class WebhookListQuerySchema(Schema):
+    province = fields.String(load_default=None, validate=validate.Length(min=1, max=16), metadata={
+        "description": "the province whose subscriptions a department or operator sees; the token's "
+                       "when it has one"})
+
+
+class NewSecretSchema(Schema):
+    """A rotation: the new secret is given (or made) and shown once, in the answer."""
+    secret = fields.String(load_only=True, load_default=None, validate=_webhook_secret,
+                           metadata={"description": "whsec_ + base64 of 24 to 64 bytes; made when left out"})
+    id = fields.String(dump_only=True)
+    signing_secret = fields.String(dump_only=True)
+    previous_secret_until = fields.DateTime(dump_only=True, metadata={
+        "description": "until then deliveries carry a signature with the old secret too"})
 
 
 class WebhookDeliverySchema(Schema):

@@ -3,7 +3,10 @@
 Every route needs a token with the ``webhooks`` scope (an integrator's client-credentials
 token). A subscription belongs to the province it was made in and to the client that made
 it (the token's subject): another client, or a token of another province, gets 404 — the
-same answer whether the subscription exists or not.
+same answer whether the subscription exists or not. One exception, read only: the
+department and the operators of a province list all of its subscriptions
+(``GET /webhooks?province=``), to see who receives what; secrets are never shown, to
+anyone, after the answer that made them.
 """
 import json
 import uuid
@@ -18,11 +21,16 @@ from shared.errors import Forbidden, NotFound, RuleViolation
 from shared.service import runtime
 
 from services.notifications import webhooks
-from services.notifications.schemas import (NewWebhookSchema, RedrivenSchema, WebhookDeliveryQuerySchema,
-                                            WebhookDeliverySchema, WebhookSchema)
+from services.notifications.schemas import (NewSecretSchema, NewWebhookSchema, RedrivenSchema,
+                                            WebhookDeliveryQuerySchema, WebhookDeliverySchema, WebhookListQuerySchema,
+                                            WebhookSchema)
+from services.notifications.webhook_secrets import SecretBox
 from services.notifications.webhooks import deliveries, subscriptions
 
 blp = Blueprint("webhooks", __name__, description="Webhook: sự kiện gửi tới hệ thống tích hợp của tỉnh")
+
+
+OVERSEERS = ("department", "operator")  # see a province's subscriptions, read only
 
 
 def _integrator() -> auth.Principal:
@@ -57,23 +65,32 @@ class Webhooks(MethodView):
         thống tạo). Khóa chỉ hiện một lần, trong trả lời này (signing_secret)."""
         principal = _integrator()
         province = auth.province_for(body["province"])
+        secret = body["secret"] or webhooks.new_secret()
         row = dict(id=str(uuid.uuid4()), province=province, owner=principal.subject, url=body["url"],
                    event_types=json.dumps(sorted(set(body["event_types"]))),
-                   secret=body["secret"] or webhooks.new_secret(), description=body["description"],
+                   secret=SecretBox.from_env().seal(secret), description=body["description"],
                    status="active", created_at=datetime.now(timezone.utc))
         with runtime().db.write() as conn:
             conn.execute(subscriptions.insert(), row)
-        return {**_shown(row), "signing_secret": row["secret"]}
+        return {**_shown(row), "signing_secret": secret}
 
+    @blp.arguments(WebhookListQuerySchema, location="query")
     @blp.response(200, WebhookSchema(many=True))
-    def get(self):
-        """Các đăng ký webhook của hệ thống gọi, trong các tỉnh của mã thông báo."""
-        principal = _integrator()
+    def get(self, query):
+        """Các đăng ký webhook của hệ thống gọi, trong các tỉnh của mã thông báo; với Sở (department) và
+        người vận hành (operator): mọi đăng ký của tỉnh ``province`` (chỉ xem, không có khóa bí mật)."""
+        principal = auth.current()
+        q = select(subscriptions).where(subscriptions.c.status == "active")
+        if webhooks.SCOPE in principal.scopes:
+            q = q.where(subscriptions.c.owner == principal.subject,
+                        subscriptions.c.province.in_([auth.province_for(query["province"])] if query["province"]
+                                                     else principal.provinces))
+        elif principal.has_role(*OVERSEERS):
+            q = q.where(subscriptions.c.province == auth.province_for(query["province"]))
+        else:
+            _integrator()  # the 403 that names the scope
         with runtime().db.read() as conn:
-            rows = conn.execute(select(subscriptions).where(
-                subscriptions.c.status == "active", subscriptions.c.owner == principal.subject,
-                subscriptions.c.province.in_(principal.provinces)).order_by(subscriptions.c.created_at)).mappings()
-            return [_shown(r) for r in rows]
+            return [_shown(r) for r in conn.execute(q.order_by(subscriptions.c.created_at)).mappings()]
 
 
 @blp.route("/webhooks/<webhook_id>")
@@ -95,6 +112,22 @@ class OneWebhook(MethodView):
             conn.execute(update(deliveries).where(deliveries.c.subscription_id == webhook_id,
                                                   deliveries.c.status.in_(webhooks.HOLDING))
                          .values(status="cancelled", last_error="Đã hủy đăng ký (unsubscribed)"))
+
+
+@blp.route("/webhooks/<webhook_id>/secret")
+class WebhookSecret(MethodView):
+    @blp.arguments(NewSecretSchema)
+    @blp.response(201, NewSecretSchema)
+    def post(self, body, webhook_id):
+        """Đổi khóa bí mật (rotate): khóa mới chỉ hiện một lần, trong trả lời này. Trong thời gian chuyển
+        tiếp (WEBHOOK_SECRET_GRACE_S, mặc định 24 giờ) mỗi lần gửi mang chữ ký của cả khóa mới và khóa cũ,
+        sau đó chỉ khóa mới."""
+        secret = body["secret"] or webhooks.new_secret()
+        with runtime().db.write() as conn:
+            _subscription(conn, webhook_id)
+            until = webhooks.rotate(conn, webhook_id, SecretBox.from_env().seal(secret), datetime.now(timezone.utc),
+                                    webhooks.grace())
+        return {"id": webhook_id, "signing_secret": secret, "previous_secret_until": until}
 
 
 @blp.route("/webhooks/<webhook_id>/deliveries")

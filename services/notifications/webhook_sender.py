@@ -12,6 +12,12 @@ again after an exponential back-off (``base · 2^(attempts-1)``, capped), until
 ``max_attempts`` or ``max_age`` since the first attempt; then it is ``failed`` and holds its
 stream back until it is redriven. One thread per subscription at a time (a small pool
 across subscriptions), so a slow receiver delays only its own deliveries.
+
+Each request goes through :class:`webhook_net.PinnedAdapter`: the host is resolved, every
+address checked (public only, unless the operator opened networks), and the connection
+made to the address checked — a refused address is a failed attempt like a refused
+connection. The secret is opened (:mod:`webhook_secrets`) at each send; during a
+rotation's grace the old secret signs too, both signatures in ``webhook-signature``.
 """
 from __future__ import annotations
 
@@ -28,7 +34,10 @@ from standardwebhooks.webhooks import Webhook
 
 from services.notifications import webhooks
 from services.notifications.background import keep_sending
-from services.notifications.webhooks import deliveries
+from services.notifications.webhook_net import NetworkPolicy
+from services.notifications.webhook_net import session as session_for
+from services.notifications.webhook_secrets import SecretBox, SecretUnavailable
+from services.notifications.webhooks import _aware, deliveries
 
 log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -43,6 +52,8 @@ class SenderSettings:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     concurrency: int = 4  # subscriptions served at once
+    network: NetworkPolicy = NetworkPolicy()  # public addresses only, unless the operator opens some
+    box: SecretBox = SecretBox()  # opens the stored secrets (none sealed without a key)
 
     @property
     def lease(self) -> timedelta:
@@ -58,18 +69,22 @@ class SenderSettings:
                    backoff_cap_s=float(env.get("WEBHOOK_BACKOFF_CAP_S", d.backoff_cap_s)),
                    connect_timeout_s=float(env.get("WEBHOOK_CONNECT_TIMEOUT_S", d.connect_timeout_s)),
                    read_timeout_s=float(env.get("WEBHOOK_READ_TIMEOUT_S", d.read_timeout_s)),
-                   concurrency=int(env.get("WEBHOOK_CONCURRENCY", d.concurrency)))
+                   concurrency=int(env.get("WEBHOOK_CONCURRENCY", d.concurrency)),
+                   network=NetworkPolicy.from_env(env), box=SecretBox.from_env(env))
 
     def delay(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.backoff_s * 2 ** (attempts - 1), self.backoff_cap_s))
 
 
-def signed_headers(target_secret: str, msg_id: str, body: str, when: datetime) -> dict[str, str]:
+def signed_headers(secrets: str | tuple[str, ...], msg_id: str, body: str, when: datetime) -> dict[str, str]:
     """The Standard Webhooks headers of one request (the timestamp is the wall clock's: the
-    receiver checks it against its own, within five minutes)."""
+    receiver checks it against its own, within five minutes). Several secrets (during a
+    rotation's grace) give several space-separated signatures: a receiver holding either
+    secret verifies."""
+    secrets = (secrets,) if isinstance(secrets, str) else secrets
     return {"content-type": CONTENT_TYPE, "webhook-id": msg_id,
             "webhook-timestamp": str(int(when.timestamp())),
-            "webhook-signature": Webhook(target_secret).sign(msg_id, when, body),
+            "webhook-signature": " ".join(Webhook(s).sign(msg_id, when, body) for s in secrets),
             "user-agent": "thidua-webhooks/1"}
 
 
@@ -84,7 +99,7 @@ class WebhookSender:
         now = now or datetime.now(timezone.utc)
         with self.db.read() as conn:
             due = webhooks.due(conn, now)
-            found = webhooks.targets(conn, {d["subscription_id"] for d in due})
+            found = webhooks.targets(conn, {d["subscription_id"] for d in due}, now)
         by_subscription: dict[str, list[dict]] = {}
         for d in due:
             by_subscription.setdefault(d["subscription_id"], []).append(d)
@@ -108,16 +123,17 @@ class WebhookSender:
         first = row["first_attempt_at"] or now
         code, error = None, None
         try:
+            headers = signed_headers(target.signing_secrets(self.settings.box), row["event_id"], row["body"],
+                                     datetime.now(timezone.utc))
             reply = self._session().post(
-                target.url, data=row["body"].encode(), allow_redirects=False,
-                headers=signed_headers(target.secret, row["event_id"], row["body"], datetime.now(timezone.utc)),
+                target.url, data=row["body"].encode(), allow_redirects=False, headers=headers,
                 timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s))
             code = reply.status_code
             if 200 <= code < 300:
                 self._finish(row, status="delivered", code=code, first=first, delivered=True)
                 return 1
             error = f"HTTP {code}: {reply.text[:500]}"
-        except requests.RequestException as exc:
+        except (requests.RequestException, SecretUnavailable) as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
         attempts = row["attempts"] + 1
         failed = attempts >= self.settings.max_attempts or now - _aware(first) >= self.settings.max_age
@@ -143,16 +159,23 @@ class WebhookSender:
     def _session(self) -> requests.Session:
         session = getattr(self._http, "session", None)
         if session is None:
-            session = self._http.session = requests.Session()
+            session = self._http.session = session_for(self.settings.network)
         return session
 
+    def seal_secrets(self) -> int:
+        """Seal the secrets still stored in plain text (or under an older key): at the worker's start."""
+        if not self.settings.box.keyed:
+            log.warning("WEBHOOK_SECRETS_KEY is not set: webhook secrets are stored in plain text")
+            return 0
+        with self.db.write() as conn:
+            changed = webhooks.seal_stored_secrets(conn, self.settings.box)
+        if changed:
+            log.info("sealed the webhook secrets of %d subscriptions", changed)
+        return changed
+
     def run(self, stop: threading.Event) -> None:
+        self.seal_secrets()
         try:
             keep_sending(stop, self.send_due, "webhook sender", busy_s=0.05, idle_s=0.5)
         finally:
             self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _aware(when: datetime) -> datetime:
-    """SQLite gives naive datetimes back (stored as UTC)."""
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

@@ -24,17 +24,18 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy import (Column, Connection, DateTime, Index, Integer, String, Table, Text, UniqueConstraint,
-                        bindparam, exists, select)
+                        bindparam, exists, select, update)
 from sqlalchemy.orm import aliased
 
 from shared import envelope as env
 from shared.db import DriverStatement
 
 from services.notifications.projections import metadata
+from services.notifications.webhook_secrets import SecretBox
 
 SCOPE = "webhooks"  # the OAuth scope an integrator's client needs to manage its webhooks
 SECRET_PREFIX = "whsec_"
@@ -49,7 +50,10 @@ subscriptions = Table(
     Column("owner", String(200), nullable=False),  # the token's subject: the integrator's client
     Column("url", String(2000), nullable=False),
     Column("event_types", Text, nullable=False),  # JSON list
-    Column("secret", String(200), nullable=False),
+    Column("secret", String(200), nullable=False),  # sealed (webhook_secrets), or plain from before
+    # After a rotation, the secret replaced, still signing beside the new one until ``previous_secret_until``.
+    Column("previous_secret", String(200), nullable=True),
+    Column("previous_secret_until", DateTime(timezone=True), nullable=True),
     Column("description", String(500), nullable=True),
     Column("status", String(20), nullable=False),  # active, deleted
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -146,6 +150,34 @@ def allow_http(env_: dict | None = None) -> bool:
     return (os.environ if env_ is None else env_).get("WEBHOOK_ALLOW_HTTP") == "1"
 
 
+def grace(env_: dict | None = None) -> timedelta:
+    """How long a rotated-out secret still signs beside the new one (``WEBHOOK_SECRET_GRACE_S``)."""
+    return timedelta(seconds=float((os.environ if env_ is None else env_).get("WEBHOOK_SECRET_GRACE_S", 86400)))
+
+
+def rotate(conn: Connection, webhook_id: str, new_stored: str, now: datetime, keep_for: timedelta) -> datetime:
+    """Make ``new_stored`` the subscription's secret; the current one signs beside it until the
+    returned time (a second rotation within that time drops the oldest: two secrets at most)."""
+    until = now + keep_for
+    conn.execute(update(subscriptions).where(subscriptions.c.id == webhook_id).values(
+        previous_secret=subscriptions.c.secret, previous_secret_until=until, secret=new_stored))
+    return until
+
+
+def seal_stored_secrets(conn: Connection, box: SecretBox) -> int:
+    """Seal every secret still stored in plain text (rows from before sealing, or written with no
+    key) and re-seal those under an older key; returns how many rows changed. Idempotent."""
+    changed = set()
+    for row in conn.execute(select(subscriptions.c.id, subscriptions.c.secret, subscriptions.c.previous_secret)).all():
+        for column in (subscriptions.c.secret, subscriptions.c.previous_secret):
+            old = getattr(row, column.name)
+            new = box.reseal(old) if old is not None else None
+            if new is not None and conn.execute(update(subscriptions).where(  # unless rotated meanwhile
+                    subscriptions.c.id == row.id, column == old).values({column: new})).rowcount:
+                changed.add(row.id)
+    return len(changed)
+
+
 # -- what is owed ----------------------------------------------------------------------------
 # Run for every event the consumer takes, so straight on the driver (shared.db.DriverStatement).
 _ACTIVE_IN = DriverStatement(select(subscriptions.c.id, subscriptions.c.event_types).where(
@@ -211,14 +243,30 @@ def due(conn: Connection, now: datetime, limit: int = 200) -> list[dict]:
 
 @dataclass(frozen=True)
 class Target:
-    """Where and how one subscription's deliveries are sent."""
+    """Where and how one subscription's deliveries are sent: ``secrets`` as stored (sealed), the
+    current one first, then the rotated-out one while its grace lasts."""
     id: str
     province: str
     url: str
-    secret: str
+    secrets: tuple[str, ...]
+
+    def signing_secrets(self, box: SecretBox) -> tuple[str, ...]:
+        return tuple(box.open(s) for s in self.secrets)
 
 
-def targets(conn: Connection, ids: set[str]) -> dict[str, Target]:
+def targets(conn: Connection, ids: set[str], now: datetime) -> dict[str, Target]:
     rows = conn.execute(select(subscriptions).where(subscriptions.c.id.in_(ids),
                                                     subscriptions.c.status == "active")).mappings()
-    return {r["id"]: Target(r["id"], r["province"], r["url"], r["secret"]) for r in rows}
+    return {r["id"]: Target(r["id"], r["province"], r["url"], _secrets(r, now)) for r in rows}
+
+
+def _secrets(row, now: datetime) -> tuple[str, ...]:
+    until = row["previous_secret_until"]
+    if row["previous_secret"] and until is not None and now < _aware(until):
+        return row["secret"], row["previous_secret"]
+    return (row["secret"],)
+
+
+def _aware(when: datetime) -> datetime:
+    """SQLite gives naive datetimes back (stored as UTC)."""
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

@@ -120,3 +120,42 @@ def test_an_events_dataschema_is_served_by_every_service(system):
     assert "issuer_level" in old["properties"]
     missing = system.client("awards").get("/schemas/awards.award.recorded/v3")
     assert missing.status_code == 404 and "phiên bản 3" in missing.get_json()["message"]
+
+
+def test_each_services_dead_letter_topic_is_a_channel_with_what_a_dead_letter_carries():
+    from shared.consumer import dlq_topic
+    from shared.ops.dlq import DLQ_HEADERS
+    for service in SERVICES:
+        d = doc(service)
+        channel = d["channels"]["dlq"]
+        assert channel["address"] == dlq_topic("thidua", service) == f"thidua.{service}.dlq"
+        assert channel["messages"] == {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}}
+        assert d["operations"]["send.dlq"]["action"] == "send"
+        message = d["components"]["messages"]["DeadLetter"]
+        headers = message["headers"]
+        assert set(headers["required"]) == set(DLQ_HEADERS)  # what shared.consumer adds, shared.ops.dlq reads
+        assert {"content-type", "ce_type", "ce_province", "traceparent"} <= set(headers["properties"])
+        assert {"$ref": "#/components/schemas/CloudEvent"} in message["payload"]["anyOf"]
+
+
+def test_the_dead_letter_headers_described_are_those_the_consumer_writes(tmp_path):
+    """A record that is not an event, parked by a real consumer (on the in-memory bus): its headers
+    are the ones the document requires, and none the document does not name."""
+    from shared.consumer import dlq_topic
+    from tests.unit.conftest import build_system, close_system
+    system = build_system(tmp_path)
+    try:
+        runtime = system.apps["evaluation"].extensions["runtime"]
+        bus = system.bus
+        producer = bus.producer()
+        producer.send(f"{runtime.settings.topic_prefix}.registration", b"k", b"not an event",
+                      [("content-type", b"application/cloudevents+json")])
+        producer.flush()
+        system.drain()
+    finally:
+        close_system(system)
+    letters = [r for r in bus.records(dlq_topic(runtime.settings.topic_prefix, "evaluation")) if r.value == b"not an event"]
+    assert letters, "the record was not dead-lettered"
+    described = doc("evaluation")["components"]["messages"]["DeadLetter"]["headers"]
+    names = {k for k, _ in letters[-1].headers}
+    assert set(described["required"]) <= names <= set(described["properties"])

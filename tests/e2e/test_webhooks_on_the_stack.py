@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     s = Stack.on_free_ports(tmp_path_factory.mktemp("stack"),
-                            extra_env={"WEBHOOK_BACKOFF_S": "0.2", "WEBHOOK_BACKOFF_CAP_S": "1"})
+                            extra_env={"WEBHOOK_BACKOFF_S": "0.2", "WEBHOOK_BACKOFF_CAP_S": "1",
+                                       "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"})
     s.start()
     s.seed_demo()
     yield s

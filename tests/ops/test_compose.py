@@ -22,6 +22,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml  # PyYAML: a missing test dependency must fail loudly, not skip these checks
 
+from tests.ops.deploy_checks import webhook_sender_problems, webhook_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 KAFKA3 = ROOT / "docker-compose.kafka3.yml"
@@ -39,8 +41,14 @@ COMMON_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "TOPIC_PARTITIONS", "KA
               "EVENT_SCHEMA_BASE_URL", "DOCUMENTS_URL", "DOCUMENTS_S3_ENDPOINT_URL", "DOCUMENTS_MAX_BYTES", "AWS_ACCESS_KEY_ID",
               "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "KEYSTORE_URL", "KEYSTORE_MASTER_KEY")
 TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x",
+            "ANCHOR_KEY": "test-anchor-key-of-32-characters-y",
+            "WEB_SESSION_SECRET": "test-session-secret-32-characters",
             "KEYSTORE_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLXh5eno"}
 DATABASES = (*SERVICES, "keystore")  # the services' and the key store every service reaches
+# Worker-only settings: the anchors (every worker), the webhook sender (notifications').
+ANCHOR_ENV = ("ANCHOR_KEY", "ANCHOR_DIR", "ANCHOR_INTERVAL_S")
+WORKERS = tuple(f"{svc}-worker" for svc in SERVICES)
+GATEWAY, TOOLBOX = "web", "toolbox"
 
 
 # --------------------------------------------------------------------------- #
@@ -302,7 +310,7 @@ def problems_bootstrap(model: dict) -> list[str]:
     problems = []
     nodes = kafka_nodes(model)
     advertised = {hp for spec in nodes.values() for hp in listener_hostports(spec)}
-    for container in [*APP_CONTAINERS, "setup"]:
+    for container in [*APP_CONTAINERS, "setup", TOOLBOX]:
         servers = env_map(model["services"].get(container, {})).get("KAFKA_BOOTSTRAP_SERVERS") or ""
         entries = [s.strip() for s in servers.split(",") if s.strip()]
         if not entries:
@@ -379,12 +387,132 @@ def problems_kafka_cluster(model: dict, brokers: int) -> list[str]:
             problems.append(f"quorum voters {sorted(voters)}, expected {sorted(expected)}")
     if len(set(volumes)) != len(volumes):
         problems.append(f"brokers share a data volume: {volumes}")
-    for container in [*APP_CONTAINERS, "setup"]:
+    for container in [*APP_CONTAINERS, "setup", TOOLBOX]:
         got = env_map(model["services"][container]).get("KAFKA_REPLICATION_FACTOR")
         if got != str(rf):
             problems.append(f"{container}: KAFKA_REPLICATION_FACTOR={got}, expected {rf}")
     return problems
 
+
+def _mount(spec: dict, target: str):
+    """(source, read_only) of the volume mounted at ``target``, or None."""
+    for entry in spec.get("volumes") or []:
+        if _volume_target(entry) == target:
+            if isinstance(entry, dict):
+                return entry.get("source"), bool(entry.get("read_only"))
+            parts = entry.split(":")
+            return parts[0], len(parts) > 2 and "ro" in parts[2].split(",")
+    return None
+
+
+def problems_anchors(model: dict) -> list[str]:
+    """Every worker and the toolbox: one ANCHOR_KEY (not CHAIN_KEY), ANCHOR_DIR on one named
+    volume of its own, writable, mounted in each of them, and a positive ANCHOR_INTERVAL_S, as
+    shared/config.py reads them; nothing else holds the key."""
+    from shared import config
+
+    problems, keys, sources = [], set(), set()
+    services = model["services"]
+    database_volumes = {(_mount(services["postgres"], "/var/lib/postgresql/data") or ("?",))[0]}
+    for container in [*WORKERS, TOOLBOX]:
+        spec = services.get(container)
+        if spec is None:
+            problems.append(f"{container}: missing")
+            continue
+        env = env_map(spec)
+        missing = [k for k in ANCHOR_ENV if not env.get(k)]
+        if missing:
+            problems.append(f"{container}: no {', '.join(missing)}")
+            continue
+        settings = config.load(APP_CONTAINERS.get(container, "registration"), env)
+        if not settings.anchor_key or settings.anchor_key == settings.chain_key:
+            problems.append(f"{container}: ANCHOR_KEY is empty or the CHAIN_KEY")
+        if not settings.anchor_interval_s > 0:
+            problems.append(f"{container}: ANCHOR_INTERVAL_S {settings.anchor_interval_s}")
+        keys.add(settings.anchor_key)
+        mount = _mount(spec, settings.anchor_dir)
+        if not settings.anchor_dir.startswith("/") or mount is None:
+            problems.append(f"{container}: ANCHOR_DIR {settings.anchor_dir} is not a mounted volume "
+                            "(lost with the container)")
+            continue
+        source, read_only = mount
+        if source not in (model.get("volumes") or {}):
+            problems.append(f"{container}: ANCHOR_DIR on {source!r}, not a named volume")
+        if source in database_volumes:
+            problems.append(f"{container}: ANCHOR_DIR on the database's volume {source!r}")
+        if read_only:
+            problems.append(f"{container}: ANCHOR_DIR is read-only")
+        sources.add(source)
+    if len(keys) > 1:
+        problems.append("workers disagree on ANCHOR_KEY")
+    if len(sources) > 1:
+        problems.append(f"the anchors are on several volumes {sorted(sources)}: `thidua verify` reads one")
+    for name, spec in services.items():
+        if name not in (*WORKERS, TOOLBOX) and "ANCHOR_KEY" in env_map(spec):
+            problems.append(f"{name}: holds ANCHOR_KEY, which only the workers and the toolbox need")
+    return problems
+
+
+def problems_webhooks(model: dict) -> list[str]:
+    """The notifications worker gets every setting of its webhook sender, and they load; no
+    other container gets them; the notifications web alone decides WEBHOOK_ALLOW_HTTP, off."""
+    names = webhook_settings()
+    problems = webhook_sender_problems("notifications-worker", env_map(model["services"]["notifications-worker"]))
+    for name, spec in model["services"].items():
+        extra = [k for k in env_map(spec) if k.startswith("WEBHOOK_")
+                 and not (name == "notifications-worker" and k in names)
+                 and not (name == "notifications-web" and k == "WEBHOOK_ALLOW_HTTP")]
+        if extra:
+            problems.append(f"{name}: has {', '.join(extra)}")
+    if env_map(model["services"]["notifications-web"]).get("WEBHOOK_ALLOW_HTTP") == "1":
+        problems.append("notifications-web: WEBHOOK_ALLOW_HTTP is on by default")
+    return problems
+
+
+def problems_gateway(model: dict) -> list[str]:
+    """The web gateway: gunicorn ``web.app:serve()`` on :8000, published, healthy on GET
+    /health, calling each service's web container on its port 8000 (after it is healthy), its
+    session secret set, the services' upload limit; and no database, key or token secret."""
+    from web import settings as web_settings
+
+    services = model["services"]
+    spec = services.get(GATEWAY)
+    if spec is None:
+        return [f"{GATEWAY}: missing"]
+    problems = []
+    cmd = spec.get("command") or []
+    if not isinstance(cmd, list) or cmd[:1] != ["gunicorn"] or cmd[-1:] != ["web.app:serve()"] \
+            or "0.0.0.0:8000" not in cmd or "python:shared.gunicorn_conf" not in cmd:
+        problems.append(f"{GATEWAY}: command {cmd}")
+    ports = spec.get("ports") or []
+    if len(ports) != 1 or not str(ports[0]).endswith(":8000"):
+        problems.append(f"{GATEWAY}: ports {ports}, expected one published port to 8000")
+    health = healthcheck_text(spec)
+    if "http://127.0.0.1:8000/health" not in health or "urllib" not in health:
+        problems.append(f"{GATEWAY}: healthcheck does not GET /health")
+    env = env_map(spec)
+    settings = web_settings.load({k: v for k, v in env.items() if v is not None})
+    for svc in SERVICES:
+        url = urlsplit(settings.service_urls[svc])
+        target = services.get(url.hostname or "")
+        if f"{svc.upper()}_URL" not in env or url.hostname != f"{svc}-web" or url.port != 8000 \
+                or target is None or "0.0.0.0:8000" not in (target.get("command") or []):
+            problems.append(f"{GATEWAY}: {svc.upper()}_URL {settings.service_urls[svc]} is not {svc}-web's port 8000")
+        if deps_map(spec).get(f"{svc}-web", {}).get("condition") != "service_healthy":
+            problems.append(f"{GATEWAY}: needs {svc}-web with service_healthy")
+    if not env.get("WEB_SESSION_SECRET"):
+        problems.append(f"{GATEWAY}: no WEB_SESSION_SECRET (each gateway worker would sign its own cookies)")
+    if "IDENTITY_URL" not in env:  # empty until OIDC_ISSUER or IDENTITY_URL is given: see the test
+        problems.append(f"{GATEWAY}: no IDENTITY_URL (nobody could sign in)")
+    limit = env_map(services["registration-web"]).get("DOCUMENTS_MAX_BYTES")
+    if env.get("DOCUMENTS_MAX_BYTES") != limit:
+        problems.append(f"{GATEWAY}: DOCUMENTS_MAX_BYTES {env.get('DOCUMENTS_MAX_BYTES')}, the services' {limit}")
+    for key in env:
+        if key.startswith(("DATABASE_URL", "POSTGRES_", "AWS_")) or key in ("JWT_SECRET", "CHAIN_KEY", "ANCHOR_KEY"):
+            problems.append(f"{GATEWAY}: holds {key}; it has no database and signs no token")
+    if spec.get("volumes"):
+        problems.append(f"{GATEWAY}: mounts {spec['volumes']}; it keeps nothing")
+    return problems
 
 # --------------------------------------------------------------------------- #
 # fixtures                                                                      #
@@ -431,7 +559,7 @@ def test_interpolation_follows_compose_rules():
 # --------------------------------------------------------------------------- #
 
 def test_compose_has_exactly_the_expected_services(model):
-    assert set(model["services"]) == {"kafka", "postgres", "setup", *APP_CONTAINERS}
+    assert set(model["services"]) == {"kafka", "postgres", "setup", *APP_CONTAINERS, GATEWAY, TOOLBOX}
 
 
 def test_each_app_container_uses_only_its_own_database(raw, model):
@@ -469,7 +597,10 @@ def test_app_containers_share_the_common_env(raw, model):
     first = env_map(model["services"]["registration-web"])
     for container in APP_CONTAINERS:
         env = env_map(model["services"][container])
-        assert set(env) == {*COMMON_ENV, "DATABASE_URL", "THIDUA_SERVICE"}, container
+        own = {"registration-worker": ANCHOR_ENV, "evaluation-worker": ANCHOR_ENV, "awards-worker": ANCHOR_ENV,
+               "notifications-worker": (*ANCHOR_ENV, *webhook_settings()),
+               "notifications-web": ("WEBHOOK_ALLOW_HTTP",)}.get(container, ())
+        assert set(env) == {*COMMON_ENV, "DATABASE_URL", "THIDUA_SERVICE", *own}, container
         assert env["THIDUA_SERVICE"] == APP_CONTAINERS[container], container
         for key in COMMON_ENV:
             assert env[key] == first[key], (container, key)
@@ -487,8 +618,13 @@ def test_configuration_comes_from_the_environment(raw, model):
     assert re.fullmatch(r"\$\{JWT_SECRET:\?.+\}", env["JWT_SECRET"])
     assert re.fullmatch(r"\$\{CHAIN_KEY:\?.+\}", env["CHAIN_KEY"])
     assert re.fullmatch(r"\$\{KEYSTORE_MASTER_KEY:\?.+\}", env["KEYSTORE_MASTER_KEY"])
+    assert re.fullmatch(r"\$\{ANCHOR_KEY:\?.+\}", env_map(raw["services"]["awards-worker"])["ANCHOR_KEY"])
+    assert re.fullmatch(r"\$\{WEB_SESSION_SECRET:\?.+\}", env_map(raw["services"][GATEWAY])["WEB_SESSION_SECRET"])
     with pytest.raises(MissingVariable):
         resolve(raw, {})
+    for secret in TEST_ENV:  # each one alone stops compose
+        with pytest.raises(MissingVariable, match=secret):
+            resolve(raw, {k: v for k, v in TEST_ENV.items() if k != secret})
     custom = resolve(raw, {**TEST_ENV, "TOPIC_PREFIX": "tinh", "KAFKA_MAX_POLL_INTERVAL_MS": "5000"})
     for container in APP_CONTAINERS:
         assert env_map(custom["services"][container])["TOPIC_PREFIX"] == "tinh"
@@ -573,9 +709,9 @@ def test_setup_job(model):
 
 
 def test_one_image_for_every_app_process(model):
-    images = {model["services"][c]["image"] for c in [*APP_CONTAINERS, "setup"]}
+    images = {model["services"][c]["image"] for c in [*APP_CONTAINERS, "setup", GATEWAY, TOOLBOX]}
     assert len(images) == 1
-    for container in [*APP_CONTAINERS, "setup"]:
+    for container in [*APP_CONTAINERS, "setup", GATEWAY, TOOLBOX]:
         build = model["services"][container].get("build")
         if build:
             assert (ROOT / build.get("context", ".") / build["dockerfile"]).resolve() == DOCKERFILE.resolve()
@@ -615,6 +751,155 @@ def test_postgres_service(model):
     env = env_map(pg)
     for svc in DATABASES:
         assert env.get(f"{svc.upper()}_DB_PASSWORD"), svc
+
+
+# --------------------------------------------------------------------------- #
+# the anchors, the webhook sender, the web gateway, the toolbox                 #
+# --------------------------------------------------------------------------- #
+
+def test_workers_and_toolbox_publish_anchors_on_a_persistent_volume(model):
+    assert problems_anchors(model) == []
+
+
+def test_anchor_check_catches_a_worker_without_them(model):
+    broken = copy.deepcopy(model)
+    del broken["services"]["evaluation-worker"]["environment"]["ANCHOR_KEY"]
+    broken["services"]["awards-worker"]["volumes"] = []
+    broken["services"]["notifications-worker"]["volumes"] = ["postgres-data:/var/lib/thidua/anchors"]
+    broken["services"]["registration-web"]["environment"]["ANCHOR_KEY"] = TEST_ENV["ANCHOR_KEY"]
+    problems = problems_anchors(broken)
+    assert any(p.startswith("evaluation-worker: no ANCHOR_KEY") for p in problems), problems
+    assert any(p.startswith("awards-worker: ANCHOR_DIR") and "lost with the container" in p for p in problems)
+    assert any(p.startswith("notifications-worker: ANCHOR_DIR on the database's volume") for p in problems)
+    assert any(p.startswith("registration-web: holds ANCHOR_KEY") for p in problems)
+
+
+def test_anchor_check_catches_the_chain_key_and_a_second_volume(model):
+    broken = copy.deepcopy(model)
+    broken["services"]["registration-worker"]["environment"]["ANCHOR_KEY"] = TEST_ENV["CHAIN_KEY"]
+    broken["services"]["toolbox"]["volumes"] = ["other:/var/lib/thidua/anchors:ro"]
+    broken["volumes"]["other"] = None
+    problems = problems_anchors(broken)
+    assert "registration-worker: ANCHOR_KEY is empty or the CHAIN_KEY" in problems
+    assert "toolbox: ANCHOR_DIR is read-only" in problems
+    assert any("several volumes" in p for p in problems) and "workers disagree on ANCHOR_KEY" in problems
+
+
+def test_the_notifications_worker_has_the_webhook_sender_settings(model):
+    assert problems_webhooks(model) == []
+    from services.notifications.webhook_sender import SenderSettings
+    env = env_map(model["services"]["notifications-worker"])
+    assert SenderSettings.from_env(env) == SenderSettings()  # compose's defaults are the code's
+    tuned = env_map(resolve(load_yaml(COMPOSE), {**TEST_ENV, "WEBHOOK_MAX_ATTEMPTS": "3"})["services"][
+        "notifications-worker"])
+    assert SenderSettings.from_env(tuned).max_attempts == 3
+
+
+def test_webhook_check_catches_a_missing_or_misplaced_setting(model):
+    broken = copy.deepcopy(model)
+    del broken["services"]["notifications-worker"]["environment"]["WEBHOOK_READ_TIMEOUT_S"]
+    broken["services"]["awards-worker"]["environment"]["WEBHOOK_CONCURRENCY"] = "4"
+    broken["services"]["notifications-web"]["environment"]["WEBHOOK_ALLOW_HTTP"] = "1"
+    problems = problems_webhooks(broken)
+    assert "notifications-worker: no WEBHOOK_READ_TIMEOUT_S" in problems
+    assert "awards-worker: has WEBHOOK_CONCURRENCY" in problems
+    assert "notifications-web: WEBHOOK_ALLOW_HTTP is on by default" in problems
+    broken["services"]["notifications-worker"]["environment"]["WEBHOOK_BACKOFF_S"] = "soon"
+    assert any("do not load" in p for p in problems_webhooks(broken))
+
+
+def test_the_web_gateway_is_a_deployable_process(model):
+    assert problems_gateway(model) == []
+    web = model["services"][GATEWAY]
+    assert "profiles" not in web and web["restart"] == "unless-stopped"
+    assert "kafka" not in deps_map(web) and "setup" not in deps_map(web), "it needs only the services' APIs"
+    assert env_map(web)["WEB_SESSION_SECRET"] == TEST_ENV["WEB_SESSION_SECRET"]
+    assert web["ports"] == ["8080:8000"]
+    test = web["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    compile(test[3], "web healthcheck", "exec")
+
+
+def test_gateway_check_catches_a_broken_gateway(model):
+    broken = copy.deepcopy(model)
+    web = broken["services"][GATEWAY]
+    web["command"][-1] = "services.registration.app:create_app()"
+    web["environment"]["AWARDS_URL"] = "http://awards-worker:8000"
+    del web["environment"]["WEB_SESSION_SECRET"]
+    web["environment"]["DOCUMENTS_MAX_BYTES"] = "1"
+    web["environment"]["JWT_SECRET"] = TEST_ENV["JWT_SECRET"]
+    web["healthcheck"]["test"][3] = web["healthcheck"]["test"][3].replace("/health", "/metrics")
+    del web["depends_on"]["evaluation-web"]
+    problems = problems_gateway(broken)
+    assert len(problems) == 7, problems
+    assert any("AWARDS_URL" in p for p in problems) and any("evaluation-web" in p for p in problems)
+    del broken["services"][GATEWAY]
+    assert problems_gateway(broken) == ["web: missing"]
+
+
+def test_gateway_healthcheck_fails_where_nothing_answers(model):
+    import socket
+    import sys
+
+    test = model["services"][GATEWAY]["healthcheck"]["test"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    code = test[3].replace("127.0.0.1:8000", f"127.0.0.1:{free}")
+    assert code != test[3]
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30).returncode != 0
+
+
+def test_gateway_command_and_env_pass_its_own_healthcheck(model, tmp_path):
+    """The compose command, with compose's environment, under real gunicorn: the healthcheck's
+    one-liner (pointed at the port it got) exits 0 once it is up."""
+    import os
+    import socket
+    import sys
+    import time
+
+    web = model["services"][GATEWAY]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", *web["command"]]
+    cmd[cmd.index("--bind") + 1] = f"127.0.0.1:{port}"
+    cmd[cmd.index("--workers") + 1] = "1"
+    check = web["healthcheck"]["test"][3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    env = {**os.environ, **env_map(web), "PYTHONPATH": str(ROOT)}
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline, ok = time.monotonic() + 60, False
+            while not ok and time.monotonic() < deadline and proc.poll() is None:
+                ok = subprocess.run([sys.executable, "-c", check], capture_output=True, timeout=30).returncode == 0
+                time.sleep(0 if ok else 0.3)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert ok, (tmp_path / "gunicorn.log").read_text(errors="replace")[-3000:]
+
+def test_gateway_signs_in_at_the_issuer_the_services_trust(raw):
+    sso = "https://sso.example.vn/realms/vinhlong"
+    trusted = resolve(raw, {**TEST_ENV, "OIDC_ISSUER": sso})
+    assert env_map(trusted["services"][GATEWAY])["IDENTITY_URL"] == sso
+    assert env_map(trusted["services"]["registration-web"])["OIDC_ISSUER"] == sso
+    own = resolve(raw, {**TEST_ENV, "OIDC_ISSUER": sso, "IDENTITY_URL": "https://dangnhap.example.vn"})
+    assert env_map(own["services"][GATEWAY])["IDENTITY_URL"] == "https://dangnhap.example.vn"
+
+
+def test_toolbox_holds_every_database_and_the_anchors(model):
+    box = model["services"][TOOLBOX]
+    assert box["profiles"] == ["ops"], "started only by `docker compose run`, never by `up`"
+    assert "ports" not in box and "healthcheck" not in box and str(box["restart"]) == "no"
+    env = env_map(box)
+    assert "DATABASE_URL" not in env
+    for svc in SERVICES:
+        _scheme, user, _pw, host, _port, database = db_url(env[f"DATABASE_URL_{svc.upper()}"])
+        assert (user, database, host) == (svc, svc, "postgres"), svc
+    assert env["CHAIN_KEY"] == TEST_ENV["CHAIN_KEY"] and env["ANCHOR_KEY"] == TEST_ENV["ANCHOR_KEY"]
+    for key in COMMON_ENV:
+        assert env[key] == env_map(model["services"]["setup"])[key], key
 
 
 # --------------------------------------------------------------------------- #
@@ -697,6 +982,36 @@ def test_dockerfile_installs_the_project_and_has_no_entrypoint():
     assert "gunicorn" not in cmd and "services." not in cmd, "compose supplies the process command"
 
 
+def test_dockerfile_ships_the_gateway_its_fonts_and_the_anchors_folder(model):
+    instructions = dockerfile_instructions()
+    copied = [rest.split() for kw, rest in instructions if kw == "COPY"]
+    assert any(parts[0] == "web" for parts in copied), "the image has no web/: the gateway cannot start"
+    runs = " ".join(rest for kw, rest in instructions if kw == "RUN")
+    from web import render_pdf
+    assert "fonts-dejavu-core" in runs and str(render_pdf.FONT_DIR).startswith("/usr/share/fonts/truetype/dejavu")
+    # the volume mounted at ANCHOR_DIR takes the image folder's owner: it must exist, the user's
+    anchor_dir = env_map(model["services"]["awards-worker"])["ANCHOR_DIR"]
+    assert re.search(r"mkdir -p [^&]*(?<!\S)" + re.escape(anchor_dir) + r"(?!\S)", runs), anchor_dir
+    assert re.search(r"chown -R thidua:thidua [^&]*(?<!\S)" + re.escape(str(Path(anchor_dir).parent)) + r"(?!\S)",
+                     runs)
+
+
+def test_the_installed_package_carries_every_page_template_and_static_file(tmp_path):
+    """The image installs the project (not an editable checkout): setuptools' build of it must
+    hold every file of web/templates and web/static, or a page fails with TemplateNotFound."""
+    import sys
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "data", "node_modules", "__pycache__",
+                                                             "tests", "docs", "bench", "*.db"))
+    out = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
+                          "-d", str(tmp_path / "build")], cwd=src, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    wanted = {str(f.relative_to(ROOT)) for folder in ("web/templates", "web/static")
+              for f in (ROOT / folder).rglob("*") if f.is_file()}
+    built = {str(f.relative_to(tmp_path / "build")) for f in (tmp_path / "build" / "web").rglob("*") if f.is_file()}
+    assert wanted and wanted <= built, sorted(wanted - built)
+
 def test_dockerignore_keeps_local_state_out():
     entries = {line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.startswith("#")}
@@ -722,7 +1037,9 @@ def test_three_broker_stack_keeps_every_other_invariant(raw, model3):
     assert problems_isolation(raw, model3) == []
     assert problems_depends_on(model3) == []
     assert problems_bootstrap(model3) == []
-    assert set(model3["services"]) == {"kafka", "kafka-2", "kafka-3", "postgres", "setup", *APP_CONTAINERS}
+    assert set(model3["services"]) == {"kafka", "kafka-2", "kafka-3", "postgres", "setup", *APP_CONTAINERS,
+                                       GATEWAY, TOOLBOX}
+    assert problems_anchors(model3) == [] and problems_gateway(model3) == []
 
 
 def test_three_broker_nodes_share_the_broker_config(model, model3):

@@ -22,9 +22,12 @@ import re
 import shlex
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml  # PyYAML: a missing test dependency must fail loudly, not skip these checks
+
+from tests.ops.deploy_checks import webhook_sender_problems, webhook_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -32,6 +35,7 @@ BASE = K8S / "base"
 OVERLAYS = sorted(p.parent for p in (K8S / "overlays").glob("*/kustomization.yaml"))
 
 SERVICES = ("registration", "evaluation", "awards", "notifications")
+GATEWAY = "web"  # app.kubernetes.io/name of the web gateway (web/), component web like the services' web
 # preStop `sleep` (a beta feature on by default since 1.30) sets the oldest release.
 MIN_KUBERNETES = "1.30"
 PLACEHOLDER = re.compile(r"CHANGE-ME|\.invalid\b")
@@ -398,6 +402,7 @@ def problems_isolation(objs: list[dict]) -> list[str]:
             continue  # the setup Job and the operator's toolbox hold every URL: checked on their own
         svc = service_of(obj)
         own = f"DATABASE_URL_{(svc or '?').upper()}"
+        expected = [] if svc == GATEWAY else [("DATABASE_URL", own)]  # the gateway has no database
         for vol in pod_spec(obj).get("volumes", []):
             sources = [vol.get("secret", {}).get("secretName"),
                        *[p.get("secret", {}).get("name") for p in vol.get("projected", {}).get("sources", [])]]
@@ -417,8 +422,8 @@ def problems_isolation(objs: list[dict]) -> list[str]:
                     if ref["key"] != own:
                         problems.append(f"{where}: {var['name']} reads {ref['key']} (not its own {own})")
                     urls.append((var["name"], ref["key"]))
-            if urls != [("DATABASE_URL", own)]:
-                problems.append(f"{where}: database settings {urls}, expected DATABASE_URL from {own}")
+            if urls != expected:
+                problems.append(f"{where}: database settings {urls}, expected {expected}")
     return problems
 
 
@@ -565,9 +570,143 @@ def problems_installation(objs: list[dict]) -> list[str]:
     return problems
 
 
+def gateway(objs: list[dict]) -> dict | None:
+    """The web gateway's Deployment (web/): component web, named after no service."""
+    return deployment(objs, GATEWAY, "web")
+
+
+def problems_anchors(objs: list[dict]) -> list[str]:
+    """Every worker and the toolbox: ANCHOR_KEY from the Secret (not the CHAIN_KEY, the same
+    everywhere), ANCHOR_DIR on one existing ReadWriteMany PersistentVolumeClaim (outside the
+    database, outliving the pods, mounted by all of them at once), writable, and a positive
+    ANCHOR_INTERVAL_S, as shared/config.py reads them; no other pod holds the key."""
+    from shared import config
+
+    problems, keys, claims = [], set(), set()
+    holders = [deployment(objs, svc, "worker") for svc in SERVICES] + \
+        [d for d in of_kind(objs, "Deployment") if component_of(d) == "ops"]
+    for dep in holders:
+        if dep is None:
+            continue
+        (c,) = pod_spec(dep)["containers"]
+        env, where = container_env(objs, c), ident(dep)
+        refs = {v["name"]: (v.get("valueFrom") or {}).get("secretKeyRef") for v in c.get("env", [])}
+        if not env.get("ANCHOR_KEY") or not refs.get("ANCHOR_KEY"):
+            problems.append(f"{where}: no ANCHOR_KEY from the Secret (no digest would be published or checked)")
+            continue
+        env.setdefault("JWT_SECRET", "x" * 32)  # the toolbox's settings load like a service's
+        settings = config.load(service_of(dep), env)
+        if settings.anchor_key == settings.chain_key:
+            problems.append(f"{where}: ANCHOR_KEY is the CHAIN_KEY")
+        if not settings.anchor_interval_s > 0:
+            problems.append(f"{where}: ANCHOR_INTERVAL_S {settings.anchor_interval_s}")
+        keys.add(settings.anchor_key)
+        mounts = [m for m in c.get("volumeMounts", []) if m["mountPath"].rstrip("/") == settings.anchor_dir.rstrip("/")]
+        volumes = {v["name"]: v for v in pod_spec(dep).get("volumes", [])}
+        claim = (volumes.get(mounts[0]["name"], {}).get("persistentVolumeClaim") or {}).get("claimName") \
+            if len(mounts) == 1 else None
+        if claim is None:
+            problems.append(f"{where}: ANCHOR_DIR {settings.anchor_dir} is not on a PersistentVolumeClaim "
+                            "(lost with the pod)")
+            continue
+        if mounts[0].get("readOnly"):
+            problems.append(f"{where}: ANCHOR_DIR is read-only")
+        pvc = named(objs, "PersistentVolumeClaim", claim)
+        if pvc is None:
+            problems.append(f"{where}: claim {claim} does not exist")
+        elif "ReadWriteMany" not in pvc["spec"].get("accessModes", []):
+            problems.append(f"{ident(pvc)}: not ReadWriteMany, yet every worker replica and the toolbox mount it")
+        claims.add(claim)
+    if len(keys) > 1:
+        problems.append("the workers disagree on ANCHOR_KEY")
+    if len(claims) > 1:
+        problems.append(f"the anchors are on several claims {sorted(claims)}: `thidua verify` reads one")
+    for obj in workloads(objs):
+        if obj not in holders and any(v["name"] == "ANCHOR_KEY" for c in containers(obj) for v in c.get("env", [])):
+            problems.append(f"{ident(obj)}: holds ANCHOR_KEY, which only the workers and the toolbox need")
+    return problems
+
+
+def problems_webhooks(objs: list[dict]) -> list[str]:
+    """The notifications worker gets every setting its webhook sender reads, and they load; no
+    other pod gets them; the notifications web alone says WEBHOOK_ALLOW_HTTP, and not "1"."""
+    names, problems = webhook_settings(), []
+    worker = deployment(objs, "notifications", "worker")
+    if worker is not None:
+        problems += webhook_sender_problems(ident(worker), container_env(objs, pod_spec(worker)["containers"][0]))
+    web = deployment(objs, "notifications", "web")
+    for obj in workloads(objs):
+        for c in containers(obj):
+            env = container_env(objs, c)
+            extra = [k for k in env if k.startswith("WEBHOOK_")
+                     and not (obj is worker and k in names) and not (obj is web and k == "WEBHOOK_ALLOW_HTTP")]
+            if extra:
+                problems.append(f"{ident(obj)}: has {', '.join(extra)}")
+            if obj is web and env.get("WEBHOOK_ALLOW_HTTP") == "1":
+                problems.append(f"{ident(obj)}: WEBHOOK_ALLOW_HTTP is on")
+    return problems
+
+
+def problems_gateway(objs: list[dict]) -> list[str]:
+    """The web gateway: gunicorn ``web.app:serve()`` on 8000 with shared.gunicorn_conf, alive
+    and ready on GET /health, behind one Service and one PDB that lets a drain through; each
+    service's URL is that service's Service and port; its session secret from the Secret, an
+    issuer, the services' upload limit; no database, chain, anchor or token key."""
+    from web import settings as web_settings
+
+    dep = gateway(objs)
+    if dep is None:
+        return [f"not exactly one gateway Deployment ({GATEWAY}, component web)"]
+    problems, where = [], ident(dep)
+    (c,) = pod_spec(dep)["containers"]
+    cmd = [*c.get("command", []), *c.get("args", [])]
+    if cmd[:1] != ["gunicorn"] or cmd[-1:] != ["web.app:serve()"] or "0.0.0.0:8000" not in cmd \
+            or "python:shared.gunicorn_conf" not in cmd:
+        problems.append(f"{where}: command {shlex.join(cmd)}")
+    ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+    if list(ports.values()) != [8000]:
+        problems.append(f"{where}: ports {c.get('ports')}, expected 8000 only")
+    for probe in ("livenessProbe", "readinessProbe"):
+        get = (c.get(probe) or {}).get("httpGet") or {}
+        port = ports.get(get.get("port")) if isinstance(get.get("port"), str) else get.get("port")
+        if get.get("path") != "/health" or port != 8000:
+            problems.append(f"{where}: {probe} is not GET /health on 8000")
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    fronts = [s for s in of_kind(objs, "Service") if selects(s["spec"].get("selector") or {}, labels)]
+    pdbs = [p for p in of_kind(objs, "PodDisruptionBudget") if selects(p["spec"]["selector"], labels)]
+    if len(fronts) != 1:
+        problems.append(f"{where}: behind {len(fronts)} Services, expected 1")
+    if len(pdbs) != 1 or pdbs[0]["spec"].get("minAvailable", 0) >= dep["spec"].get("replicas", 1):
+        problems.append(f"{where}: not one PodDisruptionBudget that lets a drain evict a pod")
+    env = container_env(objs, c)
+    settings = web_settings.load(env)
+    for svc in SERVICES:
+        url = urlsplit(settings.service_urls[svc])
+        target = named(objs, "Service", url.hostname or "")
+        web = deployment(objs, svc, "web")
+        if f"{svc.upper()}_URL" not in env or target is None or web is None \
+                or not selects(target["spec"]["selector"], web["spec"]["template"]["metadata"]["labels"]) \
+                or url.port not in [p["port"] for p in target["spec"]["ports"]]:
+            problems.append(f"{where}: {svc.upper()}_URL {settings.service_urls[svc]} is not {svc}'s Service")
+    refs = {v["name"]: (v.get("valueFrom") or {}).get("secretKeyRef") for v in c.get("env", [])}
+    if not env.get("WEB_SESSION_SECRET") or not refs.get("WEB_SESSION_SECRET"):
+        problems.append(f"{where}: no WEB_SESSION_SECRET from the Secret (each pod would sign its own cookies)")
+    if not env.get("IDENTITY_URL"):
+        problems.append(f"{where}: no IDENTITY_URL (nobody could sign in)")
+    registration = deployment(objs, "registration", "web")
+    limit = container_env(objs, pod_spec(registration)["containers"][0]).get("DOCUMENTS_MAX_BYTES") \
+        if registration else None
+    if env.get("DOCUMENTS_MAX_BYTES") != limit:
+        problems.append(f"{where}: DOCUMENTS_MAX_BYTES {env.get('DOCUMENTS_MAX_BYTES')}, the services' {limit}")
+    for var in c.get("env", []):
+        if var["name"].startswith(("DATABASE_URL", "AWS_")) or var["name"] in ("JWT_SECRET", "CHAIN_KEY", "ANCHOR_KEY"):
+            problems.append(f"{where}: holds {var['name']}; it has no database and signs no token")
+    return problems
+
 CHECKS = (problems_inventory, problems_commands, problems_probes, problems_resources, problems_pdbs,
           problems_worker_replicas, problems_setup_job, problems_isolation, problems_security,
-          problems_references, problems_settings, problems_ops_toolbox)
+          problems_references, problems_settings, problems_ops_toolbox, problems_anchors, problems_webhooks,
+          problems_gateway)
 
 
 # --------------------------------------------------------------------------- #
@@ -612,7 +751,8 @@ def test_overlay_is_a_complete_installation(path):
 def test_the_base_is_only_placeholders():
     """The base must not be mistaken for an installation: its secrets are placeholders."""
     problems = problems_installation(render(BASE))
-    assert any("JWT_SECRET" in p for p in problems)
+    for key in ("JWT_SECRET", "CHAIN_KEY", "ANCHOR_KEY", "WEB_SESSION_SECRET", "IDENTITY_URL"):
+        assert any(f": {key} is" in p for p in problems), key
     assert all("image" not in p for p in problems), problems
 
 
@@ -799,6 +939,101 @@ def _break_gunicorn_conf(objs):
     del cmd[cmd.index("-c"):cmd.index("-c") + 2]
 
 
+def _env_of(objs, dep):
+    return pod_spec(dep)["containers"][0]["env"]
+
+
+def _without(env, name):
+    env[:] = [v for v in env if v["name"] != name]
+
+
+def _secret_ref(objs, key):
+    return {"valueFrom": {"secretKeyRef": {"name": of_kind(objs, "Secret")[0]["metadata"]["name"], "key": key}}}
+
+
+def _ops(objs):
+    return next(d for d in of_kind(objs, "Deployment") if component_of(d) == "ops")
+
+
+def _config(objs, key):
+    return next(o for o in of_kind(objs, "ConfigMap") if key in o["data"])["data"]
+
+
+def _break_anchor_key(objs):
+    _without(_env_of(objs, _dep(objs, "evaluation", "worker")), "ANCHOR_KEY")
+
+
+def _break_anchor_volume(objs):
+    for vol in pod_spec(_dep(objs, "awards", "worker"))["volumes"]:
+        if "persistentVolumeClaim" in vol:
+            vol.pop("persistentVolumeClaim")
+            vol["emptyDir"] = {}
+
+
+def _break_anchor_access(objs):
+    of_kind(objs, "PersistentVolumeClaim")[0]["spec"]["accessModes"] = ["ReadWriteOnce"]
+
+
+def _break_anchor_holder(objs):
+    _env_of(objs, _dep(objs, "registration", "web")).append({"name": "ANCHOR_KEY", **_secret_ref(objs, "ANCHOR_KEY")})
+
+
+def _break_anchor_toolbox(objs):
+    c = pod_spec(_ops(objs))["containers"][0]
+    c["volumeMounts"] = [m for m in c["volumeMounts"] if "anchors" not in m["mountPath"]]
+
+
+def _break_anchor_chain_key(objs):
+    for var in _env_of(objs, _dep(objs, "notifications", "worker")):
+        if var["name"] == "ANCHOR_KEY":
+            var["valueFrom"]["secretKeyRef"]["key"] = "CHAIN_KEY"
+
+
+def _break_webhook_missing(objs):
+    del _config(objs, "WEBHOOK_READ_TIMEOUT_S")["WEBHOOK_READ_TIMEOUT_S"]
+
+
+def _break_webhook_elsewhere(objs):
+    _env_of(objs, _dep(objs, "awards", "worker")).append({"name": "WEBHOOK_CONCURRENCY", "value": "4"})
+
+
+def _break_webhook_http(objs):
+    for var in _env_of(objs, _dep(objs, "notifications", "web")):
+        if var["name"] == "WEBHOOK_ALLOW_HTTP":
+            var["value"] = "1"
+
+
+def _break_gateway_probe(objs):
+    pod_spec(gateway(objs))["containers"][0]["livenessProbe"]["httpGet"]["path"] = "/metrics"
+
+
+def _break_gateway_url(objs):
+    _config(objs, "AWARDS_URL")["AWARDS_URL"] = "http://awards-worker:8000"
+
+
+def _break_gateway_session(objs):
+    _without(_env_of(objs, gateway(objs)), "WEB_SESSION_SECRET")
+
+
+def _break_gateway_token_key(objs):
+    _env_of(objs, gateway(objs)).append({"name": "JWT_SECRET", **_secret_ref(objs, "JWT_SECRET")})
+
+
+def _break_gateway_database(objs):
+    _env_of(objs, gateway(objs)).append({"name": "DATABASE_URL", **_secret_ref(objs, "DATABASE_URL_AWARDS")})
+
+
+def _break_gateway_command(objs):
+    pod_spec(gateway(objs))["containers"][0]["command"][-1] = "web.app:create_app()"
+
+
+def _break_gateway_pdb(objs):
+    objs.remove(next(p for p in of_kind(objs, "PodDisruptionBudget") if service_of(p) == GATEWAY))
+
+
+def _break_gateway_missing(objs):
+    objs.remove(gateway(objs))
+
 BREAKS = [
     (problems_probes, _break_probe), (problems_probes, _break_liveness_path),
     (problems_resources, _break_limits), (problems_resources, _break_job_limits),
@@ -819,6 +1054,15 @@ BREAKS = [
     (problems_ops_toolbox, _break_ops_replicas), (problems_ops_toolbox, _break_ops_database),
     (problems_security, _break_control_socket), (problems_security, _break_metrics_dir),
     (problems_commands, _break_worker_metrics_port), (problems_commands, _break_gunicorn_conf),
+    (problems_anchors, _break_anchor_key), (problems_anchors, _break_anchor_volume),
+    (problems_anchors, _break_anchor_access), (problems_anchors, _break_anchor_holder),
+    (problems_anchors, _break_anchor_toolbox), (problems_anchors, _break_anchor_chain_key),
+    (problems_webhooks, _break_webhook_missing), (problems_webhooks, _break_webhook_elsewhere),
+    (problems_webhooks, _break_webhook_http),
+    (problems_gateway, _break_gateway_probe), (problems_gateway, _break_gateway_url),
+    (problems_gateway, _break_gateway_session), (problems_gateway, _break_gateway_token_key),
+    (problems_gateway, _break_gateway_command), (problems_gateway, _break_gateway_pdb),
+    (problems_gateway, _break_gateway_missing), (problems_isolation, _break_gateway_database),
 ]
 
 

@@ -3,6 +3,7 @@ every refusal is an OAuth error in Vietnamese; a revoked token is refused by the
 from __future__ import annotations
 
 import base64
+import json
 import stat
 import threading
 
@@ -235,3 +236,15 @@ def test_a_client_may_be_given_the_webhooks_scope_and_nothing_like_it(app):
         with pytest.raises(DirectoryError, match="webhooks"):
             directory.add_client(f"x-{bad}", "X", "client_credentials", secret="x-secret-1", province="86",
                                  scopes=[bad])
+
+
+def test_the_token_answer_is_the_one_the_integrators_guide_shows(client):
+    """docs/integrators.md, Tokens: the client-credentials answer's fields and lifetime."""
+    from pathlib import Path
+    guide = (Path(__file__).parents[2] / "docs" / "integrators.md").read_text()
+    shown = json.loads("{" + guide.split("## Tokens", 1)[1].split("# {", 1)[1].split("\n", 1)[0])
+    answer = client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "awards:read"},
+                         headers=basic("qlns-vinh-long", "qlns-secret-1"))
+    assert answer.status_code == 200, answer.json
+    assert set(answer.json) == set(shown)
+    assert (answer.json["token_type"], answer.json["expires_in"], answer.json["scope"]) == ("Bearer", 600, "awards:read")

@@ -2,6 +2,7 @@
 the ``standardwebhooks`` library: signed CloudEvents, retries through an outage, order per
 stream, a final failure and its redrive, provinces kept apart, nothing lost by a restart."""
 import time
+from ipaddress import ip_network
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,12 +16,21 @@ from tests.unit.conftest import SECRET, build_system, close_system
 from tests.webhook_receiver import receiver
 
 from services.notifications import webhooks
+from services.notifications.webhook_net import NetworkPolicy
 from services.notifications.webhook_sender import SenderSettings, WebhookSender
 from services.notifications.webhooks import deliveries
 
 P, OTHER = "83", "86"
+# The receiver listens on 127.0.0.1, which webhooks may not reach unless the operator opens it.
+LOOPBACK = NetworkPolicy(allowed=(ip_network("127.0.0.0/8"),))
 INTEGRATOR = dict(role="service", subject="qlns-83", scope="webhooks")
-FAST = SenderSettings(backoff_s=0.01, backoff_cap_s=0.05, max_attempts=50)
+FAST = SenderSettings(network=LOOPBACK, backoff_s=0.01, backoff_cap_s=0.05, max_attempts=50)
+
+
+@pytest.fixture(autouse=True)
+def loopback_opened(monkeypatch):
+    """The operator's setting that lets subscriptions name the loopback receiver."""
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
 
 
 @pytest.fixture
@@ -206,7 +216,7 @@ def test_a_failing_event_holds_back_only_the_later_events_of_its_own_stream(d, d
 def test_a_delivery_that_keeps_failing_ends_failed_holds_its_stream_and_is_redriven(d, db):
     with receiver("") as r:
         made, a = with_a_failing_stream(d, db, r)
-        sender = WebhookSender(db, SenderSettings(backoff_s=0.01, backoff_cap_s=0.02, max_attempts=3))
+        sender = WebhookSender(db, SenderSettings(network=LOOPBACK, backoff_s=0.01, backoff_cap_s=0.02, max_attempts=3))
         deliver_until(sender, lambda: rows(db, status="failed"))
         for _ in range(3):
             sender.send_due()
@@ -234,7 +244,7 @@ def test_redrive_all_sends_every_failed_delivery_again(d, db):
         r.secret = made["signing_secret"]
         r.failing = True
         a_campaign_with_two_teachers(d)
-        sender = WebhookSender(db, SenderSettings(backoff_s=0.01, backoff_cap_s=0.01, max_attempts=1))
+        sender = WebhookSender(db, SenderSettings(network=LOOPBACK, backoff_s=0.01, backoff_cap_s=0.01, max_attempts=1))
         deliver_until(sender, lambda: len(rows(db, status="failed")) == 3)  # the three heads
         r.failing = False
         answer = s.ok(d.post("notifications", f"/webhooks/{made['id']}/redrive", {}, province=P, **INTEGRATOR), 200)
@@ -380,7 +390,7 @@ def test_on_postgresql_a_failed_head_holds_its_stream_until_redriven(tmp_path, f
         with receiver("") as r:
             made, a = with_a_failing_stream(d, db, r)
             assert len(rows(db)) == 4  # what came after the subscription, all of it
-            sender = WebhookSender(db, SenderSettings(backoff_s=0.01, backoff_cap_s=0.02, max_attempts=2))
+            sender = WebhookSender(db, SenderSettings(network=LOOPBACK, backoff_s=0.01, backoff_cap_s=0.02, max_attempts=2))
             deliver_until(sender, lambda: len(r.events) == 2 and rows(db, status="failed"))
             assert [x["attempts"] for x in rows(db, stream=f"registration/{a}")] == [2, 0]
             r.failing_subjects = set()

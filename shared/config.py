@@ -21,6 +21,10 @@
 | ``DATA_DIR`` | folder of the SQLite files | ``data`` |
 | ``TOPIC_RETENTION_MS`` | ``retention.ms`` of the service topics (``-1``: kept for ever) | ``-1`` |
 | ``DLQ_RETENTION_MS`` | ``retention.ms`` of the dead-letter topics | ``-1`` |
+| ``KEYSTORE_URL`` | the key store of the people's data keys, shared by every service (SQLAlchemy URL, or ``file:///dir`` for a key directory; ``off``: personal fields are stored in clear) | ``sqlite:///<DATA_DIR>/keystore.db`` |
+| ``KEYSTORE_MASTER_KEY`` | the master key that wraps the data keys (base64url of 32 bytes), from the installation's secret store | read from ``KEYSTORE_MASTER_KEY_FILE`` |
+| ``KEYSTORE_MASTER_KEY_FILE`` | where the embedded default keeps it (made on first use) | ``<DATA_DIR>/keystore.key`` |
+| ``KEYSTORE_CACHE_S`` | how long a process keeps a person's unwrapped key: an erasure takes effect everywhere within this time | ``5`` |
 | ``WORKER_METRICS_PORT`` | port of the worker's own ``/metrics`` (none: not served) | none |
 | ``EVENT_SCHEMA_BASE_URL`` | the public address under which the services serve ``/schemas/<type>/v<n>``: every event's ``dataschema`` is a URL under it, kept in the stored (hashed) event, so set it once before the first event | ``http://localhost:8001`` |
 | ``DOCUMENTS_URL`` | where uploaded dossier and evidence files are kept (:mod:`shared.blobs`): a folder (``file:///srv/thidua/documents`` or a path) or ``s3://<bucket>/<prefix>``; each service keeps its own ``<service>/`` under it | ``<DATA_DIR>/documents`` |
@@ -66,6 +70,10 @@ class Settings:
     oidc_jwks_cache_s: float = 300.0
     oidc_revocation_url: str = ""
     oidc_revocation_cache_s: float = 5.0
+    keystore_url: str = "off"
+    keystore_master_key: str = ""
+    keystore_master_key_file: str = ""
+    keystore_cache_s: float = 5.0
     documents_url: str = "data/documents"
     documents_s3_endpoint_url: str = ""
     documents_max_bytes: int = 20 * 1024 * 1024
@@ -126,6 +134,10 @@ def load(service: str, env: dict[str, str] | None = None) -> Settings:
         oidc_jwks_cache_s=float(env.get("OIDC_JWKS_CACHE_S") or 300),
         oidc_revocation_url=env.get("OIDC_REVOCATION_URL", ""),
         oidc_revocation_cache_s=float(env.get("OIDC_REVOCATION_CACHE_S") or 5),
+        keystore_url=env.get("KEYSTORE_URL") or f"sqlite:///{data_dir}/keystore.db",
+        keystore_master_key=env.get("KEYSTORE_MASTER_KEY", ""),
+        keystore_master_key_file=env.get("KEYSTORE_MASTER_KEY_FILE") or f"{data_dir}/keystore.key",
+        keystore_cache_s=float(env.get("KEYSTORE_CACHE_S") or 5),
         documents_url=env.get("DOCUMENTS_URL") or os.path.join(data_dir, "documents"),
         documents_s3_endpoint_url=env.get("DOCUMENTS_S3_ENDPOINT_URL", ""),
         documents_max_bytes=int(env.get("DOCUMENTS_MAX_BYTES") or 20 * 1024 * 1024),

@@ -197,10 +197,15 @@ def chain_hash(prev_hash: str, body: bytes, key: bytes = b"") -> str:
 
 
 class EventStore:
-    """Append, load and read events of one service's store. Needs a connection in a transaction."""
+    """Append, load and read events of one service's store. Needs a connection in a transaction.
 
-    def __init__(self, topic: str, chain_key: bytes = b""):
-        self.topic, self.chain_key = topic, chain_key
+    ``protector`` (:class:`shared.privacy.protector.Protector`), when given, seals the personal
+    fields of what is appended — the stored bytes, and so the chain, hold them sealed — and opens
+    them in what is read back; ``append`` returns the events as they were given (plaintext)."""
+
+    def __init__(self, topic: str, chain_key: bytes = b"", protector=None):
+        self.topic, self.chain_key, self.protector = topic, chain_key, protector
+        self._open = protector.open if protector is not None else _as_is
 
     def append(self, conn: Connection, stream_id: str, expected_version: int,
                new_events: Iterable[Envelope]) -> list[Envelope]:
@@ -219,7 +224,7 @@ class EventStore:
         stored, rows = [], []
         for i, event in enumerate(new_events, start=expected_version + 1):
             event = event.with_sequence(i, event_id(self.topic, stream_id, i, event.id))
-            body = env.canonical_bytes(event)
+            body = env.canonical_bytes(self.protector.seal(event) if self.protector else event)
             digest = chain_hash(prev, body, self.chain_key)
             rows.append({"event_id": event.id, "stream_id": stream_id, "version": i,
                          "type": event.type, "province": event.province,
@@ -257,7 +262,7 @@ class EventStore:
 
     def load(self, conn: Connection, stream_id: str) -> list[Envelope]:
         """The stream's events, each at the current version of its payload schema (upcast)."""
-        return [upcast(env.from_stored(body)) for body in _LOAD.scalars(conn, {"stream": stream_id})]
+        return [upcast(self._open(env.from_stored(body))) for body in _LOAD.scalars(conn, {"stream": stream_id})]
 
     def read_raw(self, conn: Connection, after: int = 0, limit: int = 1000) -> list:
         """Rows in position order as stored (position, stream, version, type, body): for replays that
@@ -271,7 +276,7 @@ class EventStore:
         else:
             rows = _ALL_OF_PROVINCE.rows(conn, {"after": after, "limit": limit, "province": province})
         # filled in directly, as the replays make one per event (see envelope.filled)
-        return [env.filled(StoredEvent, {"position": position, "event": upcast(env.from_stored(body)),
+        return [env.filled(StoredEvent, {"position": position, "event": upcast(self._open(env.from_stored(body))),
                                          "prev_hash": prev_hash, "hash": hash_})
                 for position, body, prev_hash, hash_ in rows]
 
@@ -281,6 +286,10 @@ class EventStore:
         while chunk := self.read_all(conn, after, batch, province):
             yield from chunk
             after = chunk[-1].position
+
+
+def _as_is(event: Envelope) -> Envelope:
+    return event
 
 
 def verify_stream(conn: Connection, stream_id: str, key: bytes = b"") -> list[str]:

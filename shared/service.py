@@ -31,6 +31,8 @@ from shared.aggregate import CommandContext
 from shared.envelope import Actor
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.jsonprovider import OrjsonProvider
+from shared.privacy import protector as privacy
+from shared.privacy.protector import Protector
 from shared.kafka_bus import KafkaBus
 from shared.relay import OutboxRelay
 
@@ -66,6 +68,7 @@ class Runtime:
     store: EventStore
     bus: Bus
     clock: clocks.Clock = field(default_factory=clocks.SystemClock)
+    protector: Protector | None = None  # seals and opens personal fields (shared.privacy)
     blobs: blob_stores.BlobStore | None = None  # uploaded files (shared.documents), outside the store
 
     def today(self):
@@ -86,7 +89,9 @@ class Runtime:
 
     def consumer(self) -> ConsumerRunner:
         return ConsumerRunner(self.db, self.bus, name=self.spec.name, group=self.settings.group,
-                              topics=self.followed_topics, handlers=self.spec.handlers, dlq=self.dlq,
+                              topics=self.followed_topics, dlq=self.dlq,
+                              handlers=self.protector.opening(self.spec.handlers) if self.protector
+                              else self.spec.handlers,
                               partitions=self.settings.partitions, fanout=self.spec.fanout)
 
 
@@ -95,9 +100,11 @@ def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
     settings = settings or config.load(spec.name)
     db = Database(settings.database_url)
     migrations.prepare(db, spec.name)  # migrates an empty database; never alters a live one
-    return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key),
+    protector = privacy.from_settings(settings)
+    return Runtime(spec, settings, db, EventStore(settings.topic, settings.chain_key, protector),
                    bus if bus is not None else KafkaBus(settings.kafka()), clock or clocks.from_env(),
-                   blob_stores.from_url(settings.documents_url, spec.name, settings.documents_s3_endpoint_url))
+                   protector=protector,
+                   blobs=blob_stores.from_url(settings.documents_url, spec.name, settings.documents_s3_endpoint_url))
 
 
 def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,

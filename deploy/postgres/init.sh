@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates one database and one login role per service; each role owns its own
+# Creates one database and one login role per service, and one for the key store; each role owns its own
 # database and nothing else, and no other role may connect to it.
 #
 # Run once by the postgres image on a fresh data volume (mounted into
@@ -36,3 +36,5 @@ create_service_db registration  "${REGISTRATION_DB_PASSWORD:-registration-dev}"
 create_service_db evaluation    "${EVALUATION_DB_PASSWORD:-evaluation-dev}"
 create_service_db awards        "${AWARDS_DB_PASSWORD:-awards-dev}"
 create_service_db notifications "${NOTIFICATIONS_DB_PASSWORD:-notifications-dev}"
+# the key store of the people's data keys, which every service reaches (docs/data-protection.md)
+create_service_db keystore      "${KEYSTORE_DB_PASSWORD:-keystore-dev}"

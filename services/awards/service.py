@@ -2,7 +2,7 @@
 from shared import documents
 from shared.service import ServiceSpec
 
-from services.awards import exemplars, projections
+from services.awards import erasure, exemplars, projections
 
 
 def _blueprints():
@@ -15,7 +15,7 @@ SPEC = ServiceSpec(
     title="Khen thưởng (awards)",
     metadata=projections.metadata,
     follows=("registration", "evaluation"),
-    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS, **erasure.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
     operational_tables=("documents",),  # what was uploaded is not derived from events

@@ -2,7 +2,7 @@
 from shared import documents
 from shared.service import ServiceSpec
 
-from services.evaluation import exemplars, projections
+from services.evaluation import erasure, exemplars, projections
 
 
 def _blueprints():
@@ -16,7 +16,7 @@ SPEC = ServiceSpec(
     title="Bình xét thi đua (evaluation)",
     metadata=projections.metadata,
     follows=("registration",),
-    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS, **erasure.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     blueprints=_blueprints,
     operational_tables=("documents",),  # what was uploaded is not derived from events

@@ -1,7 +1,7 @@
 """The notifications service as the shared plumbing sees it."""
 from shared.service import ServiceSpec
 
-from services.notifications import exemplars, projections, webhooks
+from services.notifications import erasure, exemplars, projections, webhooks
 
 
 def _blueprints():
@@ -21,7 +21,7 @@ SPEC = ServiceSpec(
     metadata=projections.metadata,
     # Every topic whose events an integrator may subscribe to (webhooks.fan_out sees them all).
     follows=("registration", "evaluation", "awards"),
-    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS},
+    handlers={**projections.FOLLOWED_EVENTS, **exemplars.FOLLOWED_EVENTS, **erasure.FOLLOWED_EVENTS},
     own_events={**projections.OWN_EVENTS, **exemplars.OWN_EVENTS},
     background=_background,
     notified=projections.notified,

@@ -176,3 +176,14 @@ class LearningOrganisedSchema(ExemplarStepSchema):
     held_on = fields.Date(required=True)
     participants = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     form = fields.String(required=True)
+
+
+@contracts.event("registration.person.erased")
+class PersonErasedSchema(EventSchema):
+    """Xóa dữ liệu cá nhân theo yêu cầu: the person's key is destroyed, so their personal fields read
+    as erased in every event; every service erases its projection's copies. No personal data."""
+    person_id = fields.String(required=True, metadata={"description": "the person's id (a pseudonym)"})
+    request_reference = fields.String(required=True, metadata={"description": "the person's request, its number"})
+    erased_on = fields.Date(required=True)
+    key_destroyed = fields.Boolean(required=True, metadata={
+        "description": "false when the key was gone already or the person's data was only ever in clear"})

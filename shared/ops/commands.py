@@ -374,10 +374,13 @@ def rebuild(service, as_json):
     """Rebuild SERVICE's projection from its store and the stores of the services it follows,
     in fresh tables, swapped in only when complete. Needs DATABASE_URL_<S> of each followed service."""
     from shared.ops.rebuild import Rebuild, RebuildFailed
+    from shared.privacy import protector as privacy
     spec = spec_of(service)
     several = bool(spec.follows)
     followed = {f: database(f, several=True) for f in spec.follows}
-    job = Rebuild(settings(service, several).database_url, spec, followed)
+    conf = settings(service, several)
+    spec = privacy.protected(spec, privacy.from_settings(conf))  # the events read opened (or erased)
+    job = Rebuild(conf.database_url, spec, followed)
     try:
         with click.progressbar(length=job.total(), label=f"rebuilding {service}", file=sys.stderr) as bar:
             job.progress = bar.update
@@ -421,8 +424,10 @@ def export_(province, file, services, as_json):
 @json_option
 @operation
 def import_(file, as_json):
-    """Append the events of FILE (from `thidua export`) to empty stores; the relays then publish them."""
+    """Append the events of FILE (from `thidua export`) to empty stores; the relays then publish them.
+    Their personal fields open with the key store they were sealed with (KEYSTORE_URL)."""
     from shared.ops import backup
+    from shared.privacy import protector as privacy
     try:
         by_service = backup.read(file)
     except backup.ImportRefused as exc:
@@ -438,7 +443,9 @@ def import_(file, as_json):
                 raise problem(f"{len(found)} problems in the file, nothing imported; first: {found[0]}")
             if reason := backup.refusal(dbs[name], name, lines):
                 raise problem(f"{reason}; nothing imported")
-        counts = {name: backup.import_lines(dbs[name], spec_of(name), settings(name, several).topic, lines)
+        # the projections are given the events opened: the key store must be the exported events' own
+        counts = {name: backup.import_lines(dbs[name], privacy.protected(spec_of(name), privacy.from_settings(
+                      settings(name, several))), settings(name, several).topic, lines)
                   for name, lines in by_service.items()}
     except backup.ImportRefused as exc:
         raise problem(str(exc)) from exc
@@ -510,4 +517,40 @@ def anchor(services, as_json):
     emit(as_json, done, "\n".join(f"{d['service']}: {d['digest']}" for d in done))
 
 
-COMMANDS = [migrate, revision, topics, lag, dlq, republish, rebuild, export_, import_, verify, anchor]
+# -- forget -------------------------------------------------------------------------------------
+@click.command()
+@click.argument("person")
+@click.option("--province", required=True)
+@click.option("--reference", required=True, help="the person's request (its number): no personal data")
+@json_option
+@operation
+def forget(person, province, reference, as_json):
+    """Erase PERSON's personal data in PROVINCE: destroy their key and record the erasure, which
+    every service follows (registration's worker publishes it). The events and chains stay."""
+    from shared.aggregate import CommandContext
+    from shared.clock import from_env, today
+    from shared.envelope import Actor
+    from shared.errors import ApiError
+    from shared.eventstore import EventStore
+    from shared.privacy import protector as privacy
+    from services.registration import erasure
+    conf = settings("registration")
+    db = database("registration")
+    store = EventStore(conf.topic, conf.chain_key, privacy.from_settings(conf))
+    cmd = erasure.ErasePerson(person, province, reference, today(from_env()))
+    ctx = CommandContext(source="registration", province=province, actor=Actor("thidua-cli", "operator"),
+                         correlation_id=erasure.stream_of(province, person),
+                         causation_id=f"command:{CommandContext.new_id()}")
+    try:
+        with db.write() as conn:
+            event = erasure.erase_person(store, conn, cmd, ctx)
+    except ApiError as exc:
+        raise problem(str(exc)) from exc
+    finally:
+        db.dispose()
+    emit(as_json, {**event.data, "province": province, "event_id": event.id},
+         f"{person} ({province}): key {'destroyed' if event.data['key_destroyed'] else 'already gone'}, "
+         f"erasure recorded as event {event.id}")
+
+
+COMMANDS = [migrate, revision, topics, lag, dlq, republish, rebuild, export_, import_, verify, anchor, forget]

@@ -64,6 +64,9 @@ class Item:
 
 
 class Rebuild:
+    """``spec``'s updaters are given the events as read: sealed personal fields stay sealed unless
+    they open them (``shared.privacy.protector.protected(spec, protector)``, as ``thidua rebuild``)."""
+
     def __init__(self, db_url: str, spec, followed: dict[str, Database],
                  progress: Callable[[int], None] = lambda n: None):
         self.spec, self.followed, self.progress = spec, followed, progress

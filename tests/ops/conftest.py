@@ -4,6 +4,7 @@ click's CliRunner with the environment an operator would give it."""
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 
@@ -29,7 +30,8 @@ class Installation:
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.env = {"JWT_SECRET": SECRET, "TOPIC_PREFIX": self.prefix, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+        # DATA_DIR: where the embedded default's key store and its master key go (not ./data)
+        self.env = {"JWT_SECRET": SECRET, "DATA_DIR": tempfile.mkdtemp(prefix="ops-data-"), "TOPIC_PREFIX": self.prefix, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
                     "KAFKA_MAX_POLL_INTERVAL_MS": "3000", "DATABASE_URL": None,
                     **{f"DATABASE_URL_{s.upper()}": url for s, url in self.urls.items()}}
 

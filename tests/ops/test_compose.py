@@ -39,10 +39,12 @@ COMMON_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "TOPIC_PARTITIONS", "KA
               "PROMETHEUS_MULTIPROC_DIR", "WORKER_METRICS_PORT",
               "OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL", "OIDC_REVOCATION_URL",
               "EVENT_SCHEMA_BASE_URL", "DOCUMENTS_URL", "DOCUMENTS_S3_ENDPOINT_URL", "DOCUMENTS_MAX_BYTES", "AWS_ACCESS_KEY_ID",
-              "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+              "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "KEYSTORE_URL", "KEYSTORE_MASTER_KEY")
 TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x",
             "ANCHOR_KEY": "test-anchor-key-of-32-characters-y",
-            "WEB_SESSION_SECRET": "test-session-secret-32-characters"}
+            "WEB_SESSION_SECRET": "test-session-secret-32-characters",
+            "KEYSTORE_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLXh5eno"}
+DATABASES = (*SERVICES, "keystore")  # the services' and the key store every service reaches
 # Worker-only settings: the anchors (every worker), the webhook sender (notifications').
 ANCHOR_ENV = ("ANCHOR_KEY", "ANCHOR_DIR", "ANCHOR_INTERVAL_S")
 WORKERS = tuple(f"{svc}-worker" for svc in SERVICES)
@@ -615,6 +617,7 @@ def test_configuration_comes_from_the_environment(raw, model):
     # the secrets have no default: without them, compose refuses to start
     assert re.fullmatch(r"\$\{JWT_SECRET:\?.+\}", env["JWT_SECRET"])
     assert re.fullmatch(r"\$\{CHAIN_KEY:\?.+\}", env["CHAIN_KEY"])
+    assert re.fullmatch(r"\$\{KEYSTORE_MASTER_KEY:\?.+\}", env["KEYSTORE_MASTER_KEY"])
     assert re.fullmatch(r"\$\{ANCHOR_KEY:\?.+\}", env_map(raw["services"]["awards-worker"])["ANCHOR_KEY"])
     assert re.fullmatch(r"\$\{WEB_SESSION_SECRET:\?.+\}", env_map(raw["services"][GATEWAY])["WEB_SESSION_SECRET"])
     with pytest.raises(MissingVariable):
@@ -746,7 +749,7 @@ def test_postgres_service(model):
     assert len(init) == 1 and init[0].split(":")[0] in ("./deploy/postgres/init.sh", "deploy/postgres/init.sh")
     assert init[0].endswith(":ro")
     env = env_map(pg)
-    for svc in SERVICES:
+    for svc in DATABASES:
         assert env.get(f"{svc.upper()}_DB_PASSWORD"), svc
 
 
@@ -906,11 +909,11 @@ def test_toolbox_holds_every_database_and_the_anchors(model):
 _CALL = re.compile(r'^create_service_db\s+(\S+)\s+"\$\{(\w+)(?::-([^}]*))?\}"\s*$', re.M)
 
 
-def test_init_script_creates_exactly_the_four_databases_and_users(model):
+def test_init_script_creates_exactly_the_four_databases_and_users_and_the_key_stores(model):
     text = INIT_SH.read_text(encoding="utf-8")
     calls = _CALL.findall(text)
-    assert sorted(name for name, _var, _default in calls) == sorted(SERVICES)
-    assert len(re.findall(r"^create_service_db\s", text, re.M)) == 4, "no other call"
+    assert sorted(name for name, _var, _default in calls) == sorted(DATABASES)
+    assert len(re.findall(r"^create_service_db\s", text, re.M)) == 5, "no other call"
     pg_env = env_map(model["services"]["postgres"])
     raw_pg_env = env_map(load_yaml(COMPOSE)["services"]["postgres"])
     for name, var, default in calls:

@@ -372,7 +372,8 @@ def problems_ops_toolbox(objs: list[dict]) -> list[str]:
     if [*c.get("command", []), *c.get("args", [])] != ["sleep", "infinity"]:
         problems.append(f"{ident(ops)}: does something besides waiting")
     env = container_env(objs, c)
-    for key in [f"DATABASE_URL_{svc.upper()}" for svc in SERVICES] + ["CHAIN_KEY", "KAFKA_BOOTSTRAP_SERVERS"]:
+    for key in [f"DATABASE_URL_{svc.upper()}" for svc in SERVICES] + ["CHAIN_KEY", "KEYSTORE_URL", "KEYSTORE_MASTER_KEY",
+                                                                    "KAFKA_BOOTSTRAP_SERVERS"]:
         if not env.get(key):
             problems.append(f"{ident(ops)}: no {key}")
     if "DATABASE_URL" in env:
@@ -520,7 +521,7 @@ def problems_references(objs: list[dict]) -> list[str]:
 def problems_settings(objs: list[dict]) -> list[str]:
     """Each app container's environment loads with shared/config.py, names its own database
     (user and database named after the service) and reaches the brokers; all of them share
-    one JWT_SECRET, one CHAIN_KEY and one topic layout (tokens and hash chains must verify
+    one JWT_SECRET, one CHAIN_KEY, one key store and one topic layout (tokens and hash chains must verify
     in every service, and each must find the others' topics)."""
     from urllib.parse import urlsplit
 
@@ -529,7 +530,7 @@ def problems_settings(objs: list[dict]) -> list[str]:
     problems = []
     shared_keys = ("JWT_SECRET", "CHAIN_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "TOPIC_PREFIX",
                    "TOPIC_PARTITIONS", "KAFKA_BOOTSTRAP_SERVERS", "OIDC_ISSUER", "OIDC_AUDIENCE",
-                   "OIDC_REVOCATION_URL")
+                   "OIDC_REVOCATION_URL", "KEYSTORE_URL", "KEYSTORE_MASTER_KEY")
     seen: dict[str, set] = {key: set() for key in shared_keys}
     for svc in SERVICES:
         for component in ("web", "worker"):

@@ -177,7 +177,7 @@ class Reminders:
 def loops(rt) -> list:
     from services.notifications.webhook_sender import SenderSettings, WebhookSender
     out = [Reminders(rt.db, rt.store, default_reminder_days(), rt.clock).run,
-           WebhookSender(rt.db, SenderSettings.from_env()).run]
+           WebhookSender(rt.db, SenderSettings.from_env(), rt.protector).run]
     settings = MailSettings.from_env()
     if settings is not None:
         out.append(Mailer(rt.db, settings).run)

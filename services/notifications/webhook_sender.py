@@ -32,6 +32,9 @@ import requests
 from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook
 
+from shared import envelope as env
+from shared.privacy.protector import KeyMissing
+
 from services.notifications import webhooks
 from services.notifications.background import keep_sending
 from services.notifications.webhook_net import NetworkPolicy
@@ -89,8 +92,12 @@ def signed_headers(secrets: str | tuple[str, ...], msg_id: str, body: str, when:
 
 
 class WebhookSender:
-    def __init__(self, db, settings: SenderSettings | None = None):
-        self.db, self.settings = db, settings or SenderSettings()
+    """``protector`` (shared.privacy) opens an event's personal fields when it is sent, not when it
+    was owed: the integrator of the province reads the names as the services' own APIs show them,
+    and a person erased while a delivery waited is sent erased. Without one the body goes as stored."""
+
+    def __init__(self, db, settings: SenderSettings | None = None, protector=None):
+        self.db, self.settings, self.protector = db, settings or SenderSettings(), protector
         self._pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="webhook")
         self._http = threading.local()  # a requests.Session per pool thread (a Session is not thread-safe)
 
@@ -109,6 +116,11 @@ class WebhookSender:
     def _send_all(self, target: webhooks.Target | None, rows: list[dict], now: datetime) -> int:
         return sum(self._send(target, row, now) for row in rows if self._claim(row, now))
 
+    def _body(self, stored: str) -> str:
+        if self.protector is None:
+            return stored
+        return env.encode(self.protector.open(env.from_stored(stored))).decode()
+
     def _claim(self, row: dict, now: datetime) -> bool:
         with self.db.write() as conn:
             return conn.execute(update(deliveries).where(
@@ -123,17 +135,18 @@ class WebhookSender:
         first = row["first_attempt_at"] or now
         code, error = None, None
         try:
-            headers = signed_headers(target.signing_secrets(self.settings.box), row["event_id"], row["body"],
+            body = self._body(row["body"])
+            headers = signed_headers(target.signing_secrets(self.settings.box), row["event_id"], body,
                                      datetime.now(timezone.utc))
             reply = self._session().post(
-                target.url, data=row["body"].encode(), allow_redirects=False, headers=headers,
+                target.url, data=body.encode(), allow_redirects=False, headers=headers,
                 timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s))
             code = reply.status_code
             if 200 <= code < 300:
                 self._finish(row, status="delivered", code=code, first=first, delivered=True)
                 return 1
             error = f"HTTP {code}: {reply.text[:500]}"
-        except (requests.RequestException, SecretUnavailable) as exc:
+        except (requests.RequestException, SecretUnavailable, KeyMissing) as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
         attempts = row["attempts"] + 1
         failed = attempts >= self.settings.max_attempts or now - _aware(first) >= self.settings.max_age

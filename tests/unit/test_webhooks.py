@@ -1,6 +1,7 @@
 """Webhooks on the bus, delivered over real HTTP to a receiver that checks every signature with
 the ``standardwebhooks`` library: signed CloudEvents, retries through an outage, order per
 stream, a final failure and its redrive, provinces kept apart, nothing lost by a restart."""
+import json
 import time
 from ipaddress import ip_network
 from datetime import datetime, timedelta, timezone
@@ -412,3 +413,35 @@ def test_the_deliveries_are_listed_newest_first_and_limited(d, db):
     assert len(s.ok(d.get("notifications", path, province=P, **INTEGRATOR), 200)) == 4
     too_many = d.get("notifications", f"{path}?limit=5000", province=P, **INTEGRATOR)
     assert too_many.status == 422 and "limit" in too_many.body["errors"]["query"]
+
+
+# == personal data ===================================================================================
+def test_names_are_sent_as_the_apis_show_them_and_erased_when_the_person_was_erased_meanwhile(d, db, system):
+    """The store and the topic hold a person's name sealed; the province's integrator gets it
+    opened, as the services' own APIs show it, and, for a delivery that waited while the person
+    was erased, the erased marker: never the ciphertext, never the name after the erasure."""
+    from shared.privacy.personal import ERASED
+    protector = system.apps["notifications"].extensions["runtime"].protector
+    assert protector is not None, "the unit systems seal personal fields, as production does"
+    with receiver(webhooks.new_secret()) as r:
+        made = s.ok(subscribe(d, r.url, types=("registration.participant.registered",)))
+        r.secret = made["signing_secret"]
+        campaign = s.launch(d, P, title="Dạy tốt, học tốt")
+        an = s.ok(s.register(d, P, campaign["id"], s.individual("teacher", "Nguyễn Thị An"), on="2024-04-01"))
+        d.settle()
+        (owed,) = rows(db)
+        assert "Nguyễn Thị An" not in owed["body"] and "sealed:v1:" in owed["body"]  # owed as stored
+        sender = WebhookSender(db, FAST, protector)
+        deliver_until(sender, lambda: len(r.events) == 1)
+        binh = s.individual("teacher", "Trần Văn Bình")
+        s.ok(s.register(d, P, campaign["id"], binh, on="2024-04-02"))
+        d.settle()
+        s.ok(d.post("registration", f"/people/{binh['participant_id']}/erasure",
+                    {"request_reference": "Đơn số 3/2024"}, province=P))
+        d.settle()
+        deliver_until(sender, lambda: len(r.events) == 2)
+    assert r.rejected == []
+    first, second = (json.dumps(e, ensure_ascii=False) for e in r.events)
+    assert "Nguyễn Thị An" in first and an["id"] in first
+    assert ERASED in second and binh["participant_id"] in second
+    assert "Trần Văn Bình" not in second and "sealed:v1:" not in first + second

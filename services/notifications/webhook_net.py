@@ -65,7 +65,10 @@ class NetworkPolicy:
         except ValueError as exc:
             raise ValueError("WEBHOOK_ALLOWED_NETWORKS phải là các dải CIDR cách nhau bởi dấu phẩy "
                              f"(must be comma-separated CIDRs): {exc}") from None
-        return cls(allow_private=env.get("WEBHOOK_ALLOW_PRIVATE") == "1", allowed=nets)
+        allow_private = env.get("WEBHOOK_ALLOW_PRIVATE", "")
+        if allow_private not in ("", "0", "1"):  # "true" or "yes" must not silently mean off
+            raise ValueError(f"WEBHOOK_ALLOW_PRIVATE phải là 0 hoặc 1 (must be 0 or 1): {allow_private!r}")
+        return cls(allow_private=allow_private == "1", allowed=nets)
 
     def address_problem(self, ip: Address) -> str | None:
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:

@@ -152,7 +152,30 @@ def allow_http(env_: dict | None = None) -> bool:
 
 def grace(env_: dict | None = None) -> timedelta:
     """How long a rotated-out secret still signs beside the new one (``WEBHOOK_SECRET_GRACE_S``)."""
-    return timedelta(seconds=float((os.environ if env_ is None else env_).get("WEBHOOK_SECRET_GRACE_S", 86400)))
+    raw = (os.environ if env_ is None else env_).get("WEBHOOK_SECRET_GRACE_S", "86400")
+    try:
+        seconds = float(raw)
+        if seconds >= 0:  # also refuses nan
+            return timedelta(seconds=seconds)
+    except (ValueError, OverflowError):  # not a number; inf
+        pass
+    raise ValueError("WEBHOOK_SECRET_GRACE_S phải là số giây không âm "
+                     f"(must be a non-negative number of seconds): {raw!r}")
+
+
+# What the notifications web process reads of the webhook settings at each request: checked
+# once when it starts (:func:`check_web_settings`), so a malformed value stops the process
+# with the setting's name instead of failing every subscription later with a 500.
+WEB_SETTINGS = ("WEBHOOK_SECRETS_KEY", "WEBHOOK_ALLOWED_NETWORKS", "WEBHOOK_ALLOW_PRIVATE", "WEBHOOK_SECRET_GRACE_S")
+
+
+def check_web_settings(env_: dict | None = None) -> None:
+    """Raise ValueError naming the first of :data:`WEB_SETTINGS` that does not load."""
+    from services.notifications.webhook_net import NetworkPolicy
+
+    SecretBox.from_env(env_)
+    NetworkPolicy.from_env(env_)
+    grace(env_)
 
 
 def rotate(conn: Connection, webhook_id: str, new_stored: str, now: datetime, keep_for: timedelta) -> datetime:

@@ -11,7 +11,9 @@ broken copy (must not be), so a check that cannot fail is caught too.
 """
 from __future__ import annotations
 
+import base64
 import copy
+import dataclasses
 import json
 import re
 import shutil
@@ -22,7 +24,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml  # PyYAML: a missing test dependency must fail loudly, not skip these checks
 
-from tests.ops.deploy_checks import webhook_sender_problems, webhook_settings
+from tests.ops.deploy_checks import (webhook_protection, webhook_protection_problems, webhook_sender_problems,
+                                     webhook_settings)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -43,7 +46,8 @@ COMMON_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX", "TOPIC_PARTITIONS", "KA
 TEST_ENV = {"JWT_SECRET": "test-secret-of-32-characters-xyz", "CHAIN_KEY": "test-chain-key-of-32-characters-x",
             "ANCHOR_KEY": "test-anchor-key-of-32-characters-y",
             "WEB_SESSION_SECRET": "test-session-secret-32-characters",
-            "KEYSTORE_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLXh5eno"}
+            "KEYSTORE_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLXh5eno",
+            "WEBHOOK_SECRETS_KEY": base64.urlsafe_b64encode(b"test-webhook-secrets-key-32-byte").decode()}
 DATABASES = (*SERVICES, "keystore")  # the services' and the key store every service reaches
 # Worker-only settings: the anchors (every worker), the webhook sender (notifications').
 ANCHOR_ENV = ("ANCHOR_KEY", "ANCHOR_DIR", "ANCHOR_INTERVAL_S")
@@ -454,14 +458,17 @@ def problems_anchors(model: dict) -> list[str]:
 
 
 def problems_webhooks(model: dict) -> list[str]:
-    """The notifications worker gets every setting of its webhook sender, and they load; no
-    other container gets them; the notifications web alone decides WEBHOOK_ALLOW_HTTP, off."""
-    names = webhook_settings()
-    problems = webhook_sender_problems("notifications-worker", env_map(model["services"]["notifications-worker"]))
+    """The notifications worker gets every setting of its webhook sender, and they load; both
+    notifications processes get the webhooks' protection (the same key and networks; the web
+    also the rotation's grace), and it loads; no other container gets any of them; the
+    notifications web alone decides WEBHOOK_ALLOW_HTTP, off."""
+    web, worker = (env_map(model["services"][f"notifications-{kind}"]) for kind in ("web", "worker"))
+    problems = webhook_sender_problems("notifications-worker", worker)
+    problems += webhook_protection_problems(("notifications-web", web), ("notifications-worker", worker))
+    allowed = {"notifications-worker": {*webhook_settings(), *webhook_protection()["worker"]},
+               "notifications-web": {"WEBHOOK_ALLOW_HTTP", *webhook_protection()["web"]}}
     for name, spec in model["services"].items():
-        extra = [k for k in env_map(spec) if k.startswith("WEBHOOK_")
-                 and not (name == "notifications-worker" and k in names)
-                 and not (name == "notifications-web" and k == "WEBHOOK_ALLOW_HTTP")]
+        extra = [k for k in env_map(spec) if k.startswith("WEBHOOK_") and k not in allowed.get(name, ())]
         if extra:
             problems.append(f"{name}: has {', '.join(extra)}")
     if env_map(model["services"]["notifications-web"]).get("WEBHOOK_ALLOW_HTTP") == "1":
@@ -598,8 +605,8 @@ def test_app_containers_share_the_common_env(raw, model):
     for container in APP_CONTAINERS:
         env = env_map(model["services"][container])
         own = {"registration-worker": ANCHOR_ENV, "evaluation-worker": ANCHOR_ENV, "awards-worker": ANCHOR_ENV,
-               "notifications-worker": (*ANCHOR_ENV, *webhook_settings()),
-               "notifications-web": ("WEBHOOK_ALLOW_HTTP",)}.get(container, ())
+               "notifications-worker": (*ANCHOR_ENV, *webhook_settings(), *webhook_protection()["worker"]),
+               "notifications-web": ("WEBHOOK_ALLOW_HTTP", *webhook_protection()["web"])}.get(container, ())
         assert set(env) == {*COMMON_ENV, "DATABASE_URL", "THIDUA_SERVICE", *own}, container
         assert env["THIDUA_SERVICE"] == APP_CONTAINERS[container], container
         for key in COMMON_ENV:
@@ -620,6 +627,9 @@ def test_configuration_comes_from_the_environment(raw, model):
     assert re.fullmatch(r"\$\{KEYSTORE_MASTER_KEY:\?.+\}", env["KEYSTORE_MASTER_KEY"])
     assert re.fullmatch(r"\$\{ANCHOR_KEY:\?.+\}", env_map(raw["services"]["awards-worker"])["ANCHOR_KEY"])
     assert re.fullmatch(r"\$\{WEB_SESSION_SECRET:\?.+\}", env_map(raw["services"][GATEWAY])["WEB_SESSION_SECRET"])
+    for kind in ("web", "worker"):
+        assert re.fullmatch(r"\$\{WEBHOOK_SECRETS_KEY:\?.+\}",
+                            env_map(raw["services"][f"notifications-{kind}"])["WEBHOOK_SECRETS_KEY"]), kind
     with pytest.raises(MissingVariable):
         resolve(raw, {})
     for secret in TEST_ENV:  # each one alone stops compose
@@ -789,7 +799,10 @@ def test_the_notifications_worker_has_the_webhook_sender_settings(model):
     assert problems_webhooks(model) == []
     from services.notifications.webhook_sender import SenderSettings
     env = env_map(model["services"]["notifications-worker"])
-    assert SenderSettings.from_env(env) == SenderSettings()  # compose's defaults are the code's
+    loaded = SenderSettings.from_env(env)
+    assert loaded.box.keyed  # compose's WEBHOOK_SECRETS_KEY opens the sealed secrets
+    # compose's defaults are the code's (a SecretBox has no equality: the key is checked above)
+    assert dataclasses.replace(loaded, box=SenderSettings.box) == SenderSettings()
     tuned = env_map(resolve(load_yaml(COMPOSE), {**TEST_ENV, "WEBHOOK_MAX_ATTEMPTS": "3"})["services"][
         "notifications-worker"])
     assert SenderSettings.from_env(tuned).max_attempts == 3
@@ -806,6 +819,40 @@ def test_webhook_check_catches_a_missing_or_misplaced_setting(model):
     assert "notifications-web: WEBHOOK_ALLOW_HTTP is on by default" in problems
     broken["services"]["notifications-worker"]["environment"]["WEBHOOK_BACKOFF_S"] = "soon"
     assert any("do not load" in p for p in problems_webhooks(broken))
+
+
+def test_both_notifications_processes_have_the_webhook_protection(model):
+    web, worker = (env_map(model["services"][f"notifications-{kind}"]) for kind in ("web", "worker"))
+    assert web["WEBHOOK_SECRETS_KEY"] == worker["WEBHOOK_SECRETS_KEY"] == TEST_ENV["WEBHOOK_SECRETS_KEY"]
+    from services.notifications.webhook_net import NetworkPolicy
+    from services.notifications.webhooks import grace
+    assert NetworkPolicy.from_env(worker) == NetworkPolicy.from_env(web) == NetworkPolicy()  # public only
+    assert grace(web) == grace({})  # compose's default is the code's
+    opened = resolve(load_yaml(COMPOSE), {**TEST_ENV, "WEBHOOK_ALLOWED_NETWORKS": "10.20.0.0/16"})
+    assert {env_map(opened["services"][f"notifications-{kind}"])["WEBHOOK_ALLOWED_NETWORKS"]
+            for kind in ("web", "worker")} == {"10.20.0.0/16"}
+
+
+def test_webhook_protection_check_catches_a_missing_open_or_disagreeing_setting(model):
+    broken = copy.deepcopy(model)
+    web = broken["services"]["notifications-web"]["environment"]
+    worker = broken["services"]["notifications-worker"]["environment"]
+    del web["WEBHOOK_SECRET_GRACE_S"]
+    worker["WEBHOOK_SECRETS_KEY"] = ""
+    worker["WEBHOOK_ALLOW_PRIVATE"] = "1"
+    broken["services"]["registration-worker"]["environment"]["WEBHOOK_SECRETS_KEY"] = TEST_ENV["WEBHOOK_SECRETS_KEY"]
+    problems = problems_webhooks(broken)
+    assert "notifications-web: no WEBHOOK_SECRET_GRACE_S" in problems, problems
+    assert any(p.startswith("notifications-worker: WEBHOOK_SECRETS_KEY is empty") for p in problems), problems
+    assert any(p.startswith("notifications-worker: WEBHOOK_ALLOW_PRIVATE is on") for p in problems), problems
+    assert "notifications-web and notifications-worker disagree on WEBHOOK_SECRETS_KEY" in problems
+    assert "notifications-web and notifications-worker disagree on WEBHOOK_ALLOW_PRIVATE" in problems
+    assert "registration-worker: has WEBHOOK_SECRETS_KEY" in problems
+    web["WEBHOOK_SECRET_GRACE_S"] = "a day"
+    web["WEBHOOK_ALLOWED_NETWORKS"] = "10.0.0.0/33"
+    problems = problems_webhooks(broken)
+    assert any(p.startswith("notifications-web: webhook protection settings do not load") for p in problems)
+    assert "notifications-web and notifications-worker disagree on WEBHOOK_ALLOWED_NETWORKS" in problems
 
 
 def test_the_web_gateway_is_a_deployable_process(model):

@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml  # PyYAML: a missing test dependency must fail loudly, not skip these checks
 
-from tests.ops.deploy_checks import webhook_sender_problems, webhook_settings
+from tests.ops.deploy_checks import (webhook_protection, webhook_protection_problems, webhook_sender_problems,
+                                     webhook_settings)
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -628,18 +629,28 @@ def problems_anchors(objs: list[dict]) -> list[str]:
 
 
 def problems_webhooks(objs: list[dict]) -> list[str]:
-    """The notifications worker gets every setting its webhook sender reads, and they load; no
-    other pod gets them; the notifications web alone says WEBHOOK_ALLOW_HTTP, and not "1"."""
-    names, problems = webhook_settings(), []
-    worker = deployment(objs, "notifications", "worker")
+    """The notifications worker gets every setting its webhook sender reads, and they load; both
+    notifications processes get the webhooks' protection (WEBHOOK_SECRETS_KEY from the Secret,
+    the same networks; the web also the rotation's grace), and it loads; no other pod gets any
+    of them; the notifications web alone says WEBHOOK_ALLOW_HTTP, and not "1"."""
+    problems = []
+    worker, web = deployment(objs, "notifications", "worker"), deployment(objs, "notifications", "web")
     if worker is not None:
         problems += webhook_sender_problems(ident(worker), container_env(objs, pod_spec(worker)["containers"][0]))
-    web = deployment(objs, "notifications", "web")
+    if worker is not None and web is not None:
+        problems += webhook_protection_problems(*((ident(d), container_env(objs, pod_spec(d)["containers"][0]))
+                                                  for d in (web, worker)))
+        for dep in (web, worker):
+            refs = {v["name"]: (v.get("valueFrom") or {}).get("secretKeyRef")
+                    for v in pod_spec(dep)["containers"][0].get("env", [])}
+            if not refs.get("WEBHOOK_SECRETS_KEY") or refs["WEBHOOK_SECRETS_KEY"].get("optional"):
+                problems.append(f"{ident(dep)}: WEBHOOK_SECRETS_KEY is not a required key of the Secret")
+    allowed = {id(worker): {*webhook_settings(), *webhook_protection()["worker"]},
+               id(web): {"WEBHOOK_ALLOW_HTTP", *webhook_protection()["web"]}}
     for obj in workloads(objs):
         for c in containers(obj):
             env = container_env(objs, c)
-            extra = [k for k in env if k.startswith("WEBHOOK_")
-                     and not (obj is worker and k in names) and not (obj is web and k == "WEBHOOK_ALLOW_HTTP")]
+            extra = [k for k in env if k.startswith("WEBHOOK_") and k not in allowed.get(id(obj), ())]
             if extra:
                 problems.append(f"{ident(obj)}: has {', '.join(extra)}")
             if obj is web and env.get("WEBHOOK_ALLOW_HTTP") == "1":
@@ -751,7 +762,7 @@ def test_overlay_is_a_complete_installation(path):
 def test_the_base_is_only_placeholders():
     """The base must not be mistaken for an installation: its secrets are placeholders."""
     problems = problems_installation(render(BASE))
-    for key in ("JWT_SECRET", "CHAIN_KEY", "ANCHOR_KEY", "WEB_SESSION_SECRET", "IDENTITY_URL"):
+    for key in ("JWT_SECRET", "CHAIN_KEY", "ANCHOR_KEY", "WEB_SESSION_SECRET", "WEBHOOK_SECRETS_KEY", "IDENTITY_URL"):
         assert any(f": {key} is" in p for p in problems), key
     assert all("image" not in p for p in problems), problems
 
@@ -1003,6 +1014,45 @@ def _break_webhook_http(objs):
             var["value"] = "1"
 
 
+def _break_webhook_key_missing(objs):
+    _without(_env_of(objs, _dep(objs, "notifications", "web")), "WEBHOOK_SECRETS_KEY")
+
+
+def _break_webhook_key_optional(objs):
+    for var in _env_of(objs, _dep(objs, "notifications", "worker")):
+        if var["name"] == "WEBHOOK_SECRETS_KEY":
+            var["valueFrom"]["secretKeyRef"]["optional"] = True
+
+
+def _break_webhook_key_differs(objs):
+    for var in _env_of(objs, _dep(objs, "notifications", "worker")):
+        if var["name"] == "WEBHOOK_SECRETS_KEY":
+            var["valueFrom"]["secretKeyRef"]["key"] = "ANCHOR_KEY"  # not a Fernet key either
+
+
+def _break_webhook_key_elsewhere(objs):
+    _env_of(objs, _dep(objs, "awards", "web")).append({"name": "WEBHOOK_SECRETS_KEY", **_secret_ref(objs, "WEBHOOK_SECRETS_KEY")})
+
+
+def _break_webhook_networks_missing(objs):
+    c = pod_spec(_dep(objs, "notifications", "web"))["containers"][0]
+    c["envFrom"] = [s for s in c["envFrom"] if not s["configMapRef"]["name"].startswith("notifications-webhooks-config")]
+
+
+def _break_webhook_private_open(objs):
+    _config(objs, "WEBHOOK_ALLOW_PRIVATE")["WEBHOOK_ALLOW_PRIVATE"] = "1"
+
+
+def _break_webhook_networks_malformed(objs):
+    _config(objs, "WEBHOOK_ALLOWED_NETWORKS")["WEBHOOK_ALLOWED_NETWORKS"] = "10.20.0.0/33"
+
+
+def _break_webhook_grace(objs):
+    for var in _env_of(objs, _dep(objs, "notifications", "web")):
+        if var["name"] == "WEBHOOK_SECRET_GRACE_S":
+            var["value"] = "a day"
+
+
 def _break_gateway_probe(objs):
     pod_spec(gateway(objs))["containers"][0]["livenessProbe"]["httpGet"]["path"] = "/metrics"
 
@@ -1059,6 +1109,10 @@ BREAKS = [
     (problems_anchors, _break_anchor_toolbox), (problems_anchors, _break_anchor_chain_key),
     (problems_webhooks, _break_webhook_missing), (problems_webhooks, _break_webhook_elsewhere),
     (problems_webhooks, _break_webhook_http),
+    (problems_webhooks, _break_webhook_key_missing), (problems_webhooks, _break_webhook_key_optional),
+    (problems_webhooks, _break_webhook_key_differs), (problems_webhooks, _break_webhook_key_elsewhere),
+    (problems_webhooks, _break_webhook_networks_missing), (problems_webhooks, _break_webhook_private_open),
+    (problems_webhooks, _break_webhook_networks_malformed), (problems_webhooks, _break_webhook_grace),
     (problems_gateway, _break_gateway_probe), (problems_gateway, _break_gateway_url),
     (problems_gateway, _break_gateway_session), (problems_gateway, _break_gateway_token_key),
     (problems_gateway, _break_gateway_command), (problems_gateway, _break_gateway_pdb),

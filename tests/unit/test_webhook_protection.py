@@ -3,11 +3,15 @@ server-side request forgery (refused at subscription, checked again and pinned a
 delivery), secret rotation with a grace period verified by a real receiver holding either
 secret, secrets sealed at rest (and the rows stored before), and the province's read-only list."""
 import datetime as dt
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from ipaddress import ip_address, ip_network
+from pathlib import Path
 
 import pytest
 import requests
@@ -19,6 +23,8 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from shared import migrations
+from shared.db import Database
 from tests import scenarios as s
 from tests.unit.test_webhooks import INTEGRATOR, OTHER, P, d, db, deliver_until, rows  # noqa: F401 (fixtures)
 from tests.webhook_receiver import receiver
@@ -361,6 +367,43 @@ def test_a_malformed_key_is_refused_naming_the_setting():
     with pytest.raises(ValueError, match="WEBHOOK_SECRETS_KEY"):
         SecretBox.from_env({"WEBHOOK_SECRETS_KEY": "not-a-fernet-key"})
 
+
+
+# == the settings, checked when the web process starts ============================================
+MALFORMED = [("WEBHOOK_SECRETS_KEY", "not-a-fernet-key"), ("WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/33"),
+             ("WEBHOOK_ALLOW_PRIVATE", "yes"), ("WEBHOOK_SECRET_GRACE_S", "soon"),
+             ("WEBHOOK_SECRET_GRACE_S", "-60"), ("WEBHOOK_SECRET_GRACE_S", "inf"), ("WEBHOOK_SECRET_GRACE_S", "nan")]
+
+
+@pytest.mark.parametrize("name, value", MALFORMED)
+def test_each_malformed_web_setting_is_refused_naming_it(name, value):
+    assert name in webhooks.WEB_SETTINGS
+    with pytest.raises(ValueError, match=name):
+        webhooks.check_web_settings({name: value})
+
+
+def test_well_formed_web_settings_and_none_at_all_pass():
+    webhooks.check_web_settings({})
+    webhooks.check_web_settings({"WEBHOOK_SECRETS_KEY": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
+                                 "WEBHOOK_ALLOWED_NETWORKS": "10.20.0.0/16, fd00:1::/64", "WEBHOOK_ALLOW_PRIVATE": "0",
+                                 "WEBHOOK_SECRET_GRACE_S": "3600"})
+    assert webhooks.grace({"WEBHOOK_SECRET_GRACE_S": "0"}) == timedelta(0)
+    assert webhooks.grace({}) == timedelta(days=1)
+
+
+@pytest.mark.parametrize("name, value", [MALFORMED[0], MALFORMED[3]])
+def test_the_web_process_does_not_start_on_a_malformed_setting_and_names_it(name, value, tmp_path):
+    """gunicorn itself, as deployed: the app is built at the worker's boot, and a refused
+    setting stops the master (instead of a process that answers 500 to every subscription)."""
+    root = Path(__file__).resolve().parents[2]
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    migrations.prepare(Database(url), "notifications")  # a live database: the process does not migrate it
+    env = {**os.environ, "PYTHONPATH": str(root), name: value, "DATABASE_URL": url, "JWT_SECRET": "x" * 32}
+    run = subprocess.run([sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
+                          "--no-control-socket", "services.notifications.app:create_app()"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0, run.stderr[-2000:]
+    assert name in run.stderr and "Worker failed to boot" in run.stderr, run.stderr[-2000:]
 
 # == the province's view ==========================================================================
 def test_the_department_and_the_operators_see_every_subscription_of_their_province_without_secrets(d, db):

@@ -15,7 +15,7 @@ backups and exports — hold the sealed fields; every reader sees the plaintext,
   new key is made for them, so their data cannot come back through a late or repeated event.
 * **Older, plaintext events** (stored before sealing) read as they are — until their person
   is erased, when the readers show :data:`ERASED` too. Their bytes stay in the store: they are
-  under the hash chain, and rewriting them would break it (see docs/data-protection.md).
+  under the hash chain, and rewriting them would break it (see the README, Data protection).
 """
 from __future__ import annotations
 

@@ -239,9 +239,9 @@ def test_a_client_may_be_given_the_webhooks_scope_and_nothing_like_it(app):
 
 
 def test_the_token_answer_is_the_one_the_integrators_guide_shows(client):
-    """docs/integrators.md, Tokens: the client-credentials answer's fields and lifetime."""
+    """The README's Integrators, Tokens: the client-credentials answer's fields and lifetime."""
     from pathlib import Path
-    guide = (Path(__file__).parents[2] / "docs" / "integrators.md").read_text()
+    guide = (Path(__file__).parents[2] / "README.md").read_text().split("\n## Integrators\n", 1)[1]
     shown = json.loads("{" + guide.split("## Tokens", 1)[1].split("# {", 1)[1].split("\n", 1)[0])
     answer = client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "awards:read"},
                          headers=basic("qlns-vinh-long", "qlns-secret-1"))

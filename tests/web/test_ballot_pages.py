@@ -1,4 +1,4 @@
-"""The council's pages over the in-process system (docs/councils.md): a council formed and staffed in
+"""The council's pages over the in-process system (README, Councils and conflicts of interest): a council formed and staffed in
 its page, a member declaring an interest, a ballot whose page shows who is entitled and who is
 recused and why, the secret ballot's counts and the open vote, the share against the rule's, and
 the unit head's nomination and the appraisal showing the ballot that counts instead of asking for

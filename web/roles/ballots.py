@@ -3,7 +3,7 @@ and its members, declarations of interest, and the ballot on each candidate — 
 vote, who is recused and why, the secret ballot's counts or the open vote member by member, and
 the share over the entitled against the rule's.
 
-Who may do what is the service's to say (docs/councils.md): a council is formed and staffed by the
+Who may do what is the service's to say (README, Councils and conflicts of interest): a council is formed and staffed by the
 council's secretary, the unit head or the department of its unit or above; ballots are opened and
 counted by the secretary; a member declares an interest and votes as themself. The pages offer each
 form to those roles and show the service's refusal, with its rule, when it says no.

@@ -35,7 +35,7 @@ LEARNING_OUTCOMES = {"learned": "Học tập", "followed": "Làm theo", "caught_
 CHANNELS = {"inbox": "Hộp thư của các đơn vị", "public_page": "Trang công khai", "press": "Báo chí",
             "meeting": "Hội nghị"}
 RECOGNITION = {"commended": "Khen thưởng theo thẩm quyền", "nominated": "Trình cấp trên khen thưởng"}
-# the council (docs/councils.md): a member's position, and why a member is recused from a candidate
+# the council (README, Councils and conflicts of interest): a member's position, and why a member is recused from a candidate
 POSITIONS = {"chair": "Chủ tịch hội đồng", "vice_chair": "Phó Chủ tịch hội đồng", "secretary": "Thư ký",
              "member": "Ủy viên"}
 RECUSALS = {"is_candidate": "là người được xét", "candidate_unit": "thuộc đơn vị của người được xét",

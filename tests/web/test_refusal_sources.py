@@ -4,44 +4,15 @@ the in-process system: a service's refusal (a registration after the deadline), 
 catalogue's (issue 12)."""
 from __future__ import annotations
 
-import uuid
-
-import pytest
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from identity import demo
 from shared import rule_catalogue
-from tests.unit.conftest import module_system, token
-from tests.web.conftest import csrf_of, pages_app, seed_demo_units, sign_in
+from tests.web.conftest import csrf_of, sign_in
+# the role pages' fixtures: the demo units, a campaign open and one closed on 10/04/2024, the pages
+from tests.web.test_role_pages import app, system, world  # noqa: F401
 from web.client import Reply
 from web.ui import Refusal
-
-P = demo.PROVINCE
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory):
-    yield from module_system(tmp_path_factory, "web-refusal-sources")
-
-
-@pytest.fixture(scope="module")
-def closed_campaign(system):
-    """A campaign of the Sở whose registration closed on 10/04/2024; today is 20/04/2024."""
-    system.clock.set("2024-04-20")
-    seed_demo_units(system)
-    department = token("department", (P,), unit="so-gddt-vinh-long", unit_level="department",
-                       name="Sở Giáo dục và Đào tạo Vĩnh Long")
-    r = system.client("registration").post("/campaigns", headers=department, json={
-        "title": f"Dạy tốt, học tốt {uuid.uuid4().hex[:4]}", "kind": "yearly", "period_start": "2023-09-05",
-        "period_end": "2024-05-31", "registration_deadline": "2024-04-10"})
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
-
-
-@pytest.fixture(scope="module")
-def app(system):
-    return pages_app(system)
 
 
 def box(code: str) -> tuple[str, str]:
@@ -51,10 +22,10 @@ def box(code: str) -> tuple[str, str]:
             f"<dt>Căn cứ</dt><dd>{escape(entry['source'])}</dd>")
 
 
-def test_a_registration_after_the_deadline_shows_the_rule_and_the_plan_it_rests_on(app, closed_campaign):
+def test_a_registration_after_the_deadline_shows_the_rule_and_the_plan_it_rests_on(app, world):
     mai = app.test_client()
     assert sign_in(mai, "mai.tt").status_code == 302
-    page = f"/don-vi/phong-trao/{closed_campaign['id']}"
+    page = f"/don-vi/phong-trao/{world['closed']['id']}"
     refused = mai.post(f"{page}/dang-ky", data=MultiDict([
         ("participant", "unit:thpt-luu-van-liet"), ("pledge_content", "Tập thể lao động xuất sắc"),
         ("pledge_start", "2023-09-05"), ("pledge_end", "2024-05-31"), ("csrf_token", csrf_of(mai.get(page)))]))

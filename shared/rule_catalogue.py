@@ -38,7 +38,8 @@ def cite(rule: str | None, details: dict[str, Any] | None = None) -> dict[str, s
 
 
 class RefusalSchema(ErrorSchema):
-    """The body of every refusal, as the OpenAPI documents describe it (``components.schemas.Error``)."""
+    """The body of every refusal, as the OpenAPI documents describe it (``components.schemas.Refusal``,
+    every operation's default response)."""
     rule = fields.String(metadata={"description": "mã quy định đã từ chối (the refusing rule's code), "
                                                   "e.g. registration.deadline"})
     rule_name = fields.String(metadata={"description": "tên quy định, tiếng Việt (the rule's name)"})

@@ -14,6 +14,8 @@ import pytest
 
 from shared import rule_catalogue
 from shared.errors import Forbidden, NotYetSeen, RuleViolation
+from shared.eventstore import ConcurrencyError
+from tests.unit.conftest import build_system, close_system
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
@@ -125,3 +127,20 @@ def test_a_refusal_without_a_rule_or_with_an_unknown_one_is_still_answered():
     body = NotYetSeen("Chưa thấy", rule="later.added_by_a_newer_service").body()
     assert body["rule"] == "later.added_by_a_newer_service" and body["retryable"] is True
     assert "source" not in body and "rule_name" not in body
+
+
+def test_a_concurrent_change_is_answered_retryable_with_its_rule_cited(tmp_path):
+    """The one refusal a service builds outside a domain rule (the store's expected version) is an
+    ApiError too, so it is cited like the rest."""
+    system = build_system(tmp_path)
+    try:
+        app = system.apps["registration"]
+        with app.test_request_context("/campaigns", method="POST"):
+            reply = app.make_response(app.handle_user_exception(ConcurrencyError("campaign-1", 3, 4)))
+        body = reply.get_json()
+        assert reply.status_code == 409 and body["retryable"] is True
+        assert (body["rule"], body["details"]) == ("store.expected_version", {"stream": "campaign-1"})
+        assert body["source"] == rule_catalogue.rules()["store.expected_version"]["source"]
+        assert body["message"] == "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại"
+    finally:
+        close_system(system)

@@ -26,7 +26,7 @@ from shared import (anchors, asyncapi, audit, auth, blobs as blob_stores, clock 
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
-from shared.errors import ApiError, NotYetSeen
+from shared.errors import ApiError, Invalid, NotYetSeen
 from shared.rule_catalogue import RefusalSchema
 from shared.aggregate import CommandContext
 from shared.envelope import Actor
@@ -136,14 +136,12 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     @app.errorhandler(UnprocessableEntity)
     def _invalid(exc: UnprocessableEntity):
         errors = (getattr(exc, "data", None) or {}).get("messages", {})
-        return jsonify({"code": 422, "status": "Unprocessable Entity",
-                        "message": "Dữ liệu gửi lên không hợp lệ: xem từng trường trong errors",
-                        "errors": i18n.translate(errors)}), 422
+        return _api_error(Invalid("Dữ liệu gửi lên không hợp lệ: xem từng trường trong errors",
+                                  rule="request.fields", errors=i18n.translate(errors)))
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc: BadRequest):
-        return jsonify({"code": 400, "status": "Bad Request",
-                        "message": f"Yêu cầu không đọc được (JSON hỏng?): {exc.description}"}), 400
+        return _api_error(ApiError(f"Yêu cầu không đọc được (JSON hỏng?): {exc.description}", rule="request.json"))
 
     @app.errorhandler(ConcurrencyError)
     def _concurrent(exc: ConcurrencyError):

@@ -15,7 +15,7 @@ import pytest
 from shared import rule_catalogue
 from shared.errors import Forbidden, NotYetSeen, RuleViolation
 from shared.eventstore import ConcurrencyError
-from tests.unit.conftest import build_system, close_system
+from tests.unit.conftest import build_system, close_system, token
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
@@ -129,18 +129,43 @@ def test_a_refusal_without_a_rule_or_with_an_unknown_one_is_still_answered():
     assert "source" not in body and "rule_name" not in body
 
 
-def test_a_concurrent_change_is_answered_retryable_with_its_rule_cited(tmp_path):
-    """The one refusal a service builds outside a domain rule (the store's expected version) is an
-    ApiError too, so it is cited like the rest."""
-    system = build_system(tmp_path)
-    try:
-        app = system.apps["registration"]
-        with app.test_request_context("/campaigns", method="POST"):
-            reply = app.make_response(app.handle_user_exception(ConcurrencyError("campaign-1", 3, 4)))
-        body = reply.get_json()
-        assert reply.status_code == 409 and body["retryable"] is True
-        assert (body["rule"], body["details"]) == ("store.expected_version", {"stream": "campaign-1"})
-        assert body["source"] == rule_catalogue.rules()["store.expected_version"]["source"]
-        assert body["message"] == "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại"
-    finally:
-        close_system(system)
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    system = build_system(tmp_path_factory.mktemp("rule-catalogue"))
+    yield system
+    close_system(system)
+
+
+def test_a_concurrent_change_is_answered_retryable_with_its_rule_cited(system):
+    """The store's expected version is refused outside any domain rule, by the service's error
+    handler: as an ApiError too, so it is cited like the rest."""
+    app = system.apps["registration"]
+    with app.test_request_context("/campaigns", method="POST"):
+        reply = app.make_response(app.handle_user_exception(ConcurrencyError("campaign-1", 3, 4)))
+    body = reply.get_json()
+    assert reply.status_code == 409 and body["retryable"] is True
+    assert (body["rule"], body["details"]) == ("store.expected_version", {"stream": "campaign-1"})
+    assert body["source"] == rule_catalogue.rules()["store.expected_version"]["source"]
+    assert body["message"] == "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại"
+
+
+CAMPAIGN = {"title": "Phong trào thử", "kind": "yearly", "period_start": "2024-01-01", "period_end": "2024-12-31",
+            "registration_deadline": "2024-04-30"}
+
+
+@pytest.mark.parametrize("headers, body, status, rule", [
+    (token("department", ("86",)), {"title": "x"}, 422, "request.fields"),
+    (token("department", ("86",)), "{not json", 400, "request.json"),
+    (token("unit_head", ("86",)), CAMPAIGN, 403, "auth.role"),
+    ({}, CAMPAIGN, 401, "auth.token"),
+])
+def test_the_refusals_of_the_plumbing_name_and_cite_their_rule(system, headers, body, status, rule):
+    """Bad fields, a body that is not JSON, a role or a token refused before any domain rule."""
+    client = system.client("registration")
+    sent = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {"json": body}
+    r = client.post("/campaigns", headers=headers, **sent)
+    answer = r.get_json()
+    assert (r.status_code, answer["rule"]) == (status, rule), answer
+    assert answer["source"] == rule_catalogue.rules()[rule]["source"]
+    if status == 422:
+        assert "title" in str(answer["errors"])  # the field is still named

@@ -101,7 +101,7 @@ def _verified(token: str, secret: str, issuer: str, audience: str) -> tuple[Prin
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=issuer, audience=audience,
                             options={"require": ["sub", "exp", "iss", "aud"]})
     except jwt.PyJWTError as exc:
-        raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}") from exc
+        raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}", rule="auth.token") from exc
     return principal_from_claims(claims), float(claims["exp"])
 
 
@@ -109,18 +109,19 @@ def principal_from_claims(claims: dict) -> Principal:
     """The principal of verified claims, each claim checked for its shape."""
     roles = claims.get("roles") or ([claims["role"]] if claims.get("role") else []) or _realm_roles(claims)
     if not isinstance(roles, list) or not roles or not all(r in ROLES for r in roles):
-        raise Unauthorized(f"Vai trò (role) {roles!r} không được hỗ trợ; một trong: {', '.join(ROLES)}")
+        raise Unauthorized(f"Vai trò (role) {roles!r} không được hỗ trợ; một trong: {', '.join(ROLES)}",
+                           rule="auth.claims")
     role = claims.get("role") if claims.get("role") in roles else roles[0]
     provinces = claims.get("provinces")
     if provinces is None and isinstance(claims.get("province"), str):
         provinces = [claims["province"]]
     if not isinstance(provinces, list) or not provinces or not all(isinstance(p, str) for p in provinces):
-        raise Unauthorized("Token phải nêu ít nhất một tỉnh (provinces)")
+        raise Unauthorized("Token phải nêu ít nhất một tỉnh (provinces)", rule="auth.claims")
     unit_level, authority = claims.get("unit_level"), claims.get("authority")
     if unit_level is not None and unit_level not in UNIT_LEVELS:
-        raise Unauthorized(f"Cấp đơn vị (unit_level) {unit_level!r} không hợp lệ")
+        raise Unauthorized(f"Cấp đơn vị (unit_level) {unit_level!r} không hợp lệ", rule="auth.claims")
     if authority is not None and authority not in AUTHORITY_LEVELS:
-        raise Unauthorized(f"Thẩm quyền (authority) {authority!r} không hợp lệ")
+        raise Unauthorized(f"Thẩm quyền (authority) {authority!r} không hợp lệ", rule="auth.claims")
     scope = claims.get("scope") or ""
     return Principal(str(claims["sub"]), role, tuple(provinces), roles=tuple(roles), name=claims.get("name"),
                      unit=claims.get("unit"), unit_level=unit_level, authority=authority,
@@ -224,7 +225,7 @@ class Verifier:
         try:
             alg = jwt.get_unverified_header(token).get("alg")
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}") from exc
+            raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}", rule="auth.token") from exc
         if alg == "HS256":
             principal = decode(token, self.secret, self.issuer, self.audience)
         elif self.oidc and alg in self.oidc.algorithms:
@@ -232,7 +233,7 @@ class Verifier:
             if time.time() >= expires:
                 self._verify_oidc(token)  # raises, in PyJWT's words
         else:
-            raise Unauthorized(f"Mã thông báo ký bằng thuật toán {alg!r} không được chấp nhận")
+            raise Unauthorized(f"Mã thông báo ký bằng thuật toán {alg!r} không được chấp nhận", rule="auth.token")
         if self.revoked is not None and principal.token_id and principal.token_id in self.revoked:
             raise Unauthorized("Mã thông báo đã bị thu hồi: hãy đăng nhập lại", rule="auth.revoked")
         return principal
@@ -244,12 +245,12 @@ class Verifier:
             raise Unavailable(f"Không lấy được khóa công khai của hệ thống đăng nhập: {exc}",
                               rule="auth.jwks") from exc
         except jwt.PyJWTError as exc:  # no kid, or a kid the issuer does not publish
-            raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}") from exc
+            raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}", rule="auth.token") from exc
         try:
             claims = jwt.decode(token, key, algorithms=list(self.oidc.algorithms), issuer=self.oidc.issuer,
                                 audience=self.oidc.audience, options={"require": ["sub", "exp", "iss", "aud"]})
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}") from exc
+            raise Unauthorized(f"Mã thông báo (token) không hợp lệ: {exc}", rule="auth.token") from exc
         return principal_from_claims(claims), float(claims["exp"])
 
     def _jwks(self) -> jwt.PyJWKClient:
@@ -282,14 +283,14 @@ def init_app(app: Flask, verifier: Verifier) -> None:
             return
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
-            raise Unauthorized("Thiếu mã thông báo: cần tiêu đề Authorization: Bearer <token>")
+            raise Unauthorized("Thiếu mã thông báo: cần tiêu đề Authorization: Bearer <token>", rule="auth.token")
         g.principal = verifier.decode(header.removeprefix("Bearer ").strip())
 
 
 def current() -> Principal:
     principal = g.get("principal")
     if principal is None:
-        raise Unauthorized("Thiếu mã thông báo")
+        raise Unauthorized("Thiếu mã thông báo", rule="auth.token")
     return principal
 
 
@@ -297,7 +298,7 @@ def require_role(*roles: str) -> Principal:
     principal = current()
     if not principal.has_role(*roles):
         raise Forbidden(f"Vai trò {principal.role!r} không được phép thực hiện thao tác này; "
-                        f"cần một trong: {', '.join(roles)}")
+                        f"cần một trong: {', '.join(roles)}", rule="auth.role")
     return principal
 
 
@@ -307,9 +308,9 @@ def province_for(requested: str | None = None) -> str:
     if requested is None:
         if len(principal.provinces) == 1:
             return principal.provinces[0]
-        raise Forbidden("Token có nhiều tỉnh: hãy nêu tỉnh (province) của yêu cầu")
+        raise Forbidden("Token có nhiều tỉnh: hãy nêu tỉnh (province) của yêu cầu", rule="auth.province")
     if requested not in principal.provinces:
-        raise Forbidden(f"Token không có quyền với tỉnh {requested!r}")
+        raise Forbidden(f"Token không có quyền với tỉnh {requested!r}", rule="auth.province")
     return requested
 
 

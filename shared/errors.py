@@ -1,12 +1,16 @@
 """Errors every service answers the same way, with a machine-readable body.
 
 Body: ``{"code": 409, "status": "Conflict", "message": "...", "rule": "...",
-"errors": {...}}``; ``errors`` maps a field to its reasons, ``rule`` names the
-business rule (and its source) that refused the request.
+"rule_name": "...", "source": "...", "errors": {...}}``; ``errors`` maps a field to its
+reasons, ``rule`` names the business rule that refused the request, and ``rule_name`` and
+``source`` cite it from the catalogue (shared/rule_catalogue.json) so a person reads which
+rule it is and what it rests on.
 """
 from __future__ import annotations
 
 from typing import Any
+
+from shared import rule_catalogue
 
 
 class ApiError(Exception):
@@ -22,6 +26,7 @@ class ApiError(Exception):
         body: dict[str, Any] = {"code": self.status, "status": self.title, "message": self.message}
         if self.rule:
             body["rule"] = self.rule
+            body.update(rule_catalogue.cite(self.rule, self.details))
         if self.errors:
             body["errors"] = self.errors
         if self.details:

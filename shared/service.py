@@ -26,7 +26,8 @@ from shared import (anchors, asyncapi, audit, auth, blobs as blob_stores, clock 
 from shared.bus import Bus, BusUnavailable
 from shared.consumer import ConsumerRunner, Handler, dlq_topic
 from shared.db import Database
-from shared.errors import ApiError
+from shared.errors import ApiError, Invalid, NotYetSeen
+from shared.rule_catalogue import RefusalSchema
 from shared.aggregate import CommandContext
 from shared.envelope import Actor
 from shared.eventstore import ConcurrencyError, EventStore
@@ -107,6 +108,11 @@ def build_runtime(spec: ServiceSpec, settings: config.Settings | None = None,
                    blobs=blob_stores.from_url(settings.documents_url, spec.name, settings.documents_s3_endpoint_url))
 
 
+class _Api(Api):
+    """flask-smorest's Api, its OpenAPI error schema the refusal body of shared/errors.py."""
+    ERROR_SCHEMA = RefusalSchema
+
+
 def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
                    bus: Bus | None = None, clock: clocks.Clock | None = None) -> Flask:
     runtime = build_runtime(spec, settings, bus, clock)
@@ -124,7 +130,7 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     tracing.init_app(app, spec.name)
     logs.init_app(app, spec.name)
     metrics.init_app(app, spec.name)
-    api = Api(app)
+    api = _Api(app)
     verifier = auth.Verifier.from_settings(runtime.settings)
     if verifier.revoked is not None:
         verifier.revoked.warm()  # a failure is only logged: the list is fetched again at the first request
@@ -137,21 +143,17 @@ def create_web_app(spec: ServiceSpec, settings: config.Settings | None = None,
     @app.errorhandler(UnprocessableEntity)
     def _invalid(exc: UnprocessableEntity):
         errors = (getattr(exc, "data", None) or {}).get("messages", {})
-        return jsonify({"code": 422, "status": "Unprocessable Entity",
-                        "message": "Dữ liệu gửi lên không hợp lệ: xem từng trường trong errors",
-                        "errors": i18n.translate(errors)}), 422
+        return _api_error(Invalid("Dữ liệu gửi lên không hợp lệ: xem từng trường trong errors",
+                                  rule="request.fields", errors=i18n.translate(errors)))
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc: BadRequest):
-        return jsonify({"code": 400, "status": "Bad Request",
-                        "message": f"Yêu cầu không đọc được (JSON hỏng?): {exc.description}"}), 400
+        return _api_error(ApiError(f"Yêu cầu không đọc được (JSON hỏng?): {exc.description}", rule="request.json"))
 
     @app.errorhandler(ConcurrencyError)
     def _concurrent(exc: ConcurrencyError):
-        return jsonify({"code": 409, "status": "Conflict", "retryable": True,
-                        "rule": "store.expected_version",
-                        "message": "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại",
-                        "details": {"stream": exc.stream_id}}), 409
+        return _api_error(NotYetSeen("Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại",
+                                     rule="store.expected_version", details={"stream": exc.stream_id}))
 
     @app.get("/health")
     def health():

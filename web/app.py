@@ -103,6 +103,7 @@ def _api_error(exc: ApiError):
     if request.headers.get("Authorization") or not request.accept_mimetypes.accept_html:
         return jsonify(exc.body()), exc.status
     return ui.render("error.html", refusal=ui.Refusal(exc.status, exc.message, rule=exc.rule,
+                                                      source=(exc.details or {}).get("source"),
                                                       service=(exc.details or {}).get("service"))), exc.status
 
 

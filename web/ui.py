@@ -18,7 +18,7 @@ from flask import (Response, current_app, flash, make_response, redirect, render
                    session, url_for)
 from werkzeug.datastructures import MultiDict
 
-from shared import auth
+from shared import auth, rule_catalogue
 from web.client import Reply, ServiceUnavailable
 from web.signin import who
 
@@ -83,6 +83,14 @@ class Refusal:
     source: str | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
     service: str | None = None
+    rule_name: str | None = None
+
+    def __post_init__(self):
+        # the web's own refusals (web.role, web.csrf...) and an older service's body without a
+        # citation are cited from the same catalogue the services use
+        cited = rule_catalogue.cite(self.rule)
+        self.rule_name = self.rule_name or cited.get("rule_name")
+        self.source = self.source or cited.get("source")
 
     @classmethod
     def of(cls, service: str, reply: Reply) -> "Refusal":
@@ -90,7 +98,8 @@ class Refusal:
         details = body.get("details") if isinstance(body.get("details"), dict) else {}
         return cls(reply.status, body.get("message") or f"Dịch vụ trả lời lỗi {reply.status}",
                    rule=body.get("rule"), source=body.get("source") or details.get("source"),
-                   errors=_flat(_unlocated(body.get("errors") or {})), service=service)
+                   errors=_flat(_unlocated(body.get("errors") or {})), service=service,
+                   rule_name=body.get("rule_name"))
 
     @property
     def service_name(self) -> str | None:

@@ -36,10 +36,11 @@ def system(tmp_path, fresh_pg_database):
     close_system(system)
 
 
-def approved_nominations(d, n: int, province: str = P) -> tuple[str, list[str]]:
-    """A campaign with a quota of fifteen Giấy khen and ``n`` nominations appraised and waiting."""
-    cid = s.launch(d, province, title="Phong trào có chỉ tiêu 15 Giấy khen", issuer="Sở GD&ĐT",
-                   award_plan=[{"award": "giay_khen", "max": QUOTA}])["id"]
+def approved_nominations(d, n: int, province: str = P, quota: int = QUOTA) -> tuple[str, list[str]]:
+    """A campaign with a quota of ``quota`` Giấy khen (registration closing on 30/04/2024) and ``n``
+    nominations appraised and waiting."""
+    cid = s.launch(d, province, title=f"Phong trào có chỉ tiêu {quota} Giấy khen", issuer="Sở GD&ĐT",
+                   award_plan=[{"award": "giay_khen", "max": quota}])["id"]
     s.criteria_set(d, province, "gv-quota", "Giáo viên", ["teacher"], CRITERIA, "Kế hoạch thi đua")
     rids = [s.ok(s.register(d, province, cid, s.individual("teacher", f"Giáo viên số {i}"), on="2024-03-01"))["id"]
             for i in range(n)]

@@ -20,7 +20,8 @@ from tests.unit.conftest import build_system, close_system, token
 ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 # rule= values that are not codes of their own but a refusal's code carried on: (file, expression)
-PASSED_ON = {("web/app.py", "exc.rule"), ("web/ui.py", "body.get('rule')"), ("web/reports.py", "rule")}
+PASSED_ON = {("web/app.py", "exc.rule"), ("web/ui.py", "body.get('rule')"), ("web/reports.py", "rule"),
+             ("web/documents.py", "exc.rule"), ("web/files.py", "exc.rule")}  # a file's refusal, shown in the page
 SYSTEM = "Quy định của hệ thống: "
 # a legal text's number and year (the rulebook writes "Nghị định 98/2023" without the suffix)
 TEXT_NUMBER = re.compile(r"(?:Luật|Nghị định|Thông tư|Nghị quyết|Quyết định)\D{0,30}?(\d+/\d{4})")

@@ -12,7 +12,9 @@ they belong to, and what it consumed of the story from the others:
 :func:`gather` (an exemplar) and :func:`gather_case` merge the four answers, verify every
 chain, and check that each event's cause is in the trail and came before it, and that
 nothing consumed somewhere is missing where it was made; :func:`gather` also checks the
-five steps' order.
+five steps' order. Each answer also carries the service's own verdict on its chains, checked
+with its own ``CHAIN_KEY`` (``chains``): a gatherer that must not hold the key (the web
+gateway) passes ``chain_key=None`` and takes that verdict, checking the rest itself.
 """
 from __future__ import annotations
 

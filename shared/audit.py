@@ -144,8 +144,9 @@ def _merge(story, answers: list[dict[str, Any]], chain_key: bytes | None, what: 
     for answer in answers:
         if chain_key is None:
             verdict = answer.get("chains")
-            found = verdict["problems"] if isinstance(verdict, dict) else [
-                "dịch vụ không cho biết kết quả tự kiểm tra chuỗi băm của mình (no chain verdict)"]
+            found = list(verdict.get("problems") or []) if isinstance(verdict, dict) else []
+            if not found and not (isinstance(verdict, dict) and verdict.get("verified") is True):
+                found = ["dịch vụ không cho biết chuỗi băm của mình nguyên vẹn (no chain verdict)"]
         else:
             found = [p for stream_id, rows in answer["streams"].items() for p in verify_rows(stream_id, rows, chain_key)]
         story.problems.extend(f"[{answer['service']}] {problem}" for problem in found)

@@ -14,6 +14,7 @@ from shared.eventstore import events
 from tests import scenarios
 from tests.driver import InProcess
 from tests.unit.conftest import SECRET, build_system, close_system
+from tests.web.test_accessibility import Page
 from tests.web.conftest import sign_in
 from tests.web.inprocess import InProcessIssuer, InProcessServiceClient
 from web.app import create_app
@@ -69,6 +70,8 @@ def test_the_page_tells_every_step_of_the_case_in_words_and_says_it_was_checked(
         assert f"do bước «{cases.STEPS[by_id[event['causationid']]['type']]}» (sự kiện {event['causationid']})" in text
     assert "do thao tác của người dùng" in text  # the registration: caused by a person's command
     assert "Đã thông báo (notified)" in text and case["case"].notified[0]["recipient"] in text
+    tags = [t for t, _ in Page(page.get_data(as_text=True)).tags]
+    assert tags.count("h1") == 1 and tags.count("main") == 1  # as every page (tests/web/test_accessibility.py)
 
 
 def test_the_json_is_the_gathered_case_verified_by_each_service_without_the_key_at_the_gateway(system, case):
@@ -132,7 +135,11 @@ def test_the_gatherer_without_a_key_takes_a_services_word_that_its_own_chain_is_
     found = audit.gather_case(case["correlation_id"], answers, None)
     assert not found.verified and found.problems == ["[evaluation] sự kiện x: nội dung không khớp mã băm — đã bị sửa "
                                                      "(edited)"]
-    del evaluation["chains"]  # an answer that says nothing of its chains is not taken as intact
+    for unsaid in ({"verified": False, "problems": []}, None):  # a verdict that is not "intact" is not taken as one
+        evaluation["chains"] = unsaid
+        assert "[evaluation]" in (found := audit.gather_case(case["correlation_id"], answers, None).problems)[0] \
+            and "(no chain verdict)" in found[0], found
+    del evaluation["chains"]
     assert "(no chain verdict)" in audit.gather_case(case["correlation_id"], answers, None).problems[0]
 
 

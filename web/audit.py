@@ -16,7 +16,7 @@ from shared import audit, cases
 from shared.errors import NotFound, Unauthorized
 from web import ui
 from web.client import Reply, ServiceUnavailable
-from web.reports import Unavailable, _passed_through
+from web.reports import Unavailable, passed_through
 from web.settings import SERVICES
 from web.sources import Refused
 
@@ -47,7 +47,7 @@ def case_json(correlation_id: str):
     try:
         case = gathered(correlation_id, authorization)
     except Refused as refused:
-        raise _passed_through(refused) from refused
+        raise passed_through(refused, "dấu vết hồ sơ") from refused
     except ServiceUnavailable as exc:
         raise Unavailable(f"Dịch vụ {ui.SERVICE_NAMES.get(exc.service, exc.service)} không trả lời; hãy thử lại sau",
                           details={"service": exc.service, "retryable": True}) from exc

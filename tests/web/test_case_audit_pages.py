@@ -151,3 +151,12 @@ def test_the_gatherer_without_a_key_still_checks_causes_and_consumed_events(syst
     problems = audit.gather_case(case["correlation_id"], answers, None).problems
     assert any("cause not in the trail" in p and evaluated["id"] in p for p in problems), problems
     assert any(p.startswith("[awards]") and evaluated["id"] in p and "(removed)" in p for p in problems), problems
+
+
+def test_the_json_without_a_token_or_with_a_false_one_is_refused_with_the_services_word(system, case):
+    anyone = create_app(load({}), client=InProcessServiceClient(system), clock=system.clock).test_client()
+    path = f"/cases/{case['correlation_id']}/audit"
+    assert anyone.get(path, headers={"Accept": "application/json"}).status_code == 401
+    refused = anyone.get(path, headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401 and "Cần đăng nhập để xem dấu vết hồ sơ" in refused.get_json()["message"]
+    assert refused.get_json()["details"]["service"] == "registration"

@@ -124,7 +124,7 @@ def test_a_tampered_event_is_a_problem_on_the_page_and_in_the_json(system):
     page = browser.get(f"/ho-so/{tampered['registration_id']}/dau-vet")
     text = _text(page)
     assert page.status_code == 200 and "Phát hiện sai lệch" in text and "Đã kiểm tra:" not in text
-    assert f"✗ [awards]" in text and "(edited)" in text
+    assert "✗ [awards]" in text and "(edited)" in text
     assert re.search(rf'<li id="su-kien-{decided["id"]}" class="attention">', page.get_data(as_text=True))
 
 

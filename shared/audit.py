@@ -12,7 +12,9 @@ they belong to, and what it consumed of the story from the others:
 :func:`gather` (an exemplar) and :func:`gather_case` merge the four answers, verify every
 chain, and check that each event's cause is in the trail and came before it, and that
 nothing consumed somewhere is missing where it was made; :func:`gather` also checks the
-five steps' order.
+five steps' order. Each answer also carries the service's own verdict on its chains, checked
+with its own ``CHAIN_KEY`` (``chains``): a gatherer that must not hold the key (the web
+gateway) passes ``chain_key=None`` and takes that verdict, checking the rest itself.
 """
 from __future__ import annotations
 
@@ -42,8 +44,9 @@ def blueprint(service: str, notified: Callable[[Connection, list[str], list[str]
             """Các sự kiện của dịch vụ này về một điển hình, với chuỗi băm của từng luồng sự kiện."""
             from shared.service import runtime
             provinces = auth.provinces_visible()
-            with runtime().db.read() as conn:
-                answer = own_part(conn, service, correlation(exemplar_id), provinces)
+            rt = runtime()
+            with rt.db.read() as conn:
+                answer = own_part(conn, service, correlation(exemplar_id), provinces, rt.settings.chain_key)
                 seen = conn.execute(select(exemplar_steps).where(exemplar_steps.c.exemplar_id == exemplar_id,
                                                                  exemplar_steps.c.province.in_(provinces))
                                     ).mappings().all()
@@ -57,8 +60,9 @@ def blueprint(service: str, notified: Callable[[Connection, list[str], list[str]
             băm của từng luồng, những sự kiện của hồ sơ mà dịch vụ đã nhận, và những ai đã được thông báo."""
             from shared.service import runtime
             provinces = auth.provinces_visible()
-            with runtime().db.read() as conn:
-                answer = own_part(conn, service, correlation_id, provinces)
+            rt = runtime()
+            with rt.db.read() as conn:
+                answer = own_part(conn, service, correlation_id, provinces, rt.settings.chain_key)
                 seen = conn.execute(select(processed_events).where(
                     processed_events.c.correlation_id == correlation_id,
                     processed_events.c.province.in_(provinces)).order_by(processed_events.c.occurred_at)
@@ -74,9 +78,12 @@ def blueprint(service: str, notified: Callable[[Connection, list[str], list[str]
     return blp
 
 
-def own_part(conn: Connection, service: str, correlation_id: str, provinces: list[str]) -> dict[str, Any]:
+def own_part(conn: Connection, service: str, correlation_id: str, provinces: list[str],
+             chain_key: bytes = b"") -> dict[str, Any]:
     """The service's own events of a story (in the provinces visible) and the full chain of each
-    stream they are in, so that the chains can be verified wherever the answers are gathered."""
+    stream they are in, so that the chains can be verified wherever the answers are gathered, by
+    whoever holds ``CHAIN_KEY``; and the service's own verdict on those chains (``chains``), checked
+    with its key, for a gatherer that must not hold it (the web gateway: the key forges chains)."""
     own = conn.execute(select(events).where(events.c.correlation_id == correlation_id,
                                             events.c.province.in_(provinces))
                        .order_by(events.c.position)).mappings().all()
@@ -86,7 +93,9 @@ def own_part(conn: Connection, service: str, correlation_id: str, provinces: lis
                             .order_by(events.c.position)).mappings().all()
         streams[stream_id] = [{k: r[k] for k in ("event_id", "version", "position", "body", "prev_hash", "hash")}
                               for r in rows]
-    return {"service": service, "events": [_describe(json.loads(r["body"]), r) for r in own], "streams": streams}
+    problems = [p for stream_id, rows in streams.items() for p in verify_rows(stream_id, rows, chain_key)]
+    return {"service": service, "events": [_describe(json.loads(r["body"]), r) for r in own], "streams": streams,
+            "chains": {"verified": not problems, "problems": problems}}
 
 
 def _describe(body: dict[str, Any], row) -> dict[str, Any]:
@@ -116,21 +125,31 @@ class Story(_Checked):
                 "events": self.events}
 
 
-def gather(exemplar_id: str, answers: list[dict[str, Any]], chain_key: bytes = b"") -> Story:
-    """One ordered, verified story from the four services' audit answers."""
+def gather(exemplar_id: str, answers: list[dict[str, Any]], chain_key: bytes | None = b"") -> Story:
+    """One ordered, verified story from the four services' audit answers; ``chain_key=None``: each
+    service's own verdict on its chains is taken (see :func:`_merge`)."""
     story = Story(exemplar_id)
     by_id = _merge(story, answers, chain_key, lambda seen: f"bước {seen['step']} ")
     _check_causes(story, by_id)
     return story
 
 
-def _merge(story, answers: list[dict[str, Any]], chain_key: bytes, what: Callable[[dict], str]) -> dict:
+def _merge(story, answers: list[dict[str, Any]], chain_key: bytes | None, what: Callable[[dict], str]) -> dict:
     """The answers' events into ``story``, ordered, with every chain verified and every consumed
-    event looked for where it was made; returns the events by id."""
+    event looked for where it was made; returns the events by id.
+
+    The chains are verified here with ``chain_key``; with None (a gatherer that holds no key)
+    each service's verdict on its own chains is taken, and an answer without one is a problem.
+    What needs no key (causes, order, consumed events, notices) is checked here either way."""
     for answer in answers:
-        for stream_id, rows in answer["streams"].items():
-            for problem in verify_rows(stream_id, rows, chain_key):
-                story.problems.append(f"[{answer['service']}] {problem}")
+        if chain_key is None:
+            verdict = answer.get("chains")
+            found = list(verdict.get("problems") or []) if isinstance(verdict, dict) else []
+            if not found and not (isinstance(verdict, dict) and verdict.get("verified") is True):
+                found = ["dịch vụ không cho biết chuỗi băm của mình nguyên vẹn (no chain verdict)"]
+        else:
+            found = [p for stream_id, rows in answer["streams"].items() for p in verify_rows(stream_id, rows, chain_key)]
+        story.problems.extend(f"[{answer['service']}] {problem}" for problem in found)
         story.events.extend(answer["events"])
     story.events.sort(key=lambda e: (e["time"], e["version"]))
     by_id = {e["id"]: e for e in story.events}
@@ -156,8 +175,9 @@ class Case(_Checked):
                 "events": self.events, "notified": self.notified}
 
 
-def gather_case(correlation_id: str, answers: list[dict[str, Any]], chain_key: bytes = b"") -> Case:
-    """One ordered, verified case from the four services' answers to ``/cases/<id>/audit``."""
+def gather_case(correlation_id: str, answers: list[dict[str, Any]], chain_key: bytes | None = b"") -> Case:
+    """One ordered, verified case from the four services' answers to ``/cases/<id>/audit``;
+    ``chain_key=None``: each service's own verdict on its chains is taken (see :func:`_merge`)."""
     case = Case(correlation_id)
     by_id = _merge(case, answers, chain_key, lambda seen: "")
     for answer in answers:

@@ -98,6 +98,8 @@ class Stack:
                "OIDC_REVOCATION_URL": f"{self.identity_url}/oauth/revoked",
                "IDENTITY_ISSUER": self.identity_url, "IDENTITY_DATABASE_URL": self.identity_database_url,
                **self.extra_env}
+        if service == "web":  # the gateway holds no key of the chains (it could forge them) nor of the digests
+            env.pop("CHAIN_KEY"), env.pop("ANCHOR_KEY")
         env["DATABASE_URL"] = self.database_urls.get(service, f"sqlite:///{self.data_dir}/{service}.db")
         env["THIDUA_SERVICE"] = service  # names the service on gunicorn's own log lines
         if self.test_clock:

@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "web.roles.authority:blp",
     "web.roles.exemplars:blp",
     "web.roles.ballots:blp",
+    "web.audit:blp",
 )
 
 

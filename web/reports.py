@@ -47,7 +47,7 @@ def report(campaign_id: str, filename: str):
         data = sources.gather(ext.client, campaign_id, _authorization(),
                               with_evaluations=name in figures.NEEDS_EVALUATIONS)
     except sources.Refused as refused:
-        raise _passed_through(refused) from refused
+        raise passed_through(refused) from refused
     except ServiceUnavailable as exc:
         raise Unavailable(f"Dịch vụ {SERVICE_NAMES.get(exc.service, exc.service)} không trả lời; hãy thử lại sau",
                           details={"service": exc.service, "retryable": True}) from exc
@@ -63,18 +63,19 @@ def _authorization() -> str | None:
     return request.headers.get("Authorization") or ui.bearer()
 
 
-def _passed_through(refused: sources.Refused) -> ApiError:
-    """The service's own answer, said by the gateway: same status, its message and rule."""
+def passed_through(refused: sources.Refused, what: str = "báo cáo") -> ApiError:
+    """The service's own answer, said by the gateway: same status, its message and rule; ``what``
+    names what the caller asked for (a report, a case's audit)."""
     said = refused.message or "không có lời giải thích"
     service = SERVICE_NAMES.get(refused.service, refused.service)
     rule = refused.body.get("rule") if isinstance(refused.body, dict) else None
     details = {"service": refused.service, "status": refused.status}
     if refused.status == 401:
-        return Unauthorized(f"Cần đăng nhập để xem báo cáo (dịch vụ {service}: {said})", rule=rule, details=details)
+        return Unauthorized(f"Cần đăng nhập để xem {what} (dịch vụ {service}: {said})", rule=rule, details=details)
     if refused.status == 403:
-        return Forbidden(f"Không có quyền xem báo cáo này (dịch vụ {service}: {said})", rule=rule, details=details)
+        return Forbidden(f"Không có quyền xem {what} này (dịch vụ {service}: {said})", rule=rule, details=details)
     if refused.status == 404:
-        return NotFound(f"Không tìm thấy dữ liệu của báo cáo (dịch vụ {service}: {said})", rule=rule,
+        return NotFound(f"Không tìm thấy dữ liệu của {what} (dịch vụ {service}: {said})", rule=rule,
                         details=details)
     return BadGateway(f"Dịch vụ {service} trả lời lỗi {refused.status}: {said}", rule=rule, details=details)
 

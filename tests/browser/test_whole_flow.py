@@ -2,7 +2,7 @@
 Vietnamese: the Sở launches a campaign on its page, the school's head registers her teacher and nominates
 her, the council evaluates and appraises (returning the dossier once), the head completes it,
 a director who lacks the authority is refused with the rule, the provincial chair decides, and
-the teacher reads it in her inbox and on the public page.
+the teacher reads it in her inbox and on the public page; the Sở reads the case's story (Dấu vết hồ sơ).
 
 Services answer through Kafka events, so a page that waits on another service's projection is
 loaded again until it shows what was done, as a person would press F5.
@@ -202,6 +202,18 @@ def test_a_teacher_goes_from_registration_to_her_award_through_the_pages(stack, 
     row = page.locator("#bang-decided tr", has_text="123/QĐ-UBND").filter(has_text=TEACHER)
     row.first.wait_for()
     expect(row.first).to_contain_text("Bằng khen")
+
+    # the Sở follows the case's story through the four services, checked by each (the gateway holds no key)
+    hung = person("hung.nv")
+    hung.goto("/phong-trao")
+    hung.get_by_role("link", name=title).click()
+    hung.get_by_role("link", name=f"Dấu vết hồ sơ của {TEACHER}").click()
+    hung.get_by_role("heading", level=1, name="Dấu vết hồ sơ").wait_for()
+    expect(hung.locator("#ket-luan")).to_contain_text("Đã kiểm tra")
+    for step in ("Đăng ký thi đua (registered)", "Bình xét, đánh giá (evaluated)", "Thẩm định (appraised)",
+                 "Quyết định khen thưởng (decided)"):
+        expect(hung.get_by_role("heading", name=step).first).to_be_visible()
+    screenshot(hung, "dau-vet-ho-so")
 
 
 def take(page, url: str, typed: dict[str, str], button: str, said: str) -> None:

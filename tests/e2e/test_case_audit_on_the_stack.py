@@ -8,9 +8,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+import requests
 
+from shared import auth
 from shared.stack import SERVICES, Stack, local_secret
 from tests import scenarios
 from tests.driver import OverHttp
@@ -50,6 +53,19 @@ def test_the_audit_command_tells_the_whole_case_verified(stack, case):
     as_json = json.loads(thidua(stack, "audit", case["correlation_id"], "--province", scenarios.HUNG_YEN,
                                 *urls, "--json").stdout)
     assert as_json["verified"] and [e["type"] for e in as_json["events"]] == scenarios.CASE_STORY
+
+
+def test_the_gateway_tells_the_case_verified_by_the_services_without_holding_the_chain_key(stack, case):
+    gateway = Path(f"/proc/{stack.processes['web'].pid}/environ").read_bytes().split(b"\0")
+    assert not any(v.startswith((b"CHAIN_KEY=", b"ANCHOR_KEY=")) for v in gateway)
+    path = f"{stack.web_url}/cases/{case['correlation_id']}/audit"
+    mine = requests.get(path, headers={"Authorization": "Bearer " + auth.mint(
+        stack.secret, "kiem-toan", "operator", [scenarios.HUNG_YEN], 300)}, timeout=30)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["verified"] and [e["type"] for e in mine.json()["events"]] == scenarios.CASE_STORY
+    theirs = requests.get(path, headers={"Authorization": "Bearer " + auth.mint(
+        stack.secret, "kiem-toan", "operator", [scenarios.GIA_LAI], 300)}, timeout=30)
+    assert theirs.status_code == 404 and "events" not in theirs.json()
 
 
 def test_verify_holds_the_stores_to_the_digests_the_workers_published_and_names_a_deleted_stream(stack, case):

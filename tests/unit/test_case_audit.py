@@ -28,6 +28,8 @@ def test_an_edited_event_of_the_case_is_named_with_its_service(system):
     case = scenarios.case_audit(d, found["correlation_id"], scenarios.HUNG_YEN)
     assert not case.verified
     assert any(p.startswith("[awards]") and "(edited)" in p for p in case.problems), case.problems
+    # taking each service's verdict on its own chains (its key is this system's, b""): the same findings
+    assert scenarios.case_audit(d, found["correlation_id"], scenarios.HUNG_YEN, None).problems == case.problems
 
 
 def test_a_removed_evaluation_is_named_where_it_was_consumed_and_as_a_missing_cause(system):

@@ -125,6 +125,8 @@ def test_tampering_with_a_stored_event_is_detected_and_named(d, system, how):
     named = "11111111-1111-4111-8111-111111111111" if how == "inserted" else rows[1].event_id if how != "reordered" \
         else rows[2].event_id
     assert any(named in p for p in story.problems), story.problems
+    # each service's own verdict on its chains (its key is this system's, b""): the same findings
+    assert s.audit(d, exemplar_id, s.VINH_LONG, None).problems == story.problems
 
 
 def test_two_provinces_progressing_at_once_each_audit_shows_only_its_own(d):
